@@ -1,0 +1,8 @@
+//! Dossier's persistence types: one sea-orm entity per table and nothing else.
+//!
+//! No business rules live here; `src/service` owns them. Enumerations are stored as short
+//! lower-case strings and parsed into domain types by the service layer.
+
+pub mod custom_field;
+pub mod customer;
+pub mod customer_tag;

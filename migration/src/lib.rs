@@ -1,0 +1,16 @@
+//! Dossier's schema migrations: forward-only, one module per change, portable DDL built with
+//! sea-orm-migration so the same steps run on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_customers;
+
+/// Every migration, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_create_customers::Migration)]
+    }
+}

@@ -1,0 +1,75 @@
+//! Settings, read from the environment.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `DATABASE_URL` | `sqlite://dossier.db?mode=rwc` | SQLite file or `postgres://…` URL |
+//! | `DOSSIER_BIND` | `127.0.0.1:8080` | address the server listens on |
+//! | `DOSSIER_DEFAULT_REGION` | `CN` | region of phone numbers written without `+country` |
+//! | `DOSSIER_MAX_BODY_BYTES` | `262144` | largest accepted request body |
+//! | `DOSSIER_LOG_FORMAT` | `pretty` | `pretty` or `json` |
+//! | `RUST_LOG` | `info` | log filter |
+
+use anyhow::{Context, bail};
+
+/// The default database: an SQLite file in the working directory, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://dossier.db?mode=rwc";
+/// The default listen address.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: String,
+    /// ISO 3166 region used to read phone numbers without a country code.
+    pub default_region: String,
+    pub max_body_bytes: usize,
+}
+
+impl Settings {
+    /// Read settings from the environment, falling back to the defaults above.
+    ///
+    /// # Errors
+    /// When a variable is present but invalid.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let settings = Self {
+            database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            bind: var("DOSSIER_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned()),
+            default_region: var("DOSSIER_DEFAULT_REGION").unwrap_or_else(|| "CN".to_owned()),
+            max_body_bytes: match var("DOSSIER_MAX_BODY_BYTES") {
+                Some(v) => v.parse().context("DOSSIER_MAX_BODY_BYTES must be a number of bytes")?,
+                None => 262_144,
+            },
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Settings for a test server: the given database, an ephemeral port.
+    pub fn for_tests(database_url: &str) -> Self {
+        Self {
+            database_url: database_url.to_owned(),
+            bind: "127.0.0.1:0".to_owned(),
+            default_region: "CN".to_owned(),
+            max_body_bytes: 262_144,
+        }
+    }
+
+    /// Check the settings make sense before anything starts.
+    ///
+    /// # Errors
+    /// Describing the first bad setting.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.default_region.parse::<phonenumber::country::Id>().is_err() {
+            bail!("DOSSIER_DEFAULT_REGION must be an ISO 3166 region code such as CN or US");
+        }
+        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres")) {
+            bail!("DATABASE_URL must start with sqlite: or postgres://");
+        }
+        if self.max_body_bytes < 1024 {
+            bail!("DOSSIER_MAX_BODY_BYTES must be at least 1024");
+        }
+        Ok(())
+    }
+}

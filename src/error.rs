@@ -1,0 +1,139 @@
+//! One error type for every use case, independent of the transport.
+//!
+//! REST maps it to RFC 9457 problem+json (`rest::error`), GraphQL to an error with an
+//! `extensions.code` (`graphql::error`). Display strings are safe to show to clients; the
+//! cause of an internal error is logged, never returned.
+
+use serde::Serialize;
+
+/// One offending input: where it is, which rule it broke, and a sentence for humans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+pub struct FieldError {
+    /// Dotted path of the field in the request (`email`, `individual.birthday`, `custom.tier`).
+    pub field: String,
+    /// Stable machine-readable rule name, e.g. `invalid_email`, `too_long`, `required`.
+    pub code: String,
+    /// Human-readable explanation. Never echoes a private value.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error from its three parts.
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Ways a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request itself is malformed (bad JSON, bad query parameter, bad id).
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        errors: Vec<FieldError>,
+    },
+    /// Well-formed input that breaks a rule.
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    /// The resource does not exist (or is not visible to the caller).
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    /// The write conflicts with the current state (duplicate key, wrong state).
+    #[error("{0}")]
+    Conflict(String),
+    /// An `If-Match` or `expectedVersion` did not match the current version.
+    #[error("the resource was changed by someone else: current version is {current}")]
+    PreconditionFailed { current: i64 },
+    /// The body's media type is not accepted.
+    #[error("unsupported media type: send {expected}")]
+    UnsupportedMediaType { expected: &'static str },
+    /// The body exceeds the configured limit.
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// The database could not be reached or failed unexpectedly.
+    #[error("internal error")]
+    Database(#[source] sea_orm::DbErr),
+    /// Any other unexpected failure.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    /// A bad request naming one field.
+    pub fn bad_param(field: &str, code: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::BadRequest {
+            message: format!("invalid parameter `{field}`: {message}"),
+            errors: vec![FieldError::new(field, code, message)],
+        }
+    }
+
+    /// A validation failure naming one field.
+    pub fn invalid(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, code, message)])
+    }
+
+    /// HTTP status of this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest { .. } => 400,
+            Self::Validation(_) => 422,
+            Self::NotFound { .. } => 404,
+            Self::Conflict(_) => 409,
+            Self::PreconditionFailed { .. } => 412,
+            Self::UnsupportedMediaType { .. } => 415,
+            Self::PayloadTooLarge { .. } => 413,
+            Self::Database(_) | Self::Internal(_) => 500,
+        }
+    }
+
+    /// Stable machine-readable code, shared by REST (`code`) and GraphQL (`extensions.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { .. } => "bad_request",
+            Self::Validation(_) => "validation_failed",
+            Self::NotFound { .. } => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::PreconditionFailed { .. } => "precondition_failed",
+            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::Database(_) | Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The offending fields, if any.
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            Self::BadRequest { errors, .. } | Self::Validation(errors) => errors,
+            _ => &[],
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                Self::Conflict("a resource with the same unique key already exists".to_owned())
+            }
+            _ => Self::Database(err),
+        }
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(err: sea_orm::TransactionError<AppError>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(e) => e.into(),
+            sea_orm::TransactionError::Transaction(e) => e,
+        }
+    }
+}
+
+/// Result of a use case.
+pub type AppResult<T> = Result<T, AppError>;

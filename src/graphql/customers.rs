@@ -1,0 +1,198 @@
+//! Customer queries and mutations.
+
+use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::context;
+use crate::domain::{CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, SortDirection};
+use crate::error::AppError;
+use crate::service::customers::{self, CustomerFilter as ServiceFilter, CustomerQuery as ServiceQuery};
+use crate::types::customer::{CustomerInputGql, CustomerView};
+
+/// Which customers to list; all conditions must hold.
+#[derive(Debug, Default, InputObject)]
+pub struct CustomerFilter {
+    pub kind: Option<CustomerKind>,
+    pub tag: Option<String>,
+    pub city: Option<String>,
+    pub province: Option<String>,
+    pub source: Option<CustomerSource>,
+    pub owner_id: Option<Uuid>,
+    pub status: Option<CustomerStatus>,
+    /// Created at or after.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Case-insensitive search in name and e-mail; its digits also match the phone.
+    pub q: Option<String>,
+    /// List soft-deleted customers instead of live ones.
+    #[graphql(default)]
+    pub deleted: bool,
+}
+
+impl From<CustomerFilter> for ServiceFilter {
+    fn from(f: CustomerFilter) -> Self {
+        Self {
+            kind: f.kind,
+            tag: f.tag,
+            city: f.city,
+            province: f.province,
+            source: f.source,
+            owner_id: f.owner_id,
+            status: f.status,
+            created_after: f.created_after,
+            created_before: f.created_before,
+            q: f.q,
+            deleted: f.deleted,
+        }
+    }
+}
+
+/// Sort order of a customer list.
+#[derive(Debug, InputObject)]
+pub struct CustomerOrder {
+    pub field: CustomerSortField,
+    #[graphql(default_with = "SortDirection::Asc")]
+    pub direction: SortDirection,
+}
+
+/// Relay page information.
+#[derive(Debug, SimpleObject)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    /// Always false: pages are read forwards.
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+/// A customer and its cursor.
+#[derive(Debug, SimpleObject)]
+pub struct CustomerEdge {
+    pub cursor: String,
+    pub node: CustomerView,
+}
+
+/// A page of customers (Relay connection).
+pub struct CustomerConnection {
+    edges: Vec<CustomerEdge>,
+    page_info: PageInfo,
+    filter: ServiceFilter,
+}
+
+#[Object]
+impl CustomerConnection {
+    async fn edges(&self) -> &[CustomerEdge] {
+        &self.edges
+    }
+
+    /// The customers of this page, without cursors.
+    async fn nodes(&self) -> Vec<&CustomerView> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    /// Number of customers matching the filter, across all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        let (state, principal) = context(ctx)?;
+        customers::count(state, principal, &self.filter).await.map_err(|e| e.extend())
+    }
+}
+
+/// Customer queries.
+#[derive(Default)]
+pub struct CustomerQuery;
+
+#[Object]
+impl CustomerQuery {
+    /// One customer by id.
+    async fn customer(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<CustomerView>> {
+        let (state, principal) = context(ctx)?;
+        customers::get(state, principal, id, false).await.map(Some).map_err(|e| e.extend())
+    }
+
+    /// Customers, filtered and ordered, a page at a time (default newest first).
+    #[graphql(complexity = "first.unwrap_or(50).max(0) as usize * child_complexity + 1")]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–200 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "`endCursor` of the previous page.")] after: Option<String>,
+        filter: Option<CustomerFilter>,
+        order_by: Option<CustomerOrder>,
+    ) -> Result<CustomerConnection> {
+        let (state, principal) = context(ctx)?;
+        let limit = u64::try_from(first.unwrap_or(customers::DEFAULT_PAGE as i32))
+            .ok()
+            .filter(|n| (1..=customers::MAX_PAGE).contains(n))
+            .ok_or_else(|| {
+                AppError::bad_param("first", "out_of_range", format!("must be between 1 and {}", customers::MAX_PAGE)).extend()
+            })?;
+        let filter: ServiceFilter = filter.map(Into::into).unwrap_or_default();
+        let (sort, direction) = order_by.map_or((CustomerSortField::CreatedAt, SortDirection::Desc), |o| (o.field, o.direction));
+        let query = ServiceQuery { filter: filter.clone(), sort, direction, limit, cursor: after, cursor_param: "after" };
+        let page = customers::list(state, principal, query).await.map_err(|e| e.extend())?;
+        let edges: Vec<CustomerEdge> = page
+            .items
+            .into_iter()
+            .zip(page.cursors)
+            .map(|(node, cursor)| CustomerEdge { cursor, node })
+            .collect();
+        let page_info = PageInfo {
+            has_next_page: page.next_cursor.is_some(),
+            has_previous_page: false,
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        };
+        Ok(CustomerConnection { edges, page_info, filter })
+    }
+}
+
+/// Customer mutations.
+#[derive(Default)]
+pub struct CustomerMutation;
+
+fn document(input: &CustomerInputGql) -> Result<serde_json::Value> {
+    serde_json::to_value(input).map_err(|e| AppError::Internal(e.into()).extend())
+}
+
+#[Object]
+impl CustomerMutation {
+    /// Create a customer (`kind` and `displayName` required).
+    async fn create_customer(&self, ctx: &Context<'_>, input: CustomerInputGql) -> Result<CustomerView> {
+        let (state, principal) = context(ctx)?;
+        customers::create(state, principal, document(&input)?).await.map_err(|e| e.extend())
+    }
+
+    /// Change a customer: only the fields given change, `null` clears one. With
+    /// `expectedVersion`, fails with `CONFLICT` if the customer changed since.
+    async fn update_customer(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        expected_version: Option<i64>,
+        input: CustomerInputGql,
+    ) -> Result<CustomerView> {
+        let (state, principal) = context(ctx)?;
+        customers::update(state, principal, id, expected_version, document(&input)?)
+            .await
+            .map_err(|e| e.extend())
+    }
+
+    /// Soft-delete a customer.
+    async fn delete_customer(&self, ctx: &Context<'_>, id: Uuid, expected_version: Option<i64>) -> Result<bool> {
+        let (state, principal) = context(ctx)?;
+        customers::delete(state, principal, id, expected_version).await.map_err(|e| e.extend())?;
+        Ok(true)
+    }
+
+    /// Restore a soft-deleted customer.
+    async fn restore_customer(&self, ctx: &Context<'_>, id: Uuid) -> Result<CustomerView> {
+        let (state, principal) = context(ctx)?;
+        customers::restore(state, principal, id).await.map_err(|e| e.extend())
+    }
+}

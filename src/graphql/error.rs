@@ -1,0 +1,44 @@
+//! `AppError` as a GraphQL error with `extensions.code`.
+
+use async_graphql::ErrorExtensions;
+
+use crate::error::AppError;
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        if self.status() >= 500 {
+            tracing::error!(error = ?self, "request failed");
+        }
+        let code = match self {
+            AppError::BadRequest { .. } | AppError::Validation(_) => "BAD_USER_INPUT",
+            AppError::NotFound { .. } => "NOT_FOUND",
+            AppError::Conflict(_) | AppError::PreconditionFailed { .. } => "CONFLICT",
+            AppError::UnsupportedMediaType { .. } | AppError::PayloadTooLarge { .. } => "BAD_REQUEST",
+            AppError::Database(_) | AppError::Internal(_) => "INTERNAL",
+        };
+        let fields = self.field_errors().to_vec();
+        let current = match self {
+            AppError::PreconditionFailed { current } => Some(*current),
+            _ => None,
+        };
+        async_graphql::Error::new(self.to_string()).extend_with(move |_, e| {
+            e.set("code", code);
+            if !fields.is_empty() {
+                let list: Vec<async_graphql::Value> = fields
+                    .iter()
+                    .map(|f| {
+                        let mut m = async_graphql::indexmap::IndexMap::new();
+                        m.insert(async_graphql::Name::new("field"), async_graphql::Value::from(f.field.clone()));
+                        m.insert(async_graphql::Name::new("code"), async_graphql::Value::from(f.code.clone()));
+                        m.insert(async_graphql::Name::new("message"), async_graphql::Value::from(f.message.clone()));
+                        async_graphql::Value::Object(m)
+                    })
+                    .collect();
+                e.set("fields", async_graphql::Value::List(list));
+            }
+            if let Some(v) = current {
+                e.set("currentVersion", v);
+            }
+        })
+    }
+}

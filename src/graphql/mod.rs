@@ -1,0 +1,69 @@
+//! GraphQL at `/graphql`: thin resolvers over the same services as REST.
+
+mod customers;
+mod custom_fields;
+pub mod error;
+
+use actix_web::{HttpResponse, web};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+
+use crate::auth::Principal;
+use crate::state::AppState;
+
+/// The query root.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(customers::CustomerQuery, custom_fields::CustomFieldQuery);
+
+/// The mutation root.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(customers::CustomerMutation, custom_fields::CustomFieldMutation);
+
+/// The executable schema.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Build the schema with its limits. `state` is absent only when printing the SDL.
+pub fn build_schema(state: Option<AppState>) -> AppSchema {
+    let builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .limit_depth(12)
+        .limit_complexity(5_000)
+        .limit_recursive_depth(32);
+    match state {
+        Some(state) => builder.data(state).finish(),
+        None => builder.finish(),
+    }
+}
+
+/// The schema in SDL, as checked in under `schema/`.
+pub fn sdl() -> String {
+    build_schema(None).sdl()
+}
+
+/// `POST /graphql`: one operation per request (batches are refused).
+pub async fn execute(schema: web::Data<AppSchema>, principal: Principal, request: GraphQLRequest) -> GraphQLResponse {
+    schema.execute(request.into_inner().data(principal)).await.into()
+}
+
+/// `GET /graphql`: the explorer page (self-contained, works offline).
+pub async fn explorer() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(include_str!("../../assets/explorer.html"))
+}
+
+/// `GET /graphql/schema.graphql`: the SDL.
+pub async fn schema_sdl(schema: web::Data<AppSchema>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(schema.sdl())
+}
+
+/// Mount the GraphQL routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/graphql", web::post().to(execute))
+        .route("/graphql", web::get().to(explorer))
+        .route("/graphql/schema.graphql", web::get().to(schema_sdl));
+}
+
+/// The state and principal every resolver needs.
+fn context<'a>(ctx: &'a async_graphql::Context<'_>) -> async_graphql::Result<(&'a AppState, &'a Principal)> {
+    Ok((ctx.data::<AppState>()?, ctx.data::<Principal>()?))
+}

@@ -1,0 +1,25 @@
+//! Dossier: a headless customer-information API.
+//!
+//! Layers, outside in:
+//! - `rest` and `graphql` are thin adapters: parse the request, call a service with the
+//!   caller's `auth::Principal`, shape the response. They share every rule.
+//! - `service` holds the use cases and is the only code that talks to the database
+//!   (`entity` tables, `migration` schema).
+//! - `policy` renders every customer for its caller: sensitivity classes, clearances, masks.
+//! - `domain` holds value types that parse (e-mail, phone, credit code, enums).
+//! - `types` holds the wire types both APIs expose.
+//! - `config`, `startup`, `telemetry` set the process up; `demo` generates the demo data set.
+
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod policy;
+pub mod rest;
+pub mod service;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod types;

@@ -1,0 +1,11 @@
+//! The privacy policy: which sensitivity class every customer field has, what each
+//! principal may see of each class, and the masked forms. Every customer that leaves the
+//! service layer — REST, GraphQL, and later exports and webhooks — is rendered here.
+
+mod catalogue;
+mod mask;
+mod render;
+
+pub use catalogue::{CATALOGUE, class_of};
+pub use mask::{mask_email, mask_id_number, mask_money, mask_phone};
+pub use render::{CustomFieldClasses, render_customer};

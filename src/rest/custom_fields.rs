@@ -1,0 +1,77 @@
+//! `/api/v1/custom-fields`.
+
+use actix_web::{HttpResponse, http::header, web};
+
+use super::body::JsonBody;
+use super::error::Problem;
+use crate::auth::Principal;
+use crate::error::{AppError, AppResult};
+use crate::service::custom_fields;
+use crate::state::AppState;
+use crate::types::custom_field::{CustomFieldInput, CustomFieldList, CustomFieldView};
+
+/// The custom-field routes.
+pub fn scope() -> actix_web::Scope {
+    web::scope("/custom-fields")
+        .route("", web::get().to(list))
+        .route("", web::post().to(create))
+        .route("/{key}", web::get().to(get))
+        .route("/{key}", web::patch().to(update))
+        .route("/{key}", web::delete().to(delete))
+}
+
+/// List every custom-field definition, ordered by key.
+#[utoipa::path(get, path = "/api/v1/custom-fields", tag = "custom-fields",
+    responses((status = 200, description = "All definitions", body = CustomFieldList)))]
+pub async fn list(state: web::Data<AppState>, principal: Principal) -> AppResult<HttpResponse> {
+    let data = custom_fields::list(&state, &principal).await?;
+    Ok(HttpResponse::Ok().json(CustomFieldList { data }))
+}
+
+/// Define a custom field. Its values are then accepted under `custom.<key>` on customers.
+#[utoipa::path(post, path = "/api/v1/custom-fields", tag = "custom-fields", request_body = CustomFieldInput,
+    responses(
+        (status = 201, description = "Defined", body = CustomFieldView),
+        (status = 409, description = "The key exists", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, named in `errors`", body = Problem, content_type = "application/problem+json")))]
+pub async fn create(state: web::Data<AppState>, principal: Principal, body: JsonBody) -> AppResult<HttpResponse> {
+    let view = custom_fields::create(&state, &principal, body.0).await?;
+    let location = header::HeaderValue::from_str(&format!("/api/v1/custom-fields/{}", view.key))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(view))
+}
+
+/// Read one definition.
+#[utoipa::path(get, path = "/api/v1/custom-fields/{key}", tag = "custom-fields",
+    params(("key" = String, Path, description = "Definition key")),
+    responses(
+        (status = 200, description = "The definition", body = CustomFieldView),
+        (status = 404, description = "No such definition", body = Problem, content_type = "application/problem+json")))]
+pub async fn get(state: web::Data<AppState>, principal: Principal, key: web::Path<String>) -> AppResult<HttpResponse> {
+    let view = custom_fields::get(&state, &principal, &key).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Change a definition with a JSON merge patch; `key` and `type` are immutable.
+#[utoipa::path(patch, path = "/api/v1/custom-fields/{key}", tag = "custom-fields",
+    params(("key" = String, Path, description = "Definition key")),
+    request_body(content = CustomFieldInput, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Updated", body = CustomFieldView),
+        (status = 404, description = "No such definition", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid or immutable fields, named in `errors`", body = Problem, content_type = "application/problem+json")))]
+pub async fn update(state: web::Data<AppState>, principal: Principal, key: web::Path<String>, body: JsonBody) -> AppResult<HttpResponse> {
+    let view = custom_fields::update(&state, &principal, &key, body.0).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Delete a definition. Stored values under its key are no longer shown.
+#[utoipa::path(delete, path = "/api/v1/custom-fields/{key}", tag = "custom-fields",
+    params(("key" = String, Path, description = "Definition key")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such definition", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete(state: web::Data<AppState>, principal: Principal, key: web::Path<String>) -> AppResult<HttpResponse> {
+    custom_fields::delete(&state, &principal, &key).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,236 @@
+//! `/api/v1/customers`.
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::body::JsonBody;
+use super::error::Problem;
+use super::{etag, if_match, if_none_match};
+use crate::auth::Principal;
+use crate::domain::{CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, SortDirection, parse_id};
+use crate::error::{AppError, AppResult};
+use crate::service::customers::{self, CustomerFilter, CustomerQuery};
+use crate::state::AppState;
+use crate::types::customer::{CustomerInput, CustomerPage, CustomerView};
+
+/// The customer routes.
+pub fn scope() -> actix_web::Scope {
+    web::scope("/customers")
+        .route("", web::get().to(list))
+        .route("", web::post().to(create))
+        .route("/{id}", web::get().to(get))
+        .route("/{id}", web::patch().to(update))
+        .route("/{id}", web::delete().to(delete))
+        .route("/{id}/restore", web::post().to(restore))
+}
+
+fn with_etag(status: actix_web::http::StatusCode, view: &CustomerView) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, etag(view.version)))
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(view)
+}
+
+/// Query parameters of `GET /customers`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Opaque cursor from a previous page's `next_cursor`.
+    cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    limit: Option<String>,
+    /// `individual` or `organization`.
+    kind: Option<String>,
+    /// Customers carrying this tag.
+    tag: Option<String>,
+    /// Exact city, e.g. `上海市`.
+    city: Option<String>,
+    /// Exact province, e.g. `广东省`.
+    province: Option<String>,
+    /// Source channel, e.g. `referral`.
+    source: Option<String>,
+    /// Owner user id.
+    owner_id: Option<String>,
+    /// `active`, `inactive` or `blocked`.
+    status: Option<String>,
+    /// Created at or after this RFC 3339 time.
+    created_after: Option<String>,
+    /// Created before this RFC 3339 time.
+    created_before: Option<String>,
+    /// Case-insensitive search in name and e-mail; its digits also match the phone.
+    q: Option<String>,
+    /// `created_at`, `updated_at` or `display_name`; prefix `-` for descending (default `-created_at`).
+    sort: Option<String>,
+    /// `true` lists soft-deleted customers instead of live ones.
+    deleted: Option<String>,
+}
+
+fn enum_param<T>(name: &str, raw: Option<String>, parse: fn(&str) -> Option<T>, expected: fn() -> String) -> AppResult<Option<T>> {
+    raw.map(|v| parse(v.trim()).ok_or_else(|| AppError::bad_param(name, "invalid_enum", format!("must be one of: {}", expected()))))
+        .transpose()
+}
+
+fn time_param(name: &str, raw: Option<String>) -> AppResult<Option<DateTime<Utc>>> {
+    raw.map(|v| {
+        DateTime::parse_from_rfc3339(v.trim())
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| AppError::bad_param(name, "invalid_timestamp", "must be an RFC 3339 timestamp such as 2026-01-31T00:00:00Z"))
+    })
+    .transpose()
+}
+
+impl TryFrom<ListParams> for CustomerQuery {
+    type Error = AppError;
+
+    fn try_from(p: ListParams) -> AppResult<Self> {
+        let limit = match p.limit {
+            None => customers::DEFAULT_PAGE,
+            Some(raw) => raw
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=customers::MAX_PAGE).contains(n))
+                .ok_or_else(|| AppError::bad_param("limit", "out_of_range", format!("must be an integer between 1 and {}", customers::MAX_PAGE)))?,
+        };
+        let (sort, direction) = match p.sort.as_deref().map(str::trim) {
+            None => (CustomerSortField::CreatedAt, SortDirection::Desc),
+            Some(raw) => {
+                let (direction, name) = match raw.strip_prefix('-') {
+                    Some(name) => (SortDirection::Desc, name),
+                    None => (SortDirection::Asc, raw),
+                };
+                let field = CustomerSortField::parse(name).ok_or_else(|| {
+                    AppError::bad_param("sort", "invalid_sort", "must be created_at, updated_at or display_name, optionally prefixed with -")
+                })?;
+                (field, direction)
+            }
+        };
+        let deleted = match p.deleted.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(AppError::bad_param("deleted", "invalid_bool", "must be true or false")),
+        };
+        let filter = CustomerFilter {
+            kind: enum_param("kind", p.kind, CustomerKind::parse, CustomerKind::expected)?,
+            tag: p.tag,
+            city: p.city,
+            province: p.province,
+            source: enum_param("source", p.source, CustomerSource::parse, CustomerSource::expected)?,
+            owner_id: p.owner_id.map(|v| parse_id("owner_id", v.trim())).transpose()?,
+            status: enum_param("status", p.status, CustomerStatus::parse, CustomerStatus::expected)?,
+            created_after: time_param("created_after", p.created_after)?,
+            created_before: time_param("created_before", p.created_before)?,
+            q: p.q,
+            deleted,
+        };
+        Ok(Self { filter, sort, direction, limit, cursor: p.cursor, cursor_param: "cursor" })
+    }
+}
+
+/// List customers, filtered and sorted, a page at a time.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(ListParams),
+    responses(
+        (status = 200, description = "A page of customers", body = CustomerPage),
+        (status = 400, description = "A bad parameter, named in `errors`", body = Problem, content_type = "application/problem+json")))]
+pub async fn list(state: web::Data<AppState>, principal: Principal, params: web::Query<ListParams>) -> AppResult<HttpResponse> {
+    let query = CustomerQuery::try_from(params.into_inner())?;
+    let page = customers::list(&state, &principal, query).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(CustomerPage { data: page.items, next_cursor: page.next_cursor }))
+}
+
+/// Create a customer.
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CustomerInput,
+    responses(
+        (status = 201, description = "Created; `Location` and `ETag` headers set", body = CustomerView),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, named in `errors`", body = Problem, content_type = "application/problem+json")))]
+pub async fn create(state: web::Data<AppState>, principal: Principal, body: JsonBody) -> AppResult<HttpResponse> {
+    let view = customers::create(&state, &principal, body.0).await?;
+    let mut response = with_etag(actix_web::http::StatusCode::CREATED, &view);
+    response.headers_mut().insert(
+        header::LOCATION,
+        header::HeaderValue::from_str(&format!("/api/v1/customers/{}", view.id)).map_err(|e| AppError::Internal(e.into()))?,
+    );
+    Ok(response)
+}
+
+/// Query parameters of `GET /customers/{id}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GetParams {
+    /// `true` also returns a soft-deleted customer.
+    include_deleted: Option<bool>,
+}
+
+/// Read one customer. Send `If-None-Match` with a previous `ETag` to get 304 when unchanged.
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers",
+    params(("id" = String, Path, description = "Customer id (UUID)"), GetParams),
+    responses(
+        (status = 200, description = "The customer; `ETag` set", body = CustomerView),
+        (status = 304, description = "Unchanged since the `If-None-Match` version"),
+        (status = 400, description = "`id` is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
+pub async fn get(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    id: web::Path<String>,
+    params: web::Query<GetParams>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id("id", &id)?;
+    let view = customers::get(&state, &principal, id, params.include_deleted.unwrap_or(false)).await?;
+    if if_none_match(&req, view.version) {
+        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag(view.version))).finish());
+    }
+    Ok(with_etag(actix_web::http::StatusCode::OK, &view))
+}
+
+/// Update a customer with a JSON merge patch (RFC 7396): send only what changes, `null` to
+/// clear. With `If-Match: "<version>"` the write happens only if nobody changed it since.
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers",
+    params(("id" = String, Path, description = "Customer id (UUID)"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on")),
+    request_body(content = CustomerInput, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Updated; new `ETag`", body = CustomerView),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` does not match the current version", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, named in `errors`", body = Problem, content_type = "application/problem+json")))]
+pub async fn update(state: web::Data<AppState>, principal: Principal, req: HttpRequest, id: web::Path<String>, body: JsonBody) -> AppResult<HttpResponse> {
+    let id = parse_id("id", &id)?;
+    let view = customers::update(&state, &principal, id, if_match(&req)?, body.0).await?;
+    Ok(with_etag(actix_web::http::StatusCode::OK, &view))
+}
+
+/// Soft-delete a customer (it can be restored).
+#[utoipa::path(delete, path = "/api/v1/customers/{id}", tag = "customers",
+    params(("id" = String, Path, description = "Customer id (UUID)"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version to delete")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` does not match the current version", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete(state: web::Data<AppState>, principal: Principal, req: HttpRequest, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = parse_id("id", &id)?;
+    customers::delete(&state, &principal, id, if_match(&req)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Restore a soft-deleted customer.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/restore", tag = "customers",
+    params(("id" = String, Path, description = "Customer id (UUID)")),
+    responses(
+        (status = 200, description = "Restored", body = CustomerView),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The customer is not deleted", body = Problem, content_type = "application/problem+json")))]
+pub async fn restore(state: web::Data<AppState>, principal: Principal, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = parse_id("id", &id)?;
+    let view = customers::restore(&state, &principal, id).await?;
+    Ok(with_etag(actix_web::http::StatusCode::OK, &view))
+}

@@ -1,0 +1,61 @@
+//! REST under `/api/v1`: thin handlers that parse, call `service`, and shape the response.
+
+pub mod body;
+pub mod custom_fields;
+pub mod customers;
+pub mod error;
+pub mod ops;
+pub mod openapi;
+
+use actix_web::{HttpRequest, http::header, web};
+
+use crate::error::AppError;
+
+/// Mount every REST route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .route("/openapi.json", web::get().to(openapi::serve))
+            .service(customers::scope())
+            .service(custom_fields::scope()),
+    )
+    .route("/healthz", web::get().to(ops::healthz))
+    .route("/readyz", web::get().to(ops::readyz));
+}
+
+/// The strong entity tag of a resource version: `"7"`.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version an `If-Match` header demands, if any.
+///
+/// `*` matches any current version. A weak tag (`W/"7"`) or anything unparsable can never
+/// match under the strong comparison RFC 9110 requires for `If-Match`, so it yields a
+/// version no resource has.
+pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, AppError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let value = value.to_str().unwrap_or_default().trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    let version = value
+        .split(',')
+        .map(str::trim)
+        .find_map(|tag| tag.strip_prefix('"')?.strip_suffix('"')?.parse::<i64>().ok());
+    Ok(Some(version.unwrap_or(-1)))
+}
+
+/// Whether an `If-None-Match` header already names this version (weak comparison).
+pub fn if_none_match(req: &HttpRequest, version: i64) -> bool {
+    let Some(value) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let current = etag(version);
+    value
+        .split(',')
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == current)
+}

@@ -1,0 +1,53 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use actix_web::HttpResponse;
+use utoipa::OpenApi;
+
+use super::error::Problem;
+use crate::error::FieldError;
+use crate::types::custom_field::{CustomFieldInput, CustomFieldList, CustomFieldView};
+use crate::types::customer::{
+    AddressInput, AddressView, CustomerInput, CustomerPage, CustomerView, IndividualInput, IndividualView,
+    OrganizationInput, OrganizationView,
+};
+
+/// Dossier's REST contract.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Dossier",
+        description = "Headless customer-information API. JSON is snake_case; errors are RFC 9457 \
+problem+json with a stable `code` and the offending fields in `errors`. Lists use opaque cursors \
+(`cursor`, `limit`). Reads carry a strong `ETag` (the version); send it back as `If-Match` to \
+make a write conditional (412 when stale). GraphQL serves the same data at `/graphql`.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    paths(
+        super::customers::list, super::customers::create, super::customers::get,
+        super::customers::update, super::customers::delete, super::customers::restore,
+        super::custom_fields::list, super::custom_fields::create, super::custom_fields::get,
+        super::custom_fields::update, super::custom_fields::delete,
+        super::ops::healthz, super::ops::readyz,
+    ),
+    components(schemas(
+        Problem, FieldError, CustomerView, CustomerPage, CustomerInput, AddressView, AddressInput,
+        IndividualView, IndividualInput, OrganizationView, OrganizationInput,
+        CustomFieldView, CustomFieldInput, CustomFieldList,
+    )),
+    tags(
+        (name = "customers", description = "Individual and organization customers"),
+        (name = "custom-fields", description = "Typed custom-field definitions"),
+        (name = "ops", description = "Health and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as pretty JSON, as served and as checked in under `schema/`.
+pub fn document() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(document())
+}

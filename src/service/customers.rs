@@ -1,0 +1,722 @@
+//! The customer aggregate: create, read, list, merge-patch update, soft delete, restore.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use entity::{customer, customer_tag};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::custom_fields::{self, Definition};
+use super::input::{Checker, parse_document, reject_read_only};
+use super::pagination::{self, Page};
+use crate::auth::Principal;
+use crate::domain::{
+    CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, SortDirection, is_valid_credit_code,
+    is_valid_website, normalize_email, normalize_phone, parse_decimal,
+};
+use crate::error::{AppError, AppResult};
+use crate::policy::render_customer;
+use crate::state::AppState;
+use crate::types::customer::{AddressInput, CustomerInput, CustomerView, IndividualInput, OrganizationInput};
+
+/// Fields the server sets; a body that contains one is refused rather than silently ignored.
+const READ_ONLY: &[&str] = &["id", "version", "owner_id", "created_at", "updated_at", "deleted_at", "masked"];
+const MAX_TAGS: usize = 50;
+const MAX_TAG_LEN: usize = 50;
+/// Largest page a caller may ask for.
+pub const MAX_PAGE: u64 = 200;
+/// Page size when the caller does not say.
+pub const DEFAULT_PAGE: u64 = 50;
+
+/// The current time at the precision both databases keep (microseconds).
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Which customers to list.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    pub kind: Option<CustomerKind>,
+    pub tag: Option<String>,
+    pub city: Option<String>,
+    pub province: Option<String>,
+    pub source: Option<CustomerSource>,
+    pub owner_id: Option<Uuid>,
+    pub status: Option<CustomerStatus>,
+    /// Inclusive.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Case-insensitive search in name and e-mail; its digits also match the phone.
+    pub q: Option<String>,
+    /// List soft-deleted customers instead of live ones.
+    pub deleted: bool,
+}
+
+/// A list request: filter, order, and position.
+#[derive(Debug, Clone)]
+pub struct CustomerQuery {
+    pub filter: CustomerFilter,
+    pub sort: CustomerSortField,
+    pub direction: SortDirection,
+    pub limit: u64,
+    pub cursor: Option<String>,
+    /// Name of the cursor parameter, for error messages (`cursor` or `after`).
+    pub cursor_param: &'static str,
+}
+
+impl Default for CustomerQuery {
+    fn default() -> Self {
+        Self {
+            filter: CustomerFilter::default(),
+            sort: CustomerSortField::CreatedAt,
+            direction: SortDirection::Desc,
+            limit: DEFAULT_PAGE,
+            cursor: None,
+            cursor_param: "cursor",
+        }
+    }
+}
+
+/// The checked column values of a customer.
+struct Valid {
+    kind: CustomerKind,
+    display_name: String,
+    phone: Option<String>,
+    email: Option<String>,
+    address: AddressInput,
+    tags: Vec<String>,
+    source: CustomerSource,
+    status: CustomerStatus,
+    notes: Option<String>,
+    individual: IndividualInput,
+    organization: OrganizationInput,
+    annual_income: Option<String>,
+    registered_capital: Option<String>,
+    credit_limit: Option<String>,
+    custom: Map<String, Value>,
+}
+
+fn money(c: &mut Checker, field: &str, value: Option<Value>) -> Option<String> {
+    let raw = match value? {
+        Value::String(s) if s.trim().is_empty() => return None,
+        Value::String(s) => s,
+        Value::Number(n) => n.to_string(),
+        _ => {
+            c.fail(field, "invalid_decimal", "must be a decimal number such as \"1234.50\"");
+            return None;
+        }
+    };
+    match parse_decimal(field, &raw) {
+        Ok(d) if d.is_sign_negative() => {
+            c.fail(field, "negative", "must not be negative");
+            None
+        }
+        Ok(d) => Some(d.to_string()),
+        Err(e) => {
+            c.errors.push(e);
+            None
+        }
+    }
+}
+
+fn validate(
+    input: CustomerInput,
+    defs: &[Definition],
+    region: &str,
+    creating: bool,
+) -> AppResult<Valid> {
+    let mut c = Checker::default();
+    let today = Utc::now().date_naive();
+    let kind = input.kind;
+    if kind.is_none() {
+        c.fail("kind", "required", format!("is required: one of {}", CustomerKind::expected()));
+    }
+    let kind = kind.unwrap_or(CustomerKind::Individual);
+    let display_name = c.text("display_name", input.display_name, 200);
+    if display_name.is_none() {
+        c.fail("display_name", "required", "is required and must not be blank");
+    }
+    let phone = c.text("phone", input.phone, 64).and_then(|p| match normalize_phone(&p, region) {
+        Ok(p) => Some(p),
+        Err(msg) => {
+            c.fail("phone", "invalid_phone", msg);
+            None
+        }
+    });
+    let email = c.text("email", input.email, 254).and_then(|e| match normalize_email(&e) {
+        Ok(e) => Some(e),
+        Err(msg) => {
+            c.fail("email", "invalid_email", msg);
+            None
+        }
+    });
+    let a = input.address.unwrap_or_default();
+    let address = AddressInput {
+        country: c.text("address.country", a.country, 64),
+        province: c.text("address.province", a.province, 100),
+        city: c.text("address.city", a.city, 100),
+        district: c.text("address.district", a.district, 100),
+        street: c.text("address.street", a.street, 200),
+        postcode: c.text("address.postcode", a.postcode, 20),
+    };
+    let raw_tags = input.tags.unwrap_or_default();
+    if raw_tags.len() > MAX_TAGS {
+        c.fail("tags", "too_many", format!("at most {MAX_TAGS} tags"));
+    }
+    let mut tags: Vec<String> = Vec::new();
+    for (i, tag) in raw_tags.into_iter().enumerate() {
+        let tag = tag.trim().to_lowercase();
+        if tag.is_empty() || tag.chars().count() > MAX_TAG_LEN {
+            c.fail(&format!("tags[{i}]"), "invalid_tag", format!("must be 1-{MAX_TAG_LEN} characters"));
+        } else if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    let notes = c.text("notes", input.notes, 10_000);
+
+    let mut individual = IndividualInput::default();
+    let mut organization = OrganizationInput::default();
+    let (mut annual_income, mut registered_capital, mut credit_limit) = (None, None, None);
+    match (kind, input.individual, input.organization) {
+        (CustomerKind::Organization, Some(_), _) => {
+            c.fail("individual", "not_applicable", "an organization has no individual profile")
+        }
+        (CustomerKind::Individual, _, Some(_)) => {
+            c.fail("organization", "not_applicable", "an individual has no organization profile")
+        }
+        (CustomerKind::Individual, Some(p), None) => {
+            if p.birthday.is_some_and(|b| b > today) {
+                c.fail("individual.birthday", "in_future", "must not be in the future");
+            }
+            annual_income = money(&mut c, "individual.annual_income", p.annual_income.clone());
+            let id_number = c.text("individual.id_number", p.id_number, 32).map(|s| s.to_uppercase());
+            if let Some(id) = &id_number {
+                if id.len() < 4 || !id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') {
+                    c.fail("individual.id_number", "invalid_id_number", "must be 4-32 letters, digits or dashes");
+                }
+            }
+            let hobbies = p.hobbies.map(|h| {
+                if h.len() > 50 {
+                    c.fail("individual.hobbies", "too_many", "at most 50 hobbies");
+                }
+                h.into_iter()
+                    .enumerate()
+                    .filter_map(|(i, s)| c.text(&format!("individual.hobbies[{i}]"), Some(s), 100))
+                    .collect::<Vec<_>>()
+            });
+            if let Some(social) = &p.social {
+                for (platform, handle) in social {
+                    if !handle.is_string() || platform.chars().count() > 40 {
+                        c.fail(&format!("individual.social.{platform}"), "invalid_type", "must be a string handle");
+                    } else if handle.as_str().is_some_and(|h| h.chars().count() > 200) {
+                        c.fail(&format!("individual.social.{platform}"), "too_long", "must be at most 200 characters");
+                    }
+                }
+            }
+            individual = IndividualInput {
+                family_name: c.text("individual.family_name", p.family_name, 100),
+                given_name: c.text("individual.given_name", p.given_name, 100),
+                gender: p.gender,
+                birthday: p.birthday,
+                occupation: c.text("individual.occupation", p.occupation, 100),
+                employer: c.text("individual.employer", p.employer, 200),
+                job_title: c.text("individual.job_title", p.job_title, 100),
+                annual_income: None,
+                education: c.text("individual.education", p.education, 100),
+                marital_status: p.marital_status,
+                family_notes: c.text("individual.family_notes", p.family_notes, 10_000),
+                hobbies: hobbies.filter(|h| !h.is_empty()),
+                social: p.social.filter(|s| !s.is_empty()),
+                id_number,
+                health: c.text("individual.health", p.health, 10_000),
+                religion: c.text("individual.religion", p.religion, 100),
+                political_affiliation: c.text("individual.political_affiliation", p.political_affiliation, 100),
+                precise_location: c.text("individual.precise_location", p.precise_location, 200),
+            };
+        }
+        (CustomerKind::Organization, None, Some(o)) => {
+            let credit_code = c.text("organization.credit_code", o.credit_code, 18).map(|s| s.to_uppercase());
+            if credit_code.as_deref().is_some_and(|code| !is_valid_credit_code(code)) {
+                c.fail(
+                    "organization.credit_code",
+                    "invalid_credit_code",
+                    "must be an 18-character unified social credit code with a valid check character",
+                );
+            }
+            if o.employee_count.is_some_and(|n| n < 0) {
+                c.fail("organization.employee_count", "negative", "must not be negative");
+            }
+            if o.founded_on.is_some_and(|d| d > today) {
+                c.fail("organization.founded_on", "in_future", "must not be in the future");
+            }
+            let website = c.text("organization.website", o.website, 500);
+            if website.as_deref().is_some_and(|w| !is_valid_website(w)) {
+                c.fail("organization.website", "invalid_url", "must be an http:// or https:// URL");
+            }
+            if o.payment_terms_days.is_some_and(|d| !(0..=3650).contains(&d)) {
+                c.fail("organization.payment_terms_days", "out_of_range", "must be between 0 and 3650");
+            }
+            registered_capital = money(&mut c, "organization.registered_capital", o.registered_capital.clone());
+            credit_limit = money(&mut c, "organization.credit_limit", o.credit_limit.clone());
+            organization = OrganizationInput {
+                legal_name: c.text("organization.legal_name", o.legal_name, 200),
+                credit_code,
+                industry: c.text("organization.industry", o.industry, 100),
+                employee_count: o.employee_count,
+                registered_capital: None,
+                founded_on: o.founded_on,
+                website,
+                business_scope: c.text("organization.business_scope", o.business_scope, 10_000),
+                credit_rating: c.text("organization.credit_rating", o.credit_rating, 16),
+                credit_limit: None,
+                payment_terms_days: o.payment_terms_days,
+            };
+        }
+        (_, None, None) => {}
+    }
+    let custom = custom_fields::check_values(&mut c, defs, kind, input.custom.unwrap_or_default(), creating);
+    let valid = Valid {
+        kind,
+        display_name: display_name.unwrap_or_default(),
+        phone,
+        email,
+        address,
+        tags,
+        source: input.source.unwrap_or(CustomerSource::DEFAULT),
+        status: input.status.unwrap_or(CustomerStatus::DEFAULT),
+        notes,
+        individual,
+        organization,
+        annual_income,
+        registered_capital,
+        credit_limit,
+        custom,
+    };
+    c.finish(valid)
+}
+
+/// Write checked values onto an active model.
+fn apply(v: Valid, m: &mut customer::ActiveModel) {
+    let i = v.individual;
+    let o = v.organization;
+    m.kind = Set(v.kind.as_str().to_owned());
+    m.search_name = Set(v.display_name.to_lowercase());
+    m.display_name = Set(v.display_name);
+    m.phone = Set(v.phone);
+    m.email = Set(v.email);
+    m.addr_country = Set(v.address.country);
+    m.addr_province = Set(v.address.province);
+    m.addr_city = Set(v.address.city);
+    m.addr_district = Set(v.address.district);
+    m.addr_street = Set(v.address.street);
+    m.addr_postcode = Set(v.address.postcode);
+    m.tags = Set(Value::from(v.tags));
+    m.source = Set(v.source.as_str().to_owned());
+    m.status = Set(v.status.as_str().to_owned());
+    m.notes = Set(v.notes);
+    m.family_name = Set(i.family_name);
+    m.given_name = Set(i.given_name);
+    m.gender = Set(i.gender.map(|g| g.as_str().to_owned()));
+    m.birthday = Set(i.birthday);
+    m.occupation = Set(i.occupation);
+    m.employer = Set(i.employer);
+    m.job_title = Set(i.job_title);
+    m.annual_income = Set(v.annual_income);
+    m.education = Set(i.education);
+    m.marital_status = Set(i.marital_status.map(|s| s.as_str().to_owned()));
+    m.family_notes = Set(i.family_notes);
+    m.hobbies = Set(i.hobbies.map(Value::from));
+    m.social = Set(i.social.map(Value::Object));
+    m.id_number = Set(i.id_number);
+    m.health = Set(i.health);
+    m.religion = Set(i.religion);
+    m.political_affiliation = Set(i.political_affiliation);
+    m.precise_location = Set(i.precise_location);
+    m.legal_name = Set(o.legal_name);
+    m.credit_code = Set(o.credit_code);
+    m.industry = Set(o.industry);
+    m.employee_count = Set(o.employee_count);
+    m.registered_capital = Set(v.registered_capital);
+    m.founded_on = Set(o.founded_on);
+    m.website = Set(o.website);
+    m.business_scope = Set(o.business_scope);
+    m.credit_rating = Set(o.credit_rating);
+    m.credit_limit = Set(v.credit_limit);
+    m.payment_terms_days = Set(o.payment_terms_days.and_then(|d| i32::try_from(d).ok()));
+    m.custom = Set(Value::Object(v.custom));
+}
+
+/// The stored customer as the document a merge patch applies to. Custom values of deleted
+/// definitions are left out, so they vanish on this write.
+fn to_document(m: &customer::Model, defs: &[Definition]) -> Value {
+    let kind = CustomerKind::parse(&m.kind);
+    let strings = |v: &Option<Value>| {
+        v.as_ref().and_then(Value::as_array).map(|a| {
+            a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect::<Vec<_>>()
+        })
+    };
+    let address = AddressInput {
+        country: m.addr_country.clone(),
+        province: m.addr_province.clone(),
+        city: m.addr_city.clone(),
+        district: m.addr_district.clone(),
+        street: m.addr_street.clone(),
+        postcode: m.addr_postcode.clone(),
+    };
+    let has_address = serde_json::to_value(&address).is_ok_and(|v| v.as_object().is_some_and(|o| !o.is_empty()));
+    let individual = (kind == Some(CustomerKind::Individual)).then(|| IndividualInput {
+        family_name: m.family_name.clone(),
+        given_name: m.given_name.clone(),
+        gender: m.gender.as_deref().and_then(crate::domain::Gender::parse),
+        birthday: m.birthday,
+        occupation: m.occupation.clone(),
+        employer: m.employer.clone(),
+        job_title: m.job_title.clone(),
+        annual_income: m.annual_income.clone().map(Value::String),
+        education: m.education.clone(),
+        marital_status: m.marital_status.as_deref().and_then(crate::domain::MaritalStatus::parse),
+        family_notes: m.family_notes.clone(),
+        hobbies: strings(&m.hobbies),
+        social: m.social.as_ref().and_then(|s| s.as_object().cloned()),
+        id_number: m.id_number.clone(),
+        health: m.health.clone(),
+        religion: m.religion.clone(),
+        political_affiliation: m.political_affiliation.clone(),
+        precise_location: m.precise_location.clone(),
+    });
+    let organization = (kind == Some(CustomerKind::Organization)).then(|| OrganizationInput {
+        legal_name: m.legal_name.clone(),
+        credit_code: m.credit_code.clone(),
+        industry: m.industry.clone(),
+        employee_count: m.employee_count,
+        registered_capital: m.registered_capital.clone().map(Value::String),
+        founded_on: m.founded_on,
+        website: m.website.clone(),
+        business_scope: m.business_scope.clone(),
+        credit_rating: m.credit_rating.clone(),
+        credit_limit: m.credit_limit.clone().map(Value::String),
+        payment_terms_days: m.payment_terms_days.map(i64::from),
+    });
+    let custom: Map<String, Value> = m
+        .custom
+        .as_object()
+        .map(|values| {
+            values
+                .iter()
+                .filter(|(k, _)| defs.iter().any(|d| &d.key == *k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let doc = CustomerInput {
+        kind,
+        display_name: Some(m.display_name.clone()),
+        phone: m.phone.clone(),
+        email: m.email.clone(),
+        address: has_address.then_some(address),
+        tags: strings(&Some(m.tags.clone())),
+        source: CustomerSource::parse(&m.source),
+        status: CustomerStatus::parse(&m.status),
+        notes: m.notes.clone(),
+        individual,
+        organization,
+        custom: Some(custom),
+    };
+    serde_json::to_value(doc).unwrap_or(Value::Null)
+}
+
+async fn replace_tags(conn: &impl ConnectionTrait, id: Uuid, tags: &[String]) -> AppResult<()> {
+    customer_tag::Entity::delete_many()
+        .filter(customer_tag::Column::CustomerId.eq(id))
+        .exec(conn)
+        .await?;
+    if !tags.is_empty() {
+        let rows = tags.iter().map(|t| customer_tag::ActiveModel {
+            customer_id: Set(id),
+            tag: Set(t.clone()),
+        });
+        customer_tag::Entity::insert_many(rows).exec(conn).await?;
+    }
+    Ok(())
+}
+
+/// A stored customer by id; soft-deleted ones only when asked.
+async fn find(conn: &impl ConnectionTrait, id: Uuid, include_deleted: bool) -> AppResult<customer::Model> {
+    let mut query = customer::Entity::find_by_id(id);
+    if !include_deleted {
+        query = query.filter(customer::Column::DeletedAt.is_null());
+    }
+    query.one(conn).await?.ok_or(AppError::NotFound { entity: "customer" })
+}
+
+async fn render(conn: &impl ConnectionTrait, principal: &Principal, models: &[customer::Model]) -> AppResult<Vec<CustomerView>> {
+    let defs = custom_fields::definitions(conn).await?;
+    let classes = custom_fields::classes(&defs);
+    Ok(models.iter().map(|m| render_customer(m, &classes, principal)).collect())
+}
+
+async fn render_one(conn: &impl ConnectionTrait, principal: &Principal, model: &customer::Model) -> AppResult<CustomerView> {
+    let mut views = render(conn, principal, std::slice::from_ref(model)).await?;
+    views.pop().ok_or(AppError::NotFound { entity: "customer" })
+}
+
+fn check_version(current: &customer::Model, expected: Option<i64>) -> AppResult<()> {
+    match expected {
+        Some(v) if v != current.version => Err(AppError::PreconditionFailed { current: current.version }),
+        _ => Ok(()),
+    }
+}
+
+/// Create a customer from a document in the shape of [`CustomerInput`].
+///
+/// # Errors
+/// `Validation` naming every bad field.
+pub async fn create(state: &AppState, principal: &Principal, doc: Value) -> AppResult<CustomerView> {
+    reject_read_only(&doc, READ_ONLY)?;
+    let input: CustomerInput = parse_document(doc)?;
+    let txn = state.db.begin().await?;
+    let defs = custom_fields::definitions(&txn).await?;
+    let valid = validate(input, &defs, &state.settings.default_region, true)?;
+    let tags = valid.tags.clone();
+    let id = Uuid::now_v7();
+    let now = now();
+    let mut active = customer::ActiveModel {
+        id: Set(id),
+        owner_id: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        ..Default::default()
+    };
+    apply(valid, &mut active);
+    let model = active.insert(&txn).await?;
+    replace_tags(&txn, id, &tags).await?;
+    txn.commit().await?;
+    tracing::info!(customer.id = %id, actor = principal.label, "customer created");
+    render_one(&state.db, principal, &model).await
+}
+
+/// One customer.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn get(state: &AppState, principal: &Principal, id: Uuid, include_deleted: bool) -> AppResult<CustomerView> {
+    let model = find(&state.db, id, include_deleted).await?;
+    render_one(&state.db, principal, &model).await
+}
+
+/// Apply a JSON merge patch (RFC 7396) to a customer, checking the result like a create.
+///
+/// # Errors
+/// `NotFound`; `PreconditionFailed` when `expected_version` is stale; `Validation`.
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    expected_version: Option<i64>,
+    patch: Value,
+) -> AppResult<CustomerView> {
+    reject_read_only(&patch, READ_ONLY)?;
+    let txn = state.db.begin().await?;
+    let current = find(&txn, id, false).await?;
+    check_version(&current, expected_version)?;
+    let defs = custom_fields::definitions(&txn).await?;
+    let mut doc = to_document(&current, &defs);
+    json_patch::merge(&mut doc, &patch);
+    let input: CustomerInput = parse_document(doc)?;
+    let valid = validate(input, &defs, &state.settings.default_region, false)?;
+    let tags = valid.tags.clone();
+    let mut active = current.clone().into_active_model();
+    apply(valid, &mut active);
+    active.version = Set(current.version + 1);
+    active.updated_at = Set(now());
+    // The version in the WHERE clause makes the check and the write one atomic step.
+    let result = customer::Entity::update_many()
+        .set(active)
+        .filter(customer::Column::Id.eq(id))
+        .filter(customer::Column::Version.eq(current.version))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected != 1 {
+        let latest = find(&txn, id, true).await?;
+        return Err(AppError::PreconditionFailed { current: latest.version });
+    }
+    replace_tags(&txn, id, &tags).await?;
+    let model = find(&txn, id, false).await?;
+    txn.commit().await?;
+    tracing::info!(customer.id = %id, actor = principal.label, "customer updated");
+    render_one(&state.db, principal, &model).await
+}
+
+/// Set or clear `deleted_at`, bumping the version, if the version still matches.
+async fn set_deleted(
+    conn: &impl ConnectionTrait,
+    current: &customer::Model,
+    deleted_at: Option<DateTime<Utc>>,
+) -> AppResult<()> {
+    let result = customer::Entity::update_many()
+        .col_expr(customer::Column::DeletedAt, Expr::value(deleted_at))
+        .col_expr(customer::Column::Version, Expr::value(current.version + 1))
+        .col_expr(customer::Column::UpdatedAt, Expr::value(now()))
+        .filter(customer::Column::Id.eq(current.id))
+        .filter(customer::Column::Version.eq(current.version))
+        .exec(conn)
+        .await?;
+    if result.rows_affected != 1 {
+        let latest = find(conn, current.id, true).await?;
+        return Err(AppError::PreconditionFailed { current: latest.version });
+    }
+    Ok(())
+}
+
+/// Soft-delete a customer; it can be restored.
+///
+/// # Errors
+/// `NotFound` (also when already deleted); `PreconditionFailed` when the version is stale.
+pub async fn delete(state: &AppState, principal: &Principal, id: Uuid, expected_version: Option<i64>) -> AppResult<()> {
+    let current = find(&state.db, id, false).await?;
+    check_version(&current, expected_version)?;
+    set_deleted(&state.db, &current, Some(now())).await?;
+    tracing::info!(customer.id = %id, actor = principal.label, "customer deleted");
+    Ok(())
+}
+
+/// Bring back a soft-deleted customer.
+///
+/// # Errors
+/// `NotFound`; `Conflict` when the customer is not deleted.
+pub async fn restore(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<CustomerView> {
+    let current = find(&state.db, id, true).await?;
+    if current.deleted_at.is_none() {
+        return Err(AppError::Conflict("the customer is not deleted".to_owned()));
+    }
+    set_deleted(&state.db, &current, None).await?;
+    tracing::info!(customer.id = %id, actor = principal.label, "customer restored");
+    let model = find(&state.db, id, false).await?;
+    render_one(&state.db, principal, &model).await
+}
+
+fn filtered(filter: &CustomerFilter) -> sea_orm::Select<customer::Entity> {
+    use customer::Column as C;
+    let mut q = customer::Entity::find();
+    q = if filter.deleted { q.filter(C::DeletedAt.is_not_null()) } else { q.filter(C::DeletedAt.is_null()) };
+    if let Some(kind) = filter.kind {
+        q = q.filter(C::Kind.eq(kind.as_str()));
+    }
+    if let Some(source) = filter.source {
+        q = q.filter(C::Source.eq(source.as_str()));
+    }
+    if let Some(status) = filter.status {
+        q = q.filter(C::Status.eq(status.as_str()));
+    }
+    if let Some(owner) = filter.owner_id {
+        q = q.filter(C::OwnerId.eq(owner));
+    }
+    if let Some(city) = filter.city.as_deref().map(str::trim) {
+        q = q.filter(C::AddrCity.eq(city));
+    }
+    if let Some(province) = filter.province.as_deref().map(str::trim) {
+        q = q.filter(C::AddrProvince.eq(province));
+    }
+    if let Some(after) = filter.created_after {
+        q = q.filter(C::CreatedAt.gte(after));
+    }
+    if let Some(before) = filter.created_before {
+        q = q.filter(C::CreatedAt.lt(before));
+    }
+    if let Some(tag) = &filter.tag {
+        q = q.filter(
+            C::Id.in_subquery(
+                Query::select()
+                    .column(customer_tag::Column::CustomerId)
+                    .from(customer_tag::Entity)
+                    .and_where(customer_tag::Column::Tag.eq(tag.trim().to_lowercase()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(q_text) = filter.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let needle = format!("%{}%", escape_like(&q_text.to_lowercase()));
+        let mut any = Condition::any()
+            .add(Expr::col(C::SearchName).like(LikeExpr::new(needle.clone()).escape('\\')))
+            .add(Expr::col(C::Email).like(LikeExpr::new(needle).escape('\\')));
+        let digits: String = q_text.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() >= 3 {
+            any = any.add(Expr::col(C::Phone).like(LikeExpr::new(format!("%{digits}%")).escape('\\')));
+        }
+        q = q.filter(any);
+    }
+    q
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// A page of customers in the requested order, starting after the cursor.
+///
+/// # Errors
+/// `BadRequest` for a cursor this API did not make or a limit out of range.
+pub async fn list(state: &AppState, principal: &Principal, query: CustomerQuery) -> AppResult<Page<CustomerView>> {
+    use customer::Column as C;
+    if !(1..=MAX_PAGE).contains(&query.limit) {
+        return Err(AppError::bad_param("limit", "out_of_range", format!("must be between 1 and {MAX_PAGE}")));
+    }
+    let column = match query.sort {
+        CustomerSortField::CreatedAt => C::CreatedAt,
+        CustomerSortField::UpdatedAt => C::UpdatedAt,
+        CustomerSortField::DisplayName => C::SearchName,
+    };
+    let sort_value = |m: &customer::Model| match query.sort {
+        CustomerSortField::CreatedAt => json!(m.created_at),
+        CustomerSortField::UpdatedAt => json!(m.updated_at),
+        CustomerSortField::DisplayName => json!(m.search_name),
+    };
+    let asc = query.direction == SortDirection::Asc;
+    let mut select = filtered(&query.filter);
+    if let Some(cursor) = &query.cursor {
+        let (value, id) = pagination::decode(query.cursor_param, cursor)?;
+        let bad = || AppError::bad_param(query.cursor_param, "invalid_cursor", "does not match the requested sort");
+        let key: sea_orm::Value = match query.sort {
+            CustomerSortField::DisplayName => value.as_str().ok_or_else(bad)?.to_owned().into(),
+            _ => serde_json::from_value::<DateTime<Utc>>(value).map_err(|_| bad())?.into(),
+        };
+        let (past, past_id) = if asc {
+            (column.gt(key.clone()), C::Id.gt(id))
+        } else {
+            (column.lt(key.clone()), C::Id.lt(id))
+        };
+        select = select.filter(
+            Condition::any()
+                .add(past)
+                .add(Condition::all().add(column.eq(key)).add(past_id)),
+        );
+    }
+    let order = if asc { Order::Asc } else { Order::Desc };
+    let mut models = select
+        .order_by(column, order.clone())
+        .order_by(C::Id, order)
+        .limit(query.limit + 1)
+        .all(&state.db)
+        .await?;
+    let has_more = models.len() as u64 > query.limit;
+    models.truncate(query.limit as usize);
+    let cursors: Vec<String> = models.iter().map(|m| pagination::encode(&sort_value(m), m.id)).collect();
+    let next_cursor = if has_more { cursors.last().cloned() } else { None };
+    let items = render(&state.db, principal, &models).await?;
+    Ok(Page { items, cursors, next_cursor })
+}
+
+/// How many customers match a filter.
+///
+/// # Errors
+/// Database failures.
+pub async fn count(state: &AppState, _principal: &Principal, filter: &CustomerFilter) -> AppResult<u64> {
+    Ok(filtered(filter).count(&state.db).await?)
+}

@@ -1,0 +1,94 @@
+//! Turning a JSON document into a typed input, with every failure naming its field.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{AppError, FieldError};
+
+/// Reject fields the caller may not write (they are set by the server).
+///
+/// # Errors
+/// `Validation` naming each read-only field present in `doc`.
+pub fn reject_read_only(doc: &Value, read_only: &[&str]) -> Result<(), AppError> {
+    let Some(object) = doc.as_object() else {
+        return Err(AppError::invalid("", "not_an_object", "the body must be a JSON object"));
+    };
+    let errors: Vec<FieldError> = read_only
+        .iter()
+        .filter(|field| object.contains_key(**field))
+        .map(|field| FieldError::new(*field, "read_only", "is set by the server and cannot be written"))
+        .collect();
+    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+}
+
+/// Deserialize `doc` into `T`, naming the offending field on failure.
+///
+/// # Errors
+/// `Validation` with the path of the first field that does not fit (unknown field, wrong
+/// type, unknown enum value, bad date).
+pub fn parse_document<T: DeserializeOwned>(doc: Value) -> Result<T, AppError> {
+    serde_path_to_error::deserialize::<_, T>(doc).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner().to_string();
+        let (field, code) = match unknown_field_name(&inner) {
+            Some(name) if path == "." || path.is_empty() => (name.to_owned(), "unknown_field"),
+            Some(name) if path == name || path.ends_with(&format!(".{name}")) => (path, "unknown_field"),
+            Some(name) => (format!("{path}.{name}"), "unknown_field"),
+            None if inner.starts_with("unknown variant") => (path, "invalid_enum"),
+            None => (path, "invalid_type"),
+        };
+        let field = if field == "." { String::new() } else { field };
+        let message = match code {
+            "unknown_field" => "is not a known field".to_owned(),
+            _ => strip_position(&inner),
+        };
+        AppError::Validation(vec![FieldError::new(field, code, message)])
+    })
+}
+
+/// serde reports unknown fields as "unknown field `x`, expected …".
+fn unknown_field_name(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next()
+}
+
+/// serde_json appends " at line 1 column 5" to some messages; it means nothing for a value.
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Collects field errors while a document is checked, so all of them are reported at once.
+#[derive(Default)]
+pub struct Checker {
+    pub errors: Vec<FieldError>,
+}
+
+impl Checker {
+    /// Record a broken rule.
+    pub fn fail(&mut self, field: &str, code: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, code, message));
+    }
+
+    /// Trim a text value; empty becomes absent; longer than `max` characters is an error.
+    pub fn text(&mut self, field: &str, value: Option<String>, max: usize) -> Option<String> {
+        let trimmed = value?.trim().to_owned();
+        if trimmed.is_empty() {
+            return None;
+        }
+        if trimmed.chars().count() > max {
+            self.fail(field, "too_long", format!("must be at most {max} characters"));
+        }
+        Some(trimmed)
+    }
+
+    /// Finish: the value if no rule was broken.
+    ///
+    /// # Errors
+    /// `Validation` with every recorded field error.
+    pub fn finish<T>(self, value: T) -> Result<T, AppError> {
+        if self.errors.is_empty() { Ok(value) } else { Err(AppError::Validation(self.errors)) }
+    }
+}

@@ -1,0 +1,152 @@
+//! Building and running the server: connect, migrate, bind, serve.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{App, HttpServer, dev::Server, middleware, web};
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::error::AppError;
+use crate::graphql;
+use crate::rest;
+use crate::state::AppState;
+
+/// Open the database and bring its schema up to date.
+///
+/// SQLite runs in WAL mode with `synchronous=FULL`, so an acknowledged write survives a
+/// power loss; PostgreSQL's defaults already guarantee that.
+///
+/// # Errors
+/// When the database cannot be reached or a migration fails.
+pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(settings.database_url.clone());
+    options
+        .sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(10))
+        .map_sqlx_sqlite_opts(|o| {
+            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    if settings.database_url.starts_with("sqlite") {
+        // One writer at a time: a small pool avoids lock contention; in-memory needs exactly one.
+        let n = if settings.database_url.contains(":memory:") { 1 } else { 4 };
+        options.max_connections(n).min_connections(1);
+    } else {
+        options.max_connections(16).min_connections(1);
+    }
+    let db = Database::connect(options)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(&settings.database_url)))?;
+    Migrator::up(&db, None).await.context("database migration failed")?;
+    Ok(db)
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    db: DatabaseConnection,
+    server: Server,
+}
+
+impl Application {
+    /// Connect, migrate and bind to `settings.bind` (port 0 picks a free port).
+    ///
+    /// # Errors
+    /// Database or bind failures.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = connect(&settings).await?;
+        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = AppState { db: db.clone(), settings: Arc::new(settings) };
+        let server = run(listener, state)?;
+        Ok(Self { port, db, server })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to the database pool.
+    pub fn db(&self) -> DatabaseConnection {
+        self.db.clone()
+    }
+
+    /// Serve until SIGINT or SIGTERM, then finish in-flight requests and stop.
+    ///
+    /// # Errors
+    /// I/O failures of the server.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let schema = web::Data::new(graphql::build_schema(Some(state.clone())));
+    let openapi = rest::openapi::ApiDoc::openapi();
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(schema.clone())
+            .app_data(web::QueryConfig::default().error_handler(rest::error::query_error))
+            .app_data(web::PathConfig::default().error_handler(rest::error::path_error))
+            .app_data(web::PayloadConfig::new(state.settings.max_body_bytes))
+            .wrap(middleware::Compress::default())
+            .wrap(
+                middleware::DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "no-referrer")),
+            )
+            .wrap(tracing_actix())
+            .configure(rest::configure)
+            .configure(graphql::configure)
+            .service(
+                SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()),
+            )
+            .route("/docs", web::get().to(docs_redirect))
+            .default_service(web::to(rest::error::not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(30)
+    .run();
+    Ok(server)
+}
+
+async fn docs_redirect() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .finish()
+}
+
+/// Access log: one line per request, without query strings (they may carry search terms).
+fn tracing_actix() -> middleware::Logger {
+    middleware::Logger::new("%{r}a \"%m %U\" %s %b %Dms")
+}
+
+impl From<AppError> for std::io::Error {
+    fn from(err: AppError) -> Self {
+        std::io::Error::other(err.to_string())
+    }
+}

@@ -1,0 +1,7 @@
+//! Wire types shared by REST (snake_case JSON, OpenAPI) and GraphQL (camelCase).
+//!
+//! Output types are produced only by `policy`, so a response can never carry a field the
+//! caller may not see. Input types are parsed by `service`, so both APIs share every rule.
+
+pub mod custom_field;
+pub mod customer;
