@@ -38,7 +38,7 @@ pub enum AppError {
         errors: Vec<FieldError>,
     },
     /// Well-formed input that breaks a rule.
-    #[error("the request has invalid fields")]
+    #[error("invalid input: {}", describe(.0))]
     Validation(Vec<FieldError>),
     /// The resource does not exist (or is not visible to the caller).
     #[error("{entity} not found")]
@@ -52,6 +52,9 @@ pub enum AppError {
     /// The body's media type is not accepted.
     #[error("unsupported media type: send {expected}")]
     UnsupportedMediaType { expected: &'static str },
+    /// The path exists but not with this method.
+    #[error("method not allowed: use {allow}")]
+    MethodNotAllowed { allow: &'static str },
     /// The body exceeds the configured limit.
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -88,6 +91,7 @@ impl AppError {
             Self::PreconditionFailed { .. } => 412,
             Self::UnsupportedMediaType { .. } => 415,
             Self::PayloadTooLarge { .. } => 413,
+            Self::MethodNotAllowed { .. } => 405,
             Self::Database(_) | Self::Internal(_) => 500,
         }
     }
@@ -102,6 +106,7 @@ impl AppError {
             Self::PreconditionFailed { .. } => "precondition_failed",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Database(_) | Self::Internal(_) => "internal",
         }
     }
@@ -133,6 +138,15 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
             sea_orm::TransactionError::Transaction(e) => e,
         }
     }
+}
+
+/// `email: must be …; phone: must be …` — the fields and rules, for one-line messages.
+fn describe(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| if e.field.is_empty() { e.message.clone() } else { format!("{}: {}", e.field, e.message) })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Result of a use case.

@@ -13,7 +13,9 @@ impl ErrorExtensions for AppError {
             AppError::BadRequest { .. } | AppError::Validation(_) => "BAD_USER_INPUT",
             AppError::NotFound { .. } => "NOT_FOUND",
             AppError::Conflict(_) | AppError::PreconditionFailed { .. } => "CONFLICT",
-            AppError::UnsupportedMediaType { .. } | AppError::PayloadTooLarge { .. } => "BAD_REQUEST",
+            AppError::UnsupportedMediaType { .. }
+            | AppError::PayloadTooLarge { .. }
+            | AppError::MethodNotAllowed { .. } => "BAD_REQUEST",
             AppError::Database(_) | AppError::Internal(_) => "INTERNAL",
         };
         let fields = self.field_errors().to_vec();

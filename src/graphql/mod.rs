@@ -6,9 +6,10 @@ pub mod error;
 
 use actix_web::{HttpResponse, web};
 use async_graphql::{EmptySubscription, MergedObject, Schema};
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
 
 use crate::auth::Principal;
+use crate::error::AppError;
+use crate::rest::body::JsonBody;
 use crate::state::AppState;
 
 /// The query root.
@@ -39,9 +40,21 @@ pub fn sdl() -> String {
     build_schema(None).sdl()
 }
 
-/// `POST /graphql`: one operation per request (batches are refused).
-pub async fn execute(schema: web::Data<AppSchema>, principal: Principal, request: GraphQLRequest) -> GraphQLResponse {
-    schema.execute(request.into_inner().data(principal)).await.into()
+/// `POST /graphql`: one operation per request. The body goes through the same media-type,
+/// size and syntax checks as REST; a batch (JSON array) is refused.
+pub async fn execute(
+    schema: web::Data<AppSchema>,
+    principal: Principal,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
+    let request: async_graphql::Request = serde_json::from_value(body.0).map_err(|e| AppError::BadRequest {
+        message: format!("not a GraphQL request (send one object with `query`, batches are not accepted): {e}"),
+        errors: Vec::new(),
+    })?;
+    let response = schema.execute(request.data(principal)).await;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .json(response))
 }
 
 /// `GET /graphql`: the explorer page (self-contained, works offline).

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, http::header, web};
 
 use super::body::JsonBody;
-use super::error::Problem;
+use super::error::{Problem, method_not_allowed};
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
 use crate::service::custom_fields;
@@ -13,11 +13,19 @@ use crate::types::custom_field::{CustomFieldInput, CustomFieldList, CustomFieldV
 /// The custom-field routes.
 pub fn scope() -> actix_web::Scope {
     web::scope("/custom-fields")
-        .route("", web::get().to(list))
-        .route("", web::post().to(create))
-        .route("/{key}", web::get().to(get))
-        .route("/{key}", web::patch().to(update))
-        .route("/{key}", web::delete().to(delete))
+        .service(
+            web::resource("")
+                .route(web::get().to(list))
+                .route(web::post().to(create))
+                .default_service(method_not_allowed("GET, POST")),
+        )
+        .service(
+            web::resource("/{key}")
+                .route(web::get().to(get))
+                .route(web::patch().to(update))
+                .route(web::delete().to(delete))
+                .default_service(method_not_allowed("GET, PATCH, DELETE")),
+        )
 }
 
 /// List every custom-field definition, ordered by key.

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::body::JsonBody;
-use super::error::Problem;
+use super::error::{Problem, method_not_allowed};
 use super::{etag, if_match, if_none_match};
 use crate::auth::Principal;
 use crate::domain::{CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, SortDirection, parse_id};
@@ -18,12 +18,24 @@ use crate::types::customer::{CustomerInput, CustomerPage, CustomerView};
 /// The customer routes.
 pub fn scope() -> actix_web::Scope {
     web::scope("/customers")
-        .route("", web::get().to(list))
-        .route("", web::post().to(create))
-        .route("/{id}", web::get().to(get))
-        .route("/{id}", web::patch().to(update))
-        .route("/{id}", web::delete().to(delete))
-        .route("/{id}/restore", web::post().to(restore))
+        .service(
+            web::resource("")
+                .route(web::get().to(list))
+                .route(web::post().to(create))
+                .default_service(method_not_allowed("GET, POST")),
+        )
+        .service(
+            web::resource("/{id}")
+                .route(web::get().to(get))
+                .route(web::patch().to(update))
+                .route(web::delete().to(delete))
+                .default_service(method_not_allowed("GET, PATCH, DELETE")),
+        )
+        .service(
+            web::resource("/{id}/restore")
+                .route(web::post().to(restore))
+                .default_service(method_not_allowed("POST")),
+        )
 }
 
 fn with_etag(status: actix_web::http::StatusCode, view: &CustomerView) -> HttpResponse {

@@ -67,6 +67,9 @@ impl ResponseError for AppError {
         if let AppError::PreconditionFailed { current } = self {
             response.insert_header((actix_web::http::header::ETAG, super::etag(*current)));
         }
+        if let AppError::MethodNotAllowed { allow } = self {
+            response.insert_header((actix_web::http::header::ALLOW, *allow));
+        }
         response.json(Problem::from(self))
     }
 }
@@ -92,4 +95,9 @@ pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix
 /// Unknown routes as problem+json.
 pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
     Err(AppError::NotFound { entity: "resource" })
+}
+
+/// A route for paths that exist but not with the request's method.
+pub fn method_not_allowed(allow: &'static str) -> actix_web::Route {
+    actix_web::web::to(move || async move { Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed { allow }) })
 }
