@@ -38,7 +38,9 @@ impl Settings {
             bind: var("DOSSIER_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned()),
             default_region: var("DOSSIER_DEFAULT_REGION").unwrap_or_else(|| "CN".to_owned()),
             max_body_bytes: match var("DOSSIER_MAX_BODY_BYTES") {
-                Some(v) => v.parse().context("DOSSIER_MAX_BODY_BYTES must be a number of bytes")?,
+                Some(v) => v
+                    .parse()
+                    .context("DOSSIER_MAX_BODY_BYTES must be a number of bytes")?,
                 None => 262_144,
             },
         };
@@ -61,10 +63,15 @@ impl Settings {
     /// # Errors
     /// Describing the first bad setting.
     pub fn validate(&self) -> anyhow::Result<()> {
-        if self.default_region.parse::<phonenumber::country::Id>().is_err() {
+        if self
+            .default_region
+            .parse::<phonenumber::country::Id>()
+            .is_err()
+        {
             bail!("DOSSIER_DEFAULT_REGION must be an ISO 3166 region code such as CN or US");
         }
-        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres")) {
+        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
+        {
             bail!("DATABASE_URL must start with sqlite: or postgres://");
         }
         if self.max_body_bytes < 1024 {

@@ -144,7 +144,13 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
 fn describe(errors: &[FieldError]) -> String {
     errors
         .iter()
-        .map(|e| if e.field.is_empty() { e.message.clone() } else { format!("{}: {}", e.field, e.message) })
+        .map(|e| {
+            if e.field.is_empty() {
+                e.message.clone()
+            } else {
+                format!("{}: {}", e.field, e.message)
+            }
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }

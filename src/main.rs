@@ -76,11 +76,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Load the demo data set once: only into a database without customers.
 async fn load_demo(settings: &Settings) -> anyhow::Result<()> {
     let db = startup::connect(settings).await?;
-    let state = AppState { db, settings: Arc::new(settings.clone()) };
+    let state = AppState {
+        db,
+        settings: Arc::new(settings.clone()),
+    };
     let operator = Principal::operator();
     let existing = service::customers::count(&state, &operator, &Default::default()).await?;
     if existing > 0 {
-        tracing::info!(customers = existing, "database already has customers; demo data not loaded");
+        tracing::info!(
+            customers = existing,
+            "database already has customers; demo data not loaded"
+        );
         return Ok(());
     }
     for field in demo::demo_custom_fields() {

@@ -38,15 +38,24 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
         });
     if settings.database_url.starts_with("sqlite") {
         // One writer at a time: a small pool avoids lock contention; in-memory needs exactly one.
-        let n = if settings.database_url.contains(":memory:") { 1 } else { 4 };
+        let n = if settings.database_url.contains(":memory:") {
+            1
+        } else {
+            4
+        };
         options.max_connections(n).min_connections(1);
     } else {
         options.max_connections(16).min_connections(1);
     }
-    let db = Database::connect(options)
+    let db = Database::connect(options).await.with_context(|| {
+        format!(
+            "cannot open the database at {}",
+            redact(&settings.database_url)
+        )
+    })?;
+    Migrator::up(&db, None)
         .await
-        .with_context(|| format!("cannot open the database at {}", redact(&settings.database_url)))?;
-    Migrator::up(&db, None).await.context("database migration failed")?;
+        .context("database migration failed")?;
     Ok(db)
 }
 
@@ -76,9 +85,13 @@ impl Application {
     /// Database or bind failures.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = connect(&settings).await?;
-        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let state = AppState { db: db.clone(), settings: Arc::new(settings) };
+        let state = AppState {
+            db: db.clone(),
+            settings: Arc::new(settings),
+        };
         let server = run(listener, state)?;
         Ok(Self { port, db, server })
     }
@@ -122,9 +135,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(tracing_actix())
             .configure(rest::configure)
             .configure(graphql::configure)
-            .service(
-                SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()),
-            )
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
             .route("/docs", web::get().to(docs_redirect))
             .default_service(web::to(rest::error::not_found))
     })

@@ -55,7 +55,10 @@ impl actix_web::FromRequest for Principal {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     /// Every request acts as the operator until authentication lands.
-    fn from_request(_req: &actix_web::HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+    fn from_request(
+        _req: &actix_web::HttpRequest,
+        _payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
         std::future::ready(Ok(Self::operator()))
     }
 }

@@ -42,16 +42,28 @@ mod tests {
 
     #[test]
     fn phones_are_normalised_to_e164() {
-        assert_eq!(normalize_phone("+86 138 0013 8000", "CN"), Ok("+8613800138000".into()));
-        assert_eq!(normalize_phone("138-0013-8000", "CN"), Ok("+8613800138000".into()));
-        assert_eq!(normalize_phone("(650) 253-0000", "US"), Ok("+16502530000".into()));
+        assert_eq!(
+            normalize_phone("+86 138 0013 8000", "CN"),
+            Ok("+8613800138000".into())
+        );
+        assert_eq!(
+            normalize_phone("138-0013-8000", "CN"),
+            Ok("+8613800138000".into())
+        );
+        assert_eq!(
+            normalize_phone("(650) 253-0000", "US"),
+            Ok("+16502530000".into())
+        );
         assert!(normalize_phone("12345", "CN").is_err());
         assert!(normalize_phone("not a phone", "CN").is_err());
     }
 
     #[test]
     fn emails_are_lowercased_and_checked() {
-        assert_eq!(normalize_email(" Zhang.Wei@Example.com "), Ok("zhang.wei@example.com".into()));
+        assert_eq!(
+            normalize_email(" Zhang.Wei@Example.com "),
+            Ok("zhang.wei@example.com".into())
+        );
         assert!(normalize_email("zhang.wei").is_err());
         assert!(normalize_email("a@b").is_err());
         assert!(normalize_email("a b@example.com").is_err());

@@ -28,7 +28,11 @@ pub fn parse_id(field: &str, raw: &str) -> Result<uuid::Uuid, AppError> {
 /// A field error naming `field`.
 pub fn parse_decimal(field: &str, raw: &str) -> Result<rust_decimal::Decimal, FieldError> {
     let value: rust_decimal::Decimal = raw.trim().parse().map_err(|_| {
-        FieldError::new(field, "invalid_decimal", "must be a decimal number such as \"1234.50\"")
+        FieldError::new(
+            field,
+            "invalid_decimal",
+            "must be a decimal number such as \"1234.50\"",
+        )
     })?;
     Ok(value)
 }

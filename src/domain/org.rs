@@ -2,7 +2,9 @@
 
 /// The 31 characters a unified social credit code (GB 32100-2015) may use, in value order.
 const USCC_CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// Whether `code` is an 18-character unified social credit code with a valid check character.
 pub fn is_valid_credit_code(code: &str) -> bool {
@@ -30,9 +32,7 @@ pub fn is_valid_website(url: &str) -> bool {
     match rest {
         Some(rest) => {
             let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            !host.is_empty()
-                && host.contains('.')
-                && !url.chars().any(char::is_whitespace)
+            !host.is_empty() && host.contains('.') && !url.chars().any(char::is_whitespace)
         }
         None => false,
     }

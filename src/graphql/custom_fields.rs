@@ -16,13 +16,22 @@ impl CustomFieldQuery {
     /// Every custom-field definition, ordered by key.
     async fn custom_fields(&self, ctx: &Context<'_>) -> Result<Vec<CustomFieldView>> {
         let (state, principal) = context(ctx)?;
-        custom_fields::list(state, principal).await.map_err(|e| e.extend())
+        custom_fields::list(state, principal)
+            .await
+            .map_err(|e| e.extend())
     }
 
     /// One definition by key.
-    async fn custom_field(&self, ctx: &Context<'_>, key: String) -> Result<Option<CustomFieldView>> {
+    async fn custom_field(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+    ) -> Result<Option<CustomFieldView>> {
         let (state, principal) = context(ctx)?;
-        custom_fields::get(state, principal, &key).await.map(Some).map_err(|e| e.extend())
+        custom_fields::get(state, principal, &key)
+            .await
+            .map(Some)
+            .map_err(|e| e.extend())
     }
 }
 
@@ -37,21 +46,36 @@ fn document(input: &CustomFieldInputGql) -> Result<serde_json::Value> {
 #[Object]
 impl CustomFieldMutation {
     /// Define a custom field.
-    async fn create_custom_field(&self, ctx: &Context<'_>, input: CustomFieldInputGql) -> Result<CustomFieldView> {
+    async fn create_custom_field(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomFieldInputGql,
+    ) -> Result<CustomFieldView> {
         let (state, principal) = context(ctx)?;
-        custom_fields::create(state, principal, document(&input)?).await.map_err(|e| e.extend())
+        custom_fields::create(state, principal, document(&input)?)
+            .await
+            .map_err(|e| e.extend())
     }
 
     /// Change a definition; `key` and `type` are immutable.
-    async fn update_custom_field(&self, ctx: &Context<'_>, key: String, input: CustomFieldInputGql) -> Result<CustomFieldView> {
+    async fn update_custom_field(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+        input: CustomFieldInputGql,
+    ) -> Result<CustomFieldView> {
         let (state, principal) = context(ctx)?;
-        custom_fields::update(state, principal, &key, document(&input)?).await.map_err(|e| e.extend())
+        custom_fields::update(state, principal, &key, document(&input)?)
+            .await
+            .map_err(|e| e.extend())
     }
 
     /// Delete a definition.
     async fn delete_custom_field(&self, ctx: &Context<'_>, key: String) -> Result<bool> {
         let (state, principal) = context(ctx)?;
-        custom_fields::delete(state, principal, &key).await.map_err(|e| e.extend())?;
+        custom_fields::delete(state, principal, &key)
+            .await
+            .map_err(|e| e.extend())?;
         Ok(true)
     }
 }

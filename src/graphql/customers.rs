@@ -5,9 +5,13 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::context;
-use crate::domain::{CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, SortDirection};
+use crate::domain::{
+    CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, SortDirection,
+};
 use crate::error::AppError;
-use crate::service::customers::{self, CustomerFilter as ServiceFilter, CustomerQuery as ServiceQuery};
+use crate::service::customers::{
+    self, CustomerFilter as ServiceFilter, CustomerQuery as ServiceQuery,
+};
 use crate::types::customer::{CustomerInputGql, CustomerView};
 
 /// Which customers to list; all conditions must hold.
@@ -99,7 +103,9 @@ impl CustomerConnection {
     /// Number of customers matching the filter, across all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
         let (state, principal) = context(ctx)?;
-        customers::count(state, principal, &self.filter).await.map_err(|e| e.extend())
+        customers::count(state, principal, &self.filter)
+            .await
+            .map_err(|e| e.extend())
     }
 }
 
@@ -112,7 +118,10 @@ impl CustomerQuery {
     /// One customer by id.
     async fn customer(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<CustomerView>> {
         let (state, principal) = context(ctx)?;
-        customers::get(state, principal, id, false).await.map(Some).map_err(|e| e.extend())
+        customers::get(state, principal, id, false)
+            .await
+            .map(Some)
+            .map_err(|e| e.extend())
     }
 
     /// Customers, filtered and ordered, a page at a time (default newest first).
@@ -130,12 +139,29 @@ impl CustomerQuery {
             .ok()
             .filter(|n| (1..=customers::MAX_PAGE).contains(n))
             .ok_or_else(|| {
-                AppError::bad_param("first", "out_of_range", format!("must be between 1 and {}", customers::MAX_PAGE)).extend()
+                AppError::bad_param(
+                    "first",
+                    "out_of_range",
+                    format!("must be between 1 and {}", customers::MAX_PAGE),
+                )
+                .extend()
             })?;
         let filter: ServiceFilter = filter.map(Into::into).unwrap_or_default();
-        let (sort, direction) = order_by.map_or((CustomerSortField::CreatedAt, SortDirection::Desc), |o| (o.field, o.direction));
-        let query = ServiceQuery { filter: filter.clone(), sort, direction, limit, cursor: after, cursor_param: "after" };
-        let page = customers::list(state, principal, query).await.map_err(|e| e.extend())?;
+        let (sort, direction) = order_by
+            .map_or((CustomerSortField::CreatedAt, SortDirection::Desc), |o| {
+                (o.field, o.direction)
+            });
+        let query = ServiceQuery {
+            filter: filter.clone(),
+            sort,
+            direction,
+            limit,
+            cursor: after,
+            cursor_param: "after",
+        };
+        let page = customers::list(state, principal, query)
+            .await
+            .map_err(|e| e.extend())?;
         let edges: Vec<CustomerEdge> = page
             .items
             .into_iter()
@@ -148,7 +174,11 @@ impl CustomerQuery {
             start_cursor: edges.first().map(|e| e.cursor.clone()),
             end_cursor: edges.last().map(|e| e.cursor.clone()),
         };
-        Ok(CustomerConnection { edges, page_info, filter })
+        Ok(CustomerConnection {
+            edges,
+            page_info,
+            filter,
+        })
     }
 }
 
@@ -163,9 +193,15 @@ fn document(input: &CustomerInputGql) -> Result<serde_json::Value> {
 #[Object]
 impl CustomerMutation {
     /// Create a customer (`kind` and `displayName` required).
-    async fn create_customer(&self, ctx: &Context<'_>, input: CustomerInputGql) -> Result<CustomerView> {
+    async fn create_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerInputGql,
+    ) -> Result<CustomerView> {
         let (state, principal) = context(ctx)?;
-        customers::create(state, principal, document(&input)?).await.map_err(|e| e.extend())
+        customers::create(state, principal, document(&input)?)
+            .await
+            .map_err(|e| e.extend())
     }
 
     /// Change a customer: only the fields given change, `null` clears one. With
@@ -184,15 +220,24 @@ impl CustomerMutation {
     }
 
     /// Soft-delete a customer.
-    async fn delete_customer(&self, ctx: &Context<'_>, id: Uuid, expected_version: Option<i64>) -> Result<bool> {
+    async fn delete_customer(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> Result<bool> {
         let (state, principal) = context(ctx)?;
-        customers::delete(state, principal, id, expected_version).await.map_err(|e| e.extend())?;
+        customers::delete(state, principal, id, expected_version)
+            .await
+            .map_err(|e| e.extend())?;
         Ok(true)
     }
 
     /// Restore a soft-deleted customer.
     async fn restore_customer(&self, ctx: &Context<'_>, id: Uuid) -> Result<CustomerView> {
         let (state, principal) = context(ctx)?;
-        customers::restore(state, principal, id).await.map_err(|e| e.extend())
+        customers::restore(state, principal, id)
+            .await
+            .map_err(|e| e.extend())
     }
 }

@@ -30,9 +30,18 @@ impl ErrorExtensions for AppError {
                     .iter()
                     .map(|f| {
                         let mut m = async_graphql::indexmap::IndexMap::new();
-                        m.insert(async_graphql::Name::new("field"), async_graphql::Value::from(f.field.clone()));
-                        m.insert(async_graphql::Name::new("code"), async_graphql::Value::from(f.code.clone()));
-                        m.insert(async_graphql::Name::new("message"), async_graphql::Value::from(f.message.clone()));
+                        m.insert(
+                            async_graphql::Name::new("field"),
+                            async_graphql::Value::from(f.field.clone()),
+                        );
+                        m.insert(
+                            async_graphql::Name::new("code"),
+                            async_graphql::Value::from(f.code.clone()),
+                        );
+                        m.insert(
+                            async_graphql::Name::new("message"),
+                            async_graphql::Value::from(f.message.clone()),
+                        );
                         async_graphql::Value::Object(m)
                     })
                     .collect();

@@ -1,7 +1,7 @@
 //! GraphQL at `/graphql`: thin resolvers over the same services as REST.
 
-mod customers;
 mod custom_fields;
+mod customers;
 pub mod error;
 
 use actix_web::{HttpResponse, web};
@@ -18,17 +18,24 @@ pub struct QueryRoot(customers::CustomerQuery, custom_fields::CustomFieldQuery);
 
 /// The mutation root.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(customers::CustomerMutation, custom_fields::CustomFieldMutation);
+pub struct MutationRoot(
+    customers::CustomerMutation,
+    custom_fields::CustomFieldMutation,
+);
 
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Build the schema with its limits. `state` is absent only when printing the SDL.
 pub fn build_schema(state: Option<AppState>) -> AppSchema {
-    let builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .limit_depth(12)
-        .limit_complexity(5_000)
-        .limit_recursive_depth(32);
+    let builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(12)
+    .limit_complexity(5_000)
+    .limit_recursive_depth(32);
     match state {
         Some(state) => builder.data(state).finish(),
         None => builder.finish(),
@@ -66,7 +73,9 @@ pub async fn explorer() -> HttpResponse {
 
 /// `GET /graphql/schema.graphql`: the SDL.
 pub async fn schema_sdl(schema: web::Data<AppSchema>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(schema.sdl())
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(schema.sdl())
 }
 
 /// Mount the GraphQL routes.
@@ -77,6 +86,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The state and principal every resolver needs.
-fn context<'a>(ctx: &'a async_graphql::Context<'_>) -> async_graphql::Result<(&'a AppState, &'a Principal)> {
+fn context<'a>(
+    ctx: &'a async_graphql::Context<'_>,
+) -> async_graphql::Result<(&'a AppState, &'a Principal)> {
     Ok((ctx.data::<AppState>()?, ctx.data::<Principal>()?))
 }

@@ -15,11 +15,21 @@ use crate::state::AppState;
 pub struct JsonBody(pub Value);
 
 fn is_json(req: &HttpRequest) -> bool {
-    let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 impl FromRequest for JsonBody {
@@ -57,10 +67,12 @@ impl FromRequest for JsonBody {
                 }
                 body.extend_from_slice(&chunk);
             }
-            serde_json::from_slice(&body).map(JsonBody).map_err(|e| AppError::BadRequest {
-                message: format!("the body is not valid JSON: {e}"),
-                errors: Vec::new(),
-            })
+            serde_json::from_slice(&body)
+                .map(JsonBody)
+                .map_err(|e| AppError::BadRequest {
+                    message: format!("the body is not valid JSON: {e}"),
+                    errors: Vec::new(),
+                })
         })
     }
 }

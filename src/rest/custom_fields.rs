@@ -42,11 +42,17 @@ pub async fn list(state: web::Data<AppState>, principal: Principal) -> AppResult
         (status = 201, description = "Defined", body = CustomFieldView),
         (status = 409, description = "The key exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, named in `errors`", body = Problem, content_type = "application/problem+json")))]
-pub async fn create(state: web::Data<AppState>, principal: Principal, body: JsonBody) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
     let view = custom_fields::create(&state, &principal, body.0).await?;
     let location = header::HeaderValue::from_str(&format!("/api/v1/custom-fields/{}", view.key))
         .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(view))
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(view))
 }
 
 /// Read one definition.
@@ -55,7 +61,11 @@ pub async fn create(state: web::Data<AppState>, principal: Principal, body: Json
     responses(
         (status = 200, description = "The definition", body = CustomFieldView),
         (status = 404, description = "No such definition", body = Problem, content_type = "application/problem+json")))]
-pub async fn get(state: web::Data<AppState>, principal: Principal, key: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    principal: Principal,
+    key: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let view = custom_fields::get(&state, &principal, &key).await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -68,7 +78,12 @@ pub async fn get(state: web::Data<AppState>, principal: Principal, key: web::Pat
         (status = 200, description = "Updated", body = CustomFieldView),
         (status = 404, description = "No such definition", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid or immutable fields, named in `errors`", body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, principal: Principal, key: web::Path<String>, body: JsonBody) -> AppResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    principal: Principal,
+    key: web::Path<String>,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
     let view = custom_fields::update(&state, &principal, &key, body.0).await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -79,7 +94,11 @@ pub async fn update(state: web::Data<AppState>, principal: Principal, key: web::
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such definition", body = Problem, content_type = "application/problem+json")))]
-pub async fn delete(state: web::Data<AppState>, principal: Principal, key: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    principal: Principal,
+    key: web::Path<String>,
+) -> AppResult<HttpResponse> {
     custom_fields::delete(&state, &principal, &key).await?;
     Ok(HttpResponse::NoContent().finish())
 }

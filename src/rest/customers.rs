@@ -9,7 +9,9 @@ use super::body::JsonBody;
 use super::error::{Problem, method_not_allowed};
 use super::{etag, if_match, if_none_match};
 use crate::auth::Principal;
-use crate::domain::{CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, SortDirection, parse_id};
+use crate::domain::{
+    CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, SortDirection, parse_id,
+};
 use crate::error::{AppError, AppResult};
 use crate::service::customers::{self, CustomerFilter, CustomerQuery};
 use crate::state::AppState;
@@ -79,16 +81,35 @@ pub struct ListParams {
     deleted: Option<String>,
 }
 
-fn enum_param<T>(name: &str, raw: Option<String>, parse: fn(&str) -> Option<T>, expected: fn() -> String) -> AppResult<Option<T>> {
-    raw.map(|v| parse(v.trim()).ok_or_else(|| AppError::bad_param(name, "invalid_enum", format!("must be one of: {}", expected()))))
-        .transpose()
+fn enum_param<T>(
+    name: &str,
+    raw: Option<String>,
+    parse: fn(&str) -> Option<T>,
+    expected: fn() -> String,
+) -> AppResult<Option<T>> {
+    raw.map(|v| {
+        parse(v.trim()).ok_or_else(|| {
+            AppError::bad_param(
+                name,
+                "invalid_enum",
+                format!("must be one of: {}", expected()),
+            )
+        })
+    })
+    .transpose()
 }
 
 fn time_param(name: &str, raw: Option<String>) -> AppResult<Option<DateTime<Utc>>> {
     raw.map(|v| {
         DateTime::parse_from_rfc3339(v.trim())
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| AppError::bad_param(name, "invalid_timestamp", "must be an RFC 3339 timestamp such as 2026-01-31T00:00:00Z"))
+            .map_err(|_| {
+                AppError::bad_param(
+                    name,
+                    "invalid_timestamp",
+                    "must be an RFC 3339 timestamp such as 2026-01-31T00:00:00Z",
+                )
+            })
     })
     .transpose()
 }
@@ -104,7 +125,13 @@ impl TryFrom<ListParams> for CustomerQuery {
                 .parse::<u64>()
                 .ok()
                 .filter(|n| (1..=customers::MAX_PAGE).contains(n))
-                .ok_or_else(|| AppError::bad_param("limit", "out_of_range", format!("must be an integer between 1 and {}", customers::MAX_PAGE)))?,
+                .ok_or_else(|| {
+                    AppError::bad_param(
+                        "limit",
+                        "out_of_range",
+                        format!("must be an integer between 1 and {}", customers::MAX_PAGE),
+                    )
+                })?,
         };
         let (sort, direction) = match p.sort.as_deref().map(str::trim) {
             None => (CustomerSortField::CreatedAt, SortDirection::Desc),
@@ -122,22 +149,48 @@ impl TryFrom<ListParams> for CustomerQuery {
         let deleted = match p.deleted.as_deref() {
             None | Some("false") => false,
             Some("true") => true,
-            Some(_) => return Err(AppError::bad_param("deleted", "invalid_bool", "must be true or false")),
+            Some(_) => {
+                return Err(AppError::bad_param(
+                    "deleted",
+                    "invalid_bool",
+                    "must be true or false",
+                ));
+            }
         };
         let filter = CustomerFilter {
             kind: enum_param("kind", p.kind, CustomerKind::parse, CustomerKind::expected)?,
             tag: p.tag,
             city: p.city,
             province: p.province,
-            source: enum_param("source", p.source, CustomerSource::parse, CustomerSource::expected)?,
-            owner_id: p.owner_id.map(|v| parse_id("owner_id", v.trim())).transpose()?,
-            status: enum_param("status", p.status, CustomerStatus::parse, CustomerStatus::expected)?,
+            source: enum_param(
+                "source",
+                p.source,
+                CustomerSource::parse,
+                CustomerSource::expected,
+            )?,
+            owner_id: p
+                .owner_id
+                .map(|v| parse_id("owner_id", v.trim()))
+                .transpose()?,
+            status: enum_param(
+                "status",
+                p.status,
+                CustomerStatus::parse,
+                CustomerStatus::expected,
+            )?,
             created_after: time_param("created_after", p.created_after)?,
             created_before: time_param("created_before", p.created_before)?,
             q: p.q,
             deleted,
         };
-        Ok(Self { filter, sort, direction, limit, cursor: p.cursor, cursor_param: "cursor" })
+        Ok(Self {
+            filter,
+            sort,
+            direction,
+            limit,
+            cursor: p.cursor,
+            cursor_param: "cursor",
+        })
     }
 }
 
@@ -146,12 +199,19 @@ impl TryFrom<ListParams> for CustomerQuery {
     responses(
         (status = 200, description = "A page of customers", body = CustomerPage),
         (status = 400, description = "A bad parameter, named in `errors`", body = Problem, content_type = "application/problem+json")))]
-pub async fn list(state: web::Data<AppState>, principal: Principal, params: web::Query<ListParams>) -> AppResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<ListParams>,
+) -> AppResult<HttpResponse> {
     let query = CustomerQuery::try_from(params.into_inner())?;
     let page = customers::list(&state, &principal, query).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .json(CustomerPage { data: page.items, next_cursor: page.next_cursor }))
+        .json(CustomerPage {
+            data: page.items,
+            next_cursor: page.next_cursor,
+        }))
 }
 
 /// Create a customer.
@@ -162,12 +222,17 @@ pub async fn list(state: web::Data<AppState>, principal: Principal, params: web:
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, named in `errors`", body = Problem, content_type = "application/problem+json")))]
-pub async fn create(state: web::Data<AppState>, principal: Principal, body: JsonBody) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
     let view = customers::create(&state, &principal, body.0).await?;
     let mut response = with_etag(actix_web::http::StatusCode::CREATED, &view);
     response.headers_mut().insert(
         header::LOCATION,
-        header::HeaderValue::from_str(&format!("/api/v1/customers/{}", view.id)).map_err(|e| AppError::Internal(e.into()))?,
+        header::HeaderValue::from_str(&format!("/api/v1/customers/{}", view.id))
+            .map_err(|e| AppError::Internal(e.into()))?,
     );
     Ok(response)
 }
@@ -196,9 +261,17 @@ pub async fn get(
     params: web::Query<GetParams>,
 ) -> AppResult<HttpResponse> {
     let id = parse_id("id", &id)?;
-    let view = customers::get(&state, &principal, id, params.include_deleted.unwrap_or(false)).await?;
+    let view = customers::get(
+        &state,
+        &principal,
+        id,
+        params.include_deleted.unwrap_or(false),
+    )
+    .await?;
     if if_none_match(&req, view.version) {
-        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag(view.version))).finish());
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag(view.version)))
+            .finish());
     }
     Ok(with_etag(actix_web::http::StatusCode::OK, &view))
 }
@@ -214,7 +287,13 @@ pub async fn get(
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` does not match the current version", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, named in `errors`", body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, principal: Principal, req: HttpRequest, id: web::Path<String>, body: JsonBody) -> AppResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
     let id = parse_id("id", &id)?;
     let view = customers::update(&state, &principal, id, if_match(&req)?, body.0).await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, &view))
@@ -228,7 +307,12 @@ pub async fn update(state: web::Data<AppState>, principal: Principal, req: HttpR
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` does not match the current version", body = Problem, content_type = "application/problem+json")))]
-pub async fn delete(state: web::Data<AppState>, principal: Principal, req: HttpRequest, id: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let id = parse_id("id", &id)?;
     customers::delete(&state, &principal, id, if_match(&req)?).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -241,7 +325,11 @@ pub async fn delete(state: web::Data<AppState>, principal: Principal, req: HttpR
         (status = 200, description = "Restored", body = CustomerView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The customer is not deleted", body = Problem, content_type = "application/problem+json")))]
-pub async fn restore(state: web::Data<AppState>, principal: Principal, id: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn restore(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let id = parse_id("id", &id)?;
     let view = customers::restore(&state, &principal, id).await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, &view))

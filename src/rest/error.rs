@@ -37,7 +37,8 @@ pub struct Problem {
 
 impl From<&AppError> for Problem {
     fn from(err: &AppError) -> Self {
-        let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         Self {
             problem_type: format!("urn:dossier:problem:{}", err.code()),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -75,7 +76,10 @@ impl ResponseError for AppError {
 }
 
 /// Query-string rejections (e.g. a number that is not a number) as problem+json.
-pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
     AppError::BadRequest {
         message: format!("invalid query string: {err}"),
         errors: Vec::new(),
@@ -99,5 +103,7 @@ pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
 
 /// A route for paths that exist but not with the request's method.
 pub fn method_not_allowed(allow: &'static str) -> actix_web::Route {
-    actix_web::web::to(move || async move { Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed { allow }) })
+    actix_web::web::to(move || async move {
+        Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed { allow })
+    })
 }

@@ -4,8 +4,8 @@ pub mod body;
 pub mod custom_fields;
 pub mod customers;
 pub mod error;
-pub mod ops;
 pub mod openapi;
+pub mod ops;
 
 use actix_web::{HttpRequest, http::header, web};
 
@@ -41,16 +41,22 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, AppError> {
     if value == "*" {
         return Ok(None);
     }
-    let version = value
-        .split(',')
-        .map(str::trim)
-        .find_map(|tag| tag.strip_prefix('"')?.strip_suffix('"')?.parse::<i64>().ok());
+    let version = value.split(',').map(str::trim).find_map(|tag| {
+        tag.strip_prefix('"')?
+            .strip_suffix('"')?
+            .parse::<i64>()
+            .ok()
+    });
     Ok(Some(version.unwrap_or(-1)))
 }
 
 /// Whether an `If-None-Match` header already names this version (weak comparison).
 pub fn if_none_match(req: &HttpRequest, version: i64) -> bool {
-    let Some(value) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     let current = etag(version);

@@ -7,8 +7,8 @@ use super::error::Problem;
 use crate::error::FieldError;
 use crate::types::custom_field::{CustomFieldInput, CustomFieldList, CustomFieldView};
 use crate::types::customer::{
-    AddressInput, AddressView, CustomerInput, CustomerPage, CustomerView, IndividualInput, IndividualView,
-    OrganizationInput, OrganizationView,
+    AddressInput, AddressView, CustomerInput, CustomerPage, CustomerView, IndividualInput,
+    IndividualView, OrganizationInput, OrganizationView,
 };
 
 /// Dossier's REST contract.
@@ -44,10 +44,14 @@ pub struct ApiDoc;
 
 /// The document as pretty JSON, as served and as checked in under `schema/`.
 pub fn document() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned())
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// `GET /api/v1/openapi.json`.
 pub async fn serve() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(document())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document())
 }

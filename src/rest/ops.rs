@@ -22,7 +22,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable", "reason": "database"}))
+            HttpResponse::ServiceUnavailable()
+                .json(json!({"status": "unavailable", "reason": "database"}))
         }
     }
 }

@@ -50,7 +50,11 @@ impl Definition {
 fn string_array(value: &Value) -> Vec<String> {
     value
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -86,7 +90,9 @@ pub async fn definitions(conn: &impl ConnectionTrait) -> AppResult<Vec<Definitio
 
 /// The sensitivity class of each defined key, for rendering.
 pub fn classes(defs: &[Definition]) -> CustomFieldClasses {
-    defs.iter().map(|d| (d.key.clone(), d.sensitivity)).collect()
+    defs.iter()
+        .map(|d| (d.key.clone(), d.sensitivity))
+        .collect()
 }
 
 /// Check custom values for a customer of `kind` against the definitions and return the
@@ -103,7 +109,11 @@ pub fn check_values(
     for (key, value) in values {
         let field = format!("custom.{key}");
         let Some(def) = defs.iter().find(|d| d.key == key) else {
-            checker.fail(&field, "unknown_custom_field", "is not a defined custom field");
+            checker.fail(
+                &field,
+                "unknown_custom_field",
+                "is not a defined custom field",
+            );
             continue;
         };
         if !def.applies_to.admits(kind) {
@@ -125,8 +135,16 @@ pub fn check_values(
         }
     }
     if creating {
-        for def in defs.iter().filter(|d| d.required && d.applies_to.admits(kind)) {
-            if !out.contains_key(&def.key) && !checker.errors.iter().any(|e| e.field == format!("custom.{}", def.key)) {
+        for def in defs
+            .iter()
+            .filter(|d| d.required && d.applies_to.admits(kind))
+        {
+            if !out.contains_key(&def.key)
+                && !checker
+                    .errors
+                    .iter()
+                    .any(|e| e.field == format!("custom.{}", def.key))
+            {
                 checker.fail(&format!("custom.{}", def.key), "required", "is required");
             }
         }
@@ -134,7 +152,12 @@ pub fn check_values(
     out
 }
 
-fn check_value(checker: &mut Checker, field: &str, def: &Definition, value: Value) -> Option<Value> {
+fn check_value(
+    checker: &mut Checker,
+    field: &str,
+    def: &Definition,
+    value: Value,
+) -> Option<Value> {
     let wrong = |checker: &mut Checker, what: &str| {
         checker.fail(field, "invalid_type", format!("must be {what}"));
         None
@@ -142,10 +165,16 @@ fn check_value(checker: &mut Checker, field: &str, def: &Definition, value: Valu
     match def.field_type {
         CustomFieldType::Text => match value {
             Value::String(s) => {
-                let max = def.max_length.map_or(DEFAULT_TEXT_MAX, |m| m.max(1) as usize);
+                let max = def
+                    .max_length
+                    .map_or(DEFAULT_TEXT_MAX, |m| m.max(1) as usize);
                 let s = s.trim().to_owned();
                 if s.chars().count() > max {
-                    checker.fail(field, "too_long", format!("must be at most {max} characters"));
+                    checker.fail(
+                        field,
+                        "too_long",
+                        format!("must be at most {max} characters"),
+                    );
                     return None;
                 }
                 Some(Value::String(s))
@@ -170,7 +199,10 @@ fn check_value(checker: &mut Checker, field: &str, def: &Definition, value: Valu
                 }
             }
         }
-        CustomFieldType::Date => match value.as_str().map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d")) {
+        CustomFieldType::Date => match value
+            .as_str()
+            .map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d"))
+        {
             Some(Ok(d)) => Some(Value::String(d.to_string())),
             _ => wrong(checker, "a date as YYYY-MM-DD"),
         },
@@ -189,11 +221,16 @@ fn check_value(checker: &mut Checker, field: &str, def: &Definition, value: Valu
             let mut seen: Vec<&str> = Vec::new();
             for item in items {
                 match item.as_str() {
-                    Some(s) if def.options.iter().any(|o| o == s) && !seen.contains(&s) => seen.push(s),
+                    Some(s) if def.options.iter().any(|o| o == s) && !seen.contains(&s) => {
+                        seen.push(s)
+                    }
                     _ => {
                         return wrong(
                             checker,
-                            &format!("an array of distinct values from: {}", def.options.join(", ")),
+                            &format!(
+                                "an array of distinct values from: {}",
+                                def.options.join(", ")
+                            ),
                         );
                     }
                 }
@@ -222,7 +259,9 @@ fn validate(input: CustomFieldInput) -> AppResult<ValidDefinition> {
     let key_ok = !key.is_empty()
         && key.len() <= 40
         && key.starts_with(|ch: char| ch.is_ascii_lowercase())
-        && key.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
+        && key
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
     if key.is_empty() {
         c.fail("key", "required", "is required");
     } else if !key_ok {
@@ -234,30 +273,57 @@ fn validate(input: CustomFieldInput) -> AppResult<ValidDefinition> {
     }
     let field_type = input.field_type;
     if field_type.is_none() {
-        c.fail("type", "required", format!("is required: one of {}", CustomFieldType::expected()));
+        c.fail(
+            "type",
+            "required",
+            format!("is required: one of {}", CustomFieldType::expected()),
+        );
     }
     let options = input.options.unwrap_or_default();
-    let is_enum = matches!(field_type, Some(CustomFieldType::Enum | CustomFieldType::MultiEnum));
+    let is_enum = matches!(
+        field_type,
+        Some(CustomFieldType::Enum | CustomFieldType::MultiEnum)
+    );
     if is_enum {
         if options.is_empty() {
-            c.fail("options", "required", "enum fields need at least one option");
+            c.fail(
+                "options",
+                "required",
+                "enum fields need at least one option",
+            );
         }
         if options.len() > 200 {
             c.fail("options", "too_many", "at most 200 options");
         }
         for (i, o) in options.iter().enumerate() {
             if o.trim().is_empty() || o.chars().count() > 100 {
-                c.fail(&format!("options[{i}]"), "invalid_option", "must be 1-100 characters");
+                c.fail(
+                    &format!("options[{i}]"),
+                    "invalid_option",
+                    "must be 1-100 characters",
+                );
             } else if options[..i].contains(o) {
-                c.fail(&format!("options[{i}]"), "duplicate", "options must be distinct");
+                c.fail(
+                    &format!("options[{i}]"),
+                    "duplicate",
+                    "options must be distinct",
+                );
             }
         }
     } else if !options.is_empty() {
-        c.fail("options", "not_applicable", "only enum and multi_enum fields have options");
+        c.fail(
+            "options",
+            "not_applicable",
+            "only enum and multi_enum fields have options",
+        );
     }
     if let Some(m) = input.max_length {
         if field_type != Some(CustomFieldType::Text) {
-            c.fail("max_length", "not_applicable", "only text fields have a max_length");
+            c.fail(
+                "max_length",
+                "not_applicable",
+                "only text fields have a max_length",
+            );
         } else if !(1..=10_000).contains(&m) {
             c.fail("max_length", "out_of_range", "must be between 1 and 10000");
         }
@@ -298,7 +364,9 @@ async fn find(conn: &impl ConnectionTrait, key: &str) -> AppResult<custom_field:
         .filter(custom_field::Column::Key.eq(key))
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound { entity: "custom field" })
+        .ok_or(AppError::NotFound {
+            entity: "custom field",
+        })
 }
 
 /// All definitions.
@@ -317,7 +385,11 @@ pub async fn list(state: &AppState, _principal: &Principal) -> AppResult<Vec<Cus
 ///
 /// # Errors
 /// `NotFound`.
-pub async fn get(state: &AppState, _principal: &Principal, key: &str) -> AppResult<CustomFieldView> {
+pub async fn get(
+    state: &AppState,
+    _principal: &Principal,
+    key: &str,
+) -> AppResult<CustomFieldView> {
     find(&state.db, key).await.map(view)
 }
 
@@ -325,7 +397,11 @@ pub async fn get(state: &AppState, _principal: &Principal, key: &str) -> AppResu
 ///
 /// # Errors
 /// `Validation` naming bad fields; `Conflict` when the key exists.
-pub async fn create(state: &AppState, _principal: &Principal, doc: Value) -> AppResult<CustomFieldView> {
+pub async fn create(
+    state: &AppState,
+    _principal: &Principal,
+    doc: Value,
+) -> AppResult<CustomFieldView> {
     reject_read_only(&doc, READ_ONLY)?;
     let valid = validate(parse_document(doc)?)?;
     let exists = custom_field::Entity::find()
@@ -334,7 +410,10 @@ pub async fn create(state: &AppState, _principal: &Principal, doc: Value) -> App
         .await?
         .is_some();
     if exists {
-        return Err(AppError::Conflict(format!("custom field `{}` already exists", valid.key)));
+        return Err(AppError::Conflict(format!(
+            "custom field `{}` already exists",
+            valid.key
+        )));
     }
     let now = crate::service::customers::now();
     let model = custom_field::ActiveModel {
@@ -361,7 +440,12 @@ pub async fn create(state: &AppState, _principal: &Principal, doc: Value) -> App
 ///
 /// # Errors
 /// `NotFound`; `Validation` naming bad or immutable fields.
-pub async fn update(state: &AppState, _principal: &Principal, key: &str, patch: Value) -> AppResult<CustomFieldView> {
+pub async fn update(
+    state: &AppState,
+    _principal: &Principal,
+    key: &str,
+    patch: Value,
+) -> AppResult<CustomFieldView> {
     reject_read_only(&patch, READ_ONLY)?;
     let current = find(&state.db, key).await?;
     let mut doc = to_document(&current);
@@ -370,7 +454,11 @@ pub async fn update(state: &AppState, _principal: &Principal, key: &str, patch: 
     let mut immutable = Vec::new();
     for field in ["key", "type"] {
         if doc.get(field) != before.get(field) {
-            immutable.push(crate::error::FieldError::new(field, "immutable", "cannot be changed after creation"));
+            immutable.push(crate::error::FieldError::new(
+                field,
+                "immutable",
+                "cannot be changed after creation",
+            ));
         }
     }
     if !immutable.is_empty() {
@@ -397,7 +485,8 @@ pub async fn update(state: &AppState, _principal: &Principal, key: &str, patch: 
 /// `NotFound`.
 pub async fn delete(state: &AppState, _principal: &Principal, key: &str) -> AppResult<()> {
     let current = find(&state.db, key).await?;
-    custom_field::Entity::delete_by_id(current.id).exec(&state.db).await?;
+    custom_field::Entity::delete_by_id(current.id)
+        .exec(&state.db)
+        .await?;
     Ok(())
 }
-

@@ -15,16 +15,26 @@ use super::input::{Checker, parse_document, reject_read_only};
 use super::pagination::{self, Page};
 use crate::auth::Principal;
 use crate::domain::{
-    CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, SortDirection, is_valid_credit_code,
-    is_valid_website, normalize_email, normalize_phone, parse_decimal,
+    CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, SortDirection,
+    is_valid_credit_code, is_valid_website, normalize_email, normalize_phone, parse_decimal,
 };
 use crate::error::{AppError, AppResult};
 use crate::policy::render_customer;
 use crate::state::AppState;
-use crate::types::customer::{AddressInput, CustomerInput, CustomerView, IndividualInput, OrganizationInput};
+use crate::types::customer::{
+    AddressInput, CustomerInput, CustomerView, IndividualInput, OrganizationInput,
+};
 
 /// Fields the server sets; a body that contains one is refused rather than silently ignored.
-const READ_ONLY: &[&str] = &["id", "version", "owner_id", "created_at", "updated_at", "deleted_at", "masked"];
+const READ_ONLY: &[&str] = &[
+    "id",
+    "version",
+    "owner_id",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "masked",
+];
 const MAX_TAGS: usize = 50;
 const MAX_TAG_LEN: usize = 50;
 /// Largest page a caller may ask for.
@@ -107,7 +117,11 @@ fn money(c: &mut Checker, field: &str, value: Option<Value>) -> Option<String> {
         Value::String(s) => s,
         Value::Number(n) => n.to_string(),
         _ => {
-            c.fail(field, "invalid_decimal", "must be a decimal number such as \"1234.50\"");
+            c.fail(
+                field,
+                "invalid_decimal",
+                "must be a decimal number such as \"1234.50\"",
+            );
             return None;
         }
     };
@@ -134,27 +148,39 @@ fn validate(
     let today = Utc::now().date_naive();
     let kind = input.kind;
     if kind.is_none() {
-        c.fail("kind", "required", format!("is required: one of {}", CustomerKind::expected()));
+        c.fail(
+            "kind",
+            "required",
+            format!("is required: one of {}", CustomerKind::expected()),
+        );
     }
     let kind = kind.unwrap_or(CustomerKind::Individual);
     let display_name = c.text("display_name", input.display_name, 200);
     if display_name.is_none() {
-        c.fail("display_name", "required", "is required and must not be blank");
+        c.fail(
+            "display_name",
+            "required",
+            "is required and must not be blank",
+        );
     }
-    let phone = c.text("phone", input.phone, 64).and_then(|p| match normalize_phone(&p, region) {
-        Ok(p) => Some(p),
-        Err(msg) => {
-            c.fail("phone", "invalid_phone", msg);
-            None
-        }
-    });
-    let email = c.text("email", input.email, 254).and_then(|e| match normalize_email(&e) {
-        Ok(e) => Some(e),
-        Err(msg) => {
-            c.fail("email", "invalid_email", msg);
-            None
-        }
-    });
+    let phone = c
+        .text("phone", input.phone, 64)
+        .and_then(|p| match normalize_phone(&p, region) {
+            Ok(p) => Some(p),
+            Err(msg) => {
+                c.fail("phone", "invalid_phone", msg);
+                None
+            }
+        });
+    let email = c
+        .text("email", input.email, 254)
+        .and_then(|e| match normalize_email(&e) {
+            Ok(e) => Some(e),
+            Err(msg) => {
+                c.fail("email", "invalid_email", msg);
+                None
+            }
+        });
     let a = input.address.unwrap_or_default();
     let address = AddressInput {
         country: c.text("address.country", a.country, 64),
@@ -172,7 +198,11 @@ fn validate(
     for (i, tag) in raw_tags.into_iter().enumerate() {
         let tag = tag.trim().to_lowercase();
         if tag.is_empty() || tag.chars().count() > MAX_TAG_LEN {
-            c.fail(&format!("tags[{i}]"), "invalid_tag", format!("must be 1-{MAX_TAG_LEN} characters"));
+            c.fail(
+                &format!("tags[{i}]"),
+                "invalid_tag",
+                format!("must be 1-{MAX_TAG_LEN} characters"),
+            );
         } else if !tags.contains(&tag) {
             tags.push(tag);
         }
@@ -183,22 +213,36 @@ fn validate(
     let mut organization = OrganizationInput::default();
     let (mut annual_income, mut registered_capital, mut credit_limit) = (None, None, None);
     match (kind, input.individual, input.organization) {
-        (CustomerKind::Organization, Some(_), _) => {
-            c.fail("individual", "not_applicable", "an organization has no individual profile")
-        }
-        (CustomerKind::Individual, _, Some(_)) => {
-            c.fail("organization", "not_applicable", "an individual has no organization profile")
-        }
+        (CustomerKind::Organization, Some(_), _) => c.fail(
+            "individual",
+            "not_applicable",
+            "an organization has no individual profile",
+        ),
+        (CustomerKind::Individual, _, Some(_)) => c.fail(
+            "organization",
+            "not_applicable",
+            "an individual has no organization profile",
+        ),
         (CustomerKind::Individual, Some(p), None) => {
             if p.birthday.is_some_and(|b| b > today) {
-                c.fail("individual.birthday", "in_future", "must not be in the future");
+                c.fail(
+                    "individual.birthday",
+                    "in_future",
+                    "must not be in the future",
+                );
             }
             annual_income = money(&mut c, "individual.annual_income", p.annual_income.clone());
-            let id_number = c.text("individual.id_number", p.id_number, 32).map(|s| s.to_uppercase());
-            if let Some(id) = &id_number {
-                if id.len() < 4 || !id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') {
-                    c.fail("individual.id_number", "invalid_id_number", "must be 4-32 letters, digits or dashes");
-                }
+            let id_number = c
+                .text("individual.id_number", p.id_number, 32)
+                .map(|s| s.to_uppercase());
+            if id_number.as_deref().is_some_and(|id| {
+                id.len() < 4 || !id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+            }) {
+                c.fail(
+                    "individual.id_number",
+                    "invalid_id_number",
+                    "must be 4-32 letters, digits or dashes",
+                );
             }
             let hobbies = p.hobbies.map(|h| {
                 if h.len() > 50 {
@@ -212,9 +256,17 @@ fn validate(
             if let Some(social) = &p.social {
                 for (platform, handle) in social {
                     if !handle.is_string() || platform.chars().count() > 40 {
-                        c.fail(&format!("individual.social.{platform}"), "invalid_type", "must be a string handle");
+                        c.fail(
+                            &format!("individual.social.{platform}"),
+                            "invalid_type",
+                            "must be a string handle",
+                        );
                     } else if handle.as_str().is_some_and(|h| h.chars().count() > 200) {
-                        c.fail(&format!("individual.social.{platform}"), "too_long", "must be at most 200 characters");
+                        c.fail(
+                            &format!("individual.social.{platform}"),
+                            "too_long",
+                            "must be at most 200 characters",
+                        );
                     }
                 }
             }
@@ -235,13 +287,22 @@ fn validate(
                 id_number,
                 health: c.text("individual.health", p.health, 10_000),
                 religion: c.text("individual.religion", p.religion, 100),
-                political_affiliation: c.text("individual.political_affiliation", p.political_affiliation, 100),
+                political_affiliation: c.text(
+                    "individual.political_affiliation",
+                    p.political_affiliation,
+                    100,
+                ),
                 precise_location: c.text("individual.precise_location", p.precise_location, 200),
             };
         }
         (CustomerKind::Organization, None, Some(o)) => {
-            let credit_code = c.text("organization.credit_code", o.credit_code, 18).map(|s| s.to_uppercase());
-            if credit_code.as_deref().is_some_and(|code| !is_valid_credit_code(code)) {
+            let credit_code = c
+                .text("organization.credit_code", o.credit_code, 18)
+                .map(|s| s.to_uppercase());
+            if credit_code
+                .as_deref()
+                .is_some_and(|code| !is_valid_credit_code(code))
+            {
                 c.fail(
                     "organization.credit_code",
                     "invalid_credit_code",
@@ -249,19 +310,41 @@ fn validate(
                 );
             }
             if o.employee_count.is_some_and(|n| n < 0) {
-                c.fail("organization.employee_count", "negative", "must not be negative");
+                c.fail(
+                    "organization.employee_count",
+                    "negative",
+                    "must not be negative",
+                );
             }
             if o.founded_on.is_some_and(|d| d > today) {
-                c.fail("organization.founded_on", "in_future", "must not be in the future");
+                c.fail(
+                    "organization.founded_on",
+                    "in_future",
+                    "must not be in the future",
+                );
             }
             let website = c.text("organization.website", o.website, 500);
             if website.as_deref().is_some_and(|w| !is_valid_website(w)) {
-                c.fail("organization.website", "invalid_url", "must be an http:// or https:// URL");
+                c.fail(
+                    "organization.website",
+                    "invalid_url",
+                    "must be an http:// or https:// URL",
+                );
             }
-            if o.payment_terms_days.is_some_and(|d| !(0..=3650).contains(&d)) {
-                c.fail("organization.payment_terms_days", "out_of_range", "must be between 0 and 3650");
+            if o.payment_terms_days
+                .is_some_and(|d| !(0..=3650).contains(&d))
+            {
+                c.fail(
+                    "organization.payment_terms_days",
+                    "out_of_range",
+                    "must be between 0 and 3650",
+                );
             }
-            registered_capital = money(&mut c, "organization.registered_capital", o.registered_capital.clone());
+            registered_capital = money(
+                &mut c,
+                "organization.registered_capital",
+                o.registered_capital.clone(),
+            );
             credit_limit = money(&mut c, "organization.credit_limit", o.credit_limit.clone());
             organization = OrganizationInput {
                 legal_name: c.text("organization.legal_name", o.legal_name, 200),
@@ -279,7 +362,13 @@ fn validate(
         }
         (_, None, None) => {}
     }
-    let custom = custom_fields::check_values(&mut c, defs, kind, input.custom.unwrap_or_default(), creating);
+    let custom = custom_fields::check_values(
+        &mut c,
+        defs,
+        kind,
+        input.custom.unwrap_or_default(),
+        creating,
+    );
     let valid = Valid {
         kind,
         display_name: display_name.unwrap_or_default(),
@@ -357,7 +446,9 @@ fn to_document(m: &customer::Model, defs: &[Definition]) -> Value {
     let kind = CustomerKind::parse(&m.kind);
     let strings = |v: &Option<Value>| {
         v.as_ref().and_then(Value::as_array).map(|a| {
-            a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect::<Vec<_>>()
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
         })
     };
     let address = AddressInput {
@@ -368,7 +459,8 @@ fn to_document(m: &customer::Model, defs: &[Definition]) -> Value {
         street: m.addr_street.clone(),
         postcode: m.addr_postcode.clone(),
     };
-    let has_address = serde_json::to_value(&address).is_ok_and(|v| v.as_object().is_some_and(|o| !o.is_empty()));
+    let has_address =
+        serde_json::to_value(&address).is_ok_and(|v| v.as_object().is_some_and(|o| !o.is_empty()));
     let individual = (kind == Some(CustomerKind::Individual)).then(|| IndividualInput {
         family_name: m.family_name.clone(),
         given_name: m.given_name.clone(),
@@ -379,7 +471,10 @@ fn to_document(m: &customer::Model, defs: &[Definition]) -> Value {
         job_title: m.job_title.clone(),
         annual_income: m.annual_income.clone().map(Value::String),
         education: m.education.clone(),
-        marital_status: m.marital_status.as_deref().and_then(crate::domain::MaritalStatus::parse),
+        marital_status: m
+            .marital_status
+            .as_deref()
+            .and_then(crate::domain::MaritalStatus::parse),
         family_notes: m.family_notes.clone(),
         hobbies: strings(&m.hobbies),
         social: m.social.as_ref().and_then(|s| s.as_object().cloned()),
@@ -446,28 +541,48 @@ async fn replace_tags(conn: &impl ConnectionTrait, id: Uuid, tags: &[String]) ->
 }
 
 /// A stored customer by id; soft-deleted ones only when asked.
-async fn find(conn: &impl ConnectionTrait, id: Uuid, include_deleted: bool) -> AppResult<customer::Model> {
+async fn find(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    include_deleted: bool,
+) -> AppResult<customer::Model> {
     let mut query = customer::Entity::find_by_id(id);
     if !include_deleted {
         query = query.filter(customer::Column::DeletedAt.is_null());
     }
-    query.one(conn).await?.ok_or(AppError::NotFound { entity: "customer" })
+    query
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound { entity: "customer" })
 }
 
-async fn render(conn: &impl ConnectionTrait, principal: &Principal, models: &[customer::Model]) -> AppResult<Vec<CustomerView>> {
+async fn render(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    models: &[customer::Model],
+) -> AppResult<Vec<CustomerView>> {
     let defs = custom_fields::definitions(conn).await?;
     let classes = custom_fields::classes(&defs);
-    Ok(models.iter().map(|m| render_customer(m, &classes, principal)).collect())
+    Ok(models
+        .iter()
+        .map(|m| render_customer(m, &classes, principal))
+        .collect())
 }
 
-async fn render_one(conn: &impl ConnectionTrait, principal: &Principal, model: &customer::Model) -> AppResult<CustomerView> {
+async fn render_one(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    model: &customer::Model,
+) -> AppResult<CustomerView> {
     let mut views = render(conn, principal, std::slice::from_ref(model)).await?;
     views.pop().ok_or(AppError::NotFound { entity: "customer" })
 }
 
 fn check_version(current: &customer::Model, expected: Option<i64>) -> AppResult<()> {
     match expected {
-        Some(v) if v != current.version => Err(AppError::PreconditionFailed { current: current.version }),
+        Some(v) if v != current.version => Err(AppError::PreconditionFailed {
+            current: current.version,
+        }),
         _ => Ok(()),
     }
 }
@@ -476,7 +591,11 @@ fn check_version(current: &customer::Model, expected: Option<i64>) -> AppResult<
 ///
 /// # Errors
 /// `Validation` naming every bad field.
-pub async fn create(state: &AppState, principal: &Principal, doc: Value) -> AppResult<CustomerView> {
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    doc: Value,
+) -> AppResult<CustomerView> {
     reject_read_only(&doc, READ_ONLY)?;
     let input: CustomerInput = parse_document(doc)?;
     let txn = state.db.begin().await?;
@@ -506,7 +625,12 @@ pub async fn create(state: &AppState, principal: &Principal, doc: Value) -> AppR
 ///
 /// # Errors
 /// `NotFound`.
-pub async fn get(state: &AppState, principal: &Principal, id: Uuid, include_deleted: bool) -> AppResult<CustomerView> {
+pub async fn get(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    include_deleted: bool,
+) -> AppResult<CustomerView> {
     let model = find(&state.db, id, include_deleted).await?;
     render_one(&state.db, principal, &model).await
 }
@@ -545,7 +669,9 @@ pub async fn update(
         .await?;
     if result.rows_affected != 1 {
         let latest = find(&txn, id, true).await?;
-        return Err(AppError::PreconditionFailed { current: latest.version });
+        return Err(AppError::PreconditionFailed {
+            current: latest.version,
+        });
     }
     replace_tags(&txn, id, &tags).await?;
     let model = find(&txn, id, false).await?;
@@ -570,7 +696,9 @@ async fn set_deleted(
         .await?;
     if result.rows_affected != 1 {
         let latest = find(conn, current.id, true).await?;
-        return Err(AppError::PreconditionFailed { current: latest.version });
+        return Err(AppError::PreconditionFailed {
+            current: latest.version,
+        });
     }
     Ok(())
 }
@@ -579,7 +707,12 @@ async fn set_deleted(
 ///
 /// # Errors
 /// `NotFound` (also when already deleted); `PreconditionFailed` when the version is stale.
-pub async fn delete(state: &AppState, principal: &Principal, id: Uuid, expected_version: Option<i64>) -> AppResult<()> {
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    expected_version: Option<i64>,
+) -> AppResult<()> {
     let current = find(&state.db, id, false).await?;
     check_version(&current, expected_version)?;
     set_deleted(&state.db, &current, Some(now())).await?;
@@ -605,7 +738,11 @@ pub async fn restore(state: &AppState, principal: &Principal, id: Uuid) -> AppRe
 fn filtered(filter: &CustomerFilter) -> sea_orm::Select<customer::Entity> {
     use customer::Column as C;
     let mut q = customer::Entity::find();
-    q = if filter.deleted { q.filter(C::DeletedAt.is_not_null()) } else { q.filter(C::DeletedAt.is_null()) };
+    q = if filter.deleted {
+        q.filter(C::DeletedAt.is_not_null())
+    } else {
+        q.filter(C::DeletedAt.is_null())
+    };
     if let Some(kind) = filter.kind {
         q = q.filter(C::Kind.eq(kind.as_str()));
     }
@@ -648,7 +785,8 @@ fn filtered(filter: &CustomerFilter) -> sea_orm::Select<customer::Entity> {
             .add(Expr::col(C::Email).like(LikeExpr::new(needle).escape('\\')));
         let digits: String = q_text.chars().filter(char::is_ascii_digit).collect();
         if digits.len() >= 3 {
-            any = any.add(Expr::col(C::Phone).like(LikeExpr::new(format!("%{digits}%")).escape('\\')));
+            any = any
+                .add(Expr::col(C::Phone).like(LikeExpr::new(format!("%{digits}%")).escape('\\')));
         }
         q = q.filter(any);
     }
@@ -656,17 +794,27 @@ fn filtered(filter: &CustomerFilter) -> sea_orm::Select<customer::Entity> {
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// A page of customers in the requested order, starting after the cursor.
 ///
 /// # Errors
 /// `BadRequest` for a cursor this API did not make or a limit out of range.
-pub async fn list(state: &AppState, principal: &Principal, query: CustomerQuery) -> AppResult<Page<CustomerView>> {
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    query: CustomerQuery,
+) -> AppResult<Page<CustomerView>> {
     use customer::Column as C;
     if !(1..=MAX_PAGE).contains(&query.limit) {
-        return Err(AppError::bad_param("limit", "out_of_range", format!("must be between 1 and {MAX_PAGE}")));
+        return Err(AppError::bad_param(
+            "limit",
+            "out_of_range",
+            format!("must be between 1 and {MAX_PAGE}"),
+        ));
     }
     let column = match query.sort {
         CustomerSortField::CreatedAt => C::CreatedAt,
@@ -682,10 +830,18 @@ pub async fn list(state: &AppState, principal: &Principal, query: CustomerQuery)
     let mut select = filtered(&query.filter);
     if let Some(cursor) = &query.cursor {
         let (value, id) = pagination::decode(query.cursor_param, cursor)?;
-        let bad = || AppError::bad_param(query.cursor_param, "invalid_cursor", "does not match the requested sort");
+        let bad = || {
+            AppError::bad_param(
+                query.cursor_param,
+                "invalid_cursor",
+                "does not match the requested sort",
+            )
+        };
         let key: sea_orm::Value = match query.sort {
             CustomerSortField::DisplayName => value.as_str().ok_or_else(bad)?.to_owned().into(),
-            _ => serde_json::from_value::<DateTime<Utc>>(value).map_err(|_| bad())?.into(),
+            _ => serde_json::from_value::<DateTime<Utc>>(value)
+                .map_err(|_| bad())?
+                .into(),
         };
         let (past, past_id) = if asc {
             (column.gt(key.clone()), C::Id.gt(id))
@@ -707,16 +863,31 @@ pub async fn list(state: &AppState, principal: &Principal, query: CustomerQuery)
         .await?;
     let has_more = models.len() as u64 > query.limit;
     models.truncate(query.limit as usize);
-    let cursors: Vec<String> = models.iter().map(|m| pagination::encode(&sort_value(m), m.id)).collect();
-    let next_cursor = if has_more { cursors.last().cloned() } else { None };
+    let cursors: Vec<String> = models
+        .iter()
+        .map(|m| pagination::encode(&sort_value(m), m.id))
+        .collect();
+    let next_cursor = if has_more {
+        cursors.last().cloned()
+    } else {
+        None
+    };
     let items = render(&state.db, principal, &models).await?;
-    Ok(Page { items, cursors, next_cursor })
+    Ok(Page {
+        items,
+        cursors,
+        next_cursor,
+    })
 }
 
 /// How many customers match a filter.
 ///
 /// # Errors
 /// Database failures.
-pub async fn count(state: &AppState, _principal: &Principal, filter: &CustomerFilter) -> AppResult<u64> {
+pub async fn count(
+    state: &AppState,
+    _principal: &Principal,
+    filter: &CustomerFilter,
+) -> AppResult<u64> {
     Ok(filtered(filter).count(&state.db).await?)
 }

@@ -11,14 +11,28 @@ use crate::error::{AppError, FieldError};
 /// `Validation` naming each read-only field present in `doc`.
 pub fn reject_read_only(doc: &Value, read_only: &[&str]) -> Result<(), AppError> {
     let Some(object) = doc.as_object() else {
-        return Err(AppError::invalid("", "not_an_object", "the body must be a JSON object"));
+        return Err(AppError::invalid(
+            "",
+            "not_an_object",
+            "the body must be a JSON object",
+        ));
     };
     let errors: Vec<FieldError> = read_only
         .iter()
         .filter(|field| object.contains_key(**field))
-        .map(|field| FieldError::new(*field, "read_only", "is set by the server and cannot be written"))
+        .map(|field| {
+            FieldError::new(
+                *field,
+                "read_only",
+                "is set by the server and cannot be written",
+            )
+        })
         .collect();
-    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
 }
 
 /// Deserialize `doc` into `T`, naming the offending field on failure.
@@ -32,7 +46,9 @@ pub fn parse_document<T: DeserializeOwned>(doc: Value) -> Result<T, AppError> {
         let inner = err.into_inner().to_string();
         let (field, code) = match unknown_field_name(&inner) {
             Some(name) if path == "." || path.is_empty() => (name.to_owned(), "unknown_field"),
-            Some(name) if path == name || path.ends_with(&format!(".{name}")) => (path, "unknown_field"),
+            Some(name) if path == name || path.ends_with(&format!(".{name}")) => {
+                (path, "unknown_field")
+            }
             Some(name) => (format!("{path}.{name}"), "unknown_field"),
             None if inner.starts_with("unknown variant") => (path, "invalid_enum"),
             None => (path, "invalid_type"),
@@ -79,7 +95,11 @@ impl Checker {
             return None;
         }
         if trimmed.chars().count() > max {
-            self.fail(field, "too_long", format!("must be at most {max} characters"));
+            self.fail(
+                field,
+                "too_long",
+                format!("must be at most {max} characters"),
+            );
         }
         Some(trimmed)
     }
@@ -89,6 +109,10 @@ impl Checker {
     /// # Errors
     /// `Validation` with every recorded field error.
     pub fn finish<T>(self, value: T) -> Result<T, AppError> {
-        if self.errors.is_empty() { Ok(value) } else { Err(AppError::Validation(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(AppError::Validation(self.errors))
+        }
     }
 }

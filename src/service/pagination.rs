@@ -29,10 +29,18 @@ pub fn encode(sort_value: &Value, id: Uuid) -> String {
 /// # Errors
 /// `BadRequest` naming `field` when the cursor is not one of ours.
 pub fn decode(field: &str, cursor: &str) -> Result<(Value, Uuid), AppError> {
-    let bad = || AppError::bad_param(field, "invalid_cursor", "is not a cursor returned by this API");
+    let bad = || {
+        AppError::bad_param(
+            field,
+            "invalid_cursor",
+            "is not a cursor returned by this API",
+        )
+    };
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    let Value::Array(mut parts) = value else { return Err(bad()) };
+    let Value::Array(mut parts) = value else {
+        return Err(bad());
+    };
     if parts.len() != 2 {
         return Err(bad());
     }
