@@ -153,7 +153,8 @@ async fn docs_redirect() -> actix_web::HttpResponse {
 
 /// Access log: one line per request, without query strings (they may carry search terms).
 fn tracing_actix() -> middleware::Logger {
-    middleware::Logger::new("%{r}a \"%m %U\" %s %b %Dms")
+    middleware::Logger::new("%{r}a \"%{METHOD}xi %U\" %s %b %Dms")
+        .custom_request_replace("METHOD", |req| req.method().to_string())
 }
 
 impl From<AppError> for std::io::Error {

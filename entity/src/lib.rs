@@ -6,3 +6,4 @@
 pub mod custom_field;
 pub mod customer;
 pub mod customer_tag;
+pub mod idempotency_key;

@@ -38,6 +38,11 @@ impl Principal {
         Self { label, clearances }
     }
 
+    /// Stable identity of the caller, for scoping idempotency keys and audit.
+    pub fn subject(&self) -> String {
+        self.label.to_owned()
+    }
+
     /// This principal's clearance for a sensitivity class.
     pub fn clearance(&self, class: Sensitivity) -> Clearance {
         let index = match class {

@@ -1,9 +1,10 @@
 //! `/api/v1/custom-fields`.
 
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::body::JsonBody;
 use super::error::{Problem, method_not_allowed};
+use super::idempotency::{self, Created};
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
 use crate::service::custom_fields;
@@ -38,6 +39,7 @@ pub async fn list(state: web::Data<AppState>, principal: Principal) -> AppResult
 
 /// Define a custom field. Its values are then accepted under `custom.<key>` on customers.
 #[utoipa::path(post, path = "/api/v1/custom-fields", tag = "custom-fields", request_body = CustomFieldInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
     responses(
         (status = 201, description = "Defined", body = CustomFieldView),
         (status = 409, description = "The key exists", body = Problem, content_type = "application/problem+json"),
@@ -45,14 +47,20 @@ pub async fn list(state: web::Data<AppState>, principal: Principal) -> AppResult
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
+    req: HttpRequest,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    let view = custom_fields::create(&state, &principal, body.0).await?;
-    let location = header::HeaderValue::from_str(&format!("/api/v1/custom-fields/{}", view.key))
-        .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(view))
+    let doc = body.0;
+    idempotency::run(&state, &principal, &req, &doc, || async {
+        let view = custom_fields::create(&state, &principal, doc.clone()).await?;
+        Ok(Created {
+            status: actix_web::http::StatusCode::CREATED,
+            location: Some(format!("/api/v1/custom-fields/{}", view.key)),
+            etag: None,
+            body: serde_json::to_value(&view).map_err(|e| AppError::Internal(e.into()))?,
+        })
+    })
+    .await
 }
 
 /// Read one definition.

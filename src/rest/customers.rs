@@ -7,6 +7,7 @@ use utoipa::IntoParams;
 
 use super::body::JsonBody;
 use super::error::{Problem, method_not_allowed};
+use super::idempotency::{self, Created};
 use super::{etag, if_match, if_none_match};
 use crate::auth::Principal;
 use crate::domain::{
@@ -216,6 +217,7 @@ pub async fn list(
 
 /// Create a customer.
 #[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CustomerInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
     responses(
         (status = 201, description = "Created; `Location` and `ETag` headers set", body = CustomerView),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
@@ -225,16 +227,20 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
+    req: HttpRequest,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    let view = customers::create(&state, &principal, body.0).await?;
-    let mut response = with_etag(actix_web::http::StatusCode::CREATED, &view);
-    response.headers_mut().insert(
-        header::LOCATION,
-        header::HeaderValue::from_str(&format!("/api/v1/customers/{}", view.id))
-            .map_err(|e| AppError::Internal(e.into()))?,
-    );
-    Ok(response)
+    let doc = body.0;
+    idempotency::run(&state, &principal, &req, &doc, || async {
+        let view = customers::create(&state, &principal, doc.clone()).await?;
+        Ok(Created {
+            status: actix_web::http::StatusCode::CREATED,
+            location: Some(format!("/api/v1/customers/{}", view.id)),
+            etag: Some(etag(view.version)),
+            body: serde_json::to_value(&view).map_err(|e| AppError::Internal(e.into()))?,
+        })
+    })
+    .await
 }
 
 /// Query parameters of `GET /customers/{id}`.

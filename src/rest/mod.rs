@@ -4,6 +4,7 @@ pub mod body;
 pub mod custom_fields;
 pub mod customers;
 pub mod error;
+pub mod idempotency;
 pub mod openapi;
 pub mod ops;
 

@@ -5,7 +5,7 @@ use entity::{customer, customer_tag};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -598,7 +598,7 @@ pub async fn create(
 ) -> AppResult<CustomerView> {
     reject_read_only(&doc, READ_ONLY)?;
     let input: CustomerInput = parse_document(doc)?;
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let defs = custom_fields::definitions(&txn).await?;
     let valid = validate(input, &defs, &state.settings.default_region, true)?;
     let tags = valid.tags.clone();
@@ -647,7 +647,7 @@ pub async fn update(
     patch: Value,
 ) -> AppResult<CustomerView> {
     reject_read_only(&patch, READ_ONLY)?;
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let current = find(&txn, id, false).await?;
     check_version(&current, expected_version)?;
     let defs = custom_fields::definitions(&txn).await?;

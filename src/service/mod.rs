@@ -5,7 +5,28 @@
 
 pub mod custom_fields;
 pub mod customers;
+pub mod idempotency;
 mod input;
 mod pagination;
 
 pub use pagination::Page;
+
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbErr, TransactionOptions, TransactionTrait,
+};
+
+/// Begin a transaction that will write.
+///
+/// On SQLite it takes the write lock at `BEGIN` (`IMMEDIATE`): a deferred transaction that
+/// reads first and writes later fails with `SQLITE_BUSY` when another writer got in between,
+/// whereas an immediate one waits its turn. PostgreSQL ignores the option.
+///
+/// # Errors
+/// When the database cannot start a transaction.
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
