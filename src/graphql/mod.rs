@@ -14,10 +14,12 @@ use crate::state::AppState;
 
 /// The query root.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(customers::CustomerQuery, custom_fields::CustomFieldQuery);
 
 /// The mutation root.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     customers::CustomerMutation,
     custom_fields::CustomFieldMutation,
