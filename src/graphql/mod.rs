@@ -56,6 +56,17 @@ pub async fn execute(
     principal: Principal,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
+    if !body
+        .0
+        .get("query")
+        .is_some_and(serde_json::Value::is_string)
+    {
+        return Err(AppError::bad_param(
+            "query",
+            "required",
+            "send one JSON object with a `query` string",
+        ));
+    }
     let request: async_graphql::Request = serde_json::from_value(body.0).map_err(|e| AppError::BadRequest {
         message: format!("not a GraphQL request (send one object with `query`, batches are not accepted): {e}"),
         errors: Vec::new(),

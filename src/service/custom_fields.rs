@@ -96,14 +96,18 @@ pub fn classes(defs: &[Definition]) -> CustomFieldClasses {
 }
 
 /// Check custom values for a customer of `kind` against the definitions and return the
-/// normalised map. Values of keys without a definition anymore are dropped from `previous`
-/// by the caller before merging; here any unknown key is an error.
+/// normalised map. Any key without a definition is an error (the caller leaves values of
+/// deleted definitions out of the stored document before merging a patch).
+///
+/// `previous` is the stored map on update, `None` on create: a required field must be
+/// present on create and, once set, cannot be removed (customers created before the field
+/// became required may still lack it).
 pub fn check_values(
     checker: &mut Checker,
     defs: &[Definition],
     kind: CustomerKind,
     values: Map<String, Value>,
-    creating: bool,
+    previous: Option<&Map<String, Value>>,
 ) -> Map<String, Value> {
     let mut out = Map::new();
     for (key, value) in values {
@@ -134,19 +138,17 @@ pub fn check_values(
             out.insert(key, v);
         }
     }
-    if creating {
-        for def in defs
-            .iter()
-            .filter(|d| d.required && d.applies_to.admits(kind))
+    for def in defs
+        .iter()
+        .filter(|d| d.required && d.applies_to.admits(kind))
+    {
+        let field = format!("custom.{}", def.key);
+        let was_set = previous.is_none_or(|p| p.contains_key(&def.key));
+        if was_set
+            && !out.contains_key(&def.key)
+            && !checker.errors.iter().any(|e| e.field == field)
         {
-            if !out.contains_key(&def.key)
-                && !checker
-                    .errors
-                    .iter()
-                    .any(|e| e.field == format!("custom.{}", def.key))
-            {
-                checker.fail(&format!("custom.{}", def.key), "required", "is required");
-            }
+            checker.fail(&field, "required", "is required and cannot be removed");
         }
     }
     out

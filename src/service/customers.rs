@@ -142,7 +142,7 @@ fn validate(
     input: CustomerInput,
     defs: &[Definition],
     region: &str,
-    creating: bool,
+    previous_custom: Option<&Map<String, Value>>,
 ) -> AppResult<Valid> {
     let mut c = Checker::default();
     let today = Utc::now().date_naive();
@@ -367,7 +367,7 @@ fn validate(
         defs,
         kind,
         input.custom.unwrap_or_default(),
-        creating,
+        previous_custom,
     );
     let valid = Valid {
         kind,
@@ -600,7 +600,7 @@ pub async fn create(
     let input: CustomerInput = parse_document(doc)?;
     let txn = super::begin_write(&state.db).await?;
     let defs = custom_fields::definitions(&txn).await?;
-    let valid = validate(input, &defs, &state.settings.default_region, true)?;
+    let valid = validate(input, &defs, &state.settings.default_region, None)?;
     let tags = valid.tags.clone();
     let id = Uuid::now_v7();
     let now = now();
@@ -654,7 +654,12 @@ pub async fn update(
     let mut doc = to_document(&current, &defs);
     json_patch::merge(&mut doc, &patch);
     let input: CustomerInput = parse_document(doc)?;
-    let valid = validate(input, &defs, &state.settings.default_region, false)?;
+    let valid = validate(
+        input,
+        &defs,
+        &state.settings.default_region,
+        current.custom.as_object(),
+    )?;
     let tags = valid.tags.clone();
     let mut active = current.clone().into_active_model();
     apply(valid, &mut active);

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Measures Dossier's read and write throughput on this machine and prints the figures.
+#
+#   bench/run.sh                  # SQLite (a fresh file under a temp dir)
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/dossier_bench bench/run.sh
+#
+# Loads N customers (default 2000) through the REST API, then runs `wrk` (installed from
+# Debian if missing) against list, get and search endpoints on loopback for a bounded time.
+# Nothing here asserts: it prints numbers to compare between commits and databases.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N="${BENCH_CUSTOMERS:-2000}"
+DURATION="${BENCH_DURATION:-10s}"
+PORT="${BENCH_PORT:-18099}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk (Debian package)…"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+
+cargo build --release --quiet
+BIN="$CARGO_TARGET_DIR/release/dossier"
+WORK="$(mktemp -d)"
+trap 'kill "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+if [[ -z "${DATABASE_URL:-}" ]]; then
+  export DATABASE_URL="sqlite://$WORK/bench.db?mode=rwc"
+elif [[ "$DATABASE_URL" == postgres* ]]; then
+  db="${DATABASE_URL##*/}"
+  admin="${DATABASE_URL%/*}/postgres"
+  psql "$admin" -qc "DROP DATABASE IF EXISTS \"$db\"" -c "CREATE DATABASE \"$db\"" >/dev/null
+fi
+echo "database: ${DATABASE_URL%%\?*}"
+
+DOSSIER_BIND="127.0.0.1:$PORT" RUST_LOG=warn "$BIN" serve >"$WORK/server.log" 2>&1 &
+PID=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+
+python3 - "$N" "$PORT" <<'PY'
+import json, sys, time, urllib.request
+n, port = int(sys.argv[1]), sys.argv[2]
+cities = [("上海市", "上海市"), ("北京市", "北京市"), ("广东省", "深圳市"), ("浙江省", "杭州市")]
+start = time.time()
+for i in range(n):
+    province, city = cities[i % len(cities)]
+    body = {"kind": "individual", "display_name": f"客户 {i:05d}", "phone": f"+86 138{i:08d}",
+            "email": f"customer{i}@example.com", "tags": ["vip"] if i % 10 == 0 else ["lead"],
+            "address": {"province": province, "city": city}, "source": "import",
+            "individual": {"annual_income": f"{(i % 50) * 10000}.00"}}
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/customers", data=json.dumps(body).encode(),
+                                 headers={"content-type": "application/json"}, method="POST")
+    urllib.request.urlopen(req).read()
+elapsed = time.time() - start
+print(f"create (1 client, sequential): {n} customers in {elapsed:.1f} s = {n / elapsed:.0f} req/s")
+PY
+
+ID="$(curl -s "http://127.0.0.1:$PORT/api/v1/customers?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')"
+run() {
+  local name="$1" path="$2"
+  local out
+  out="$(wrk -t2 -c16 -d"$DURATION" --latency "http://127.0.0.1:$PORT$path")"
+  local rps p50 p99
+  rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+  p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
+  p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
+  printf '%-34s %10s req/s   p50 %8s   p99 %8s\n' "$name" "$rps" "$p50" "$p99"
+}
+echo "wrk: 2 threads, 16 connections, $DURATION each"
+run "GET /customers/{id}" "/api/v1/customers/$ID"
+run "GET /customers?limit=50" "/api/v1/customers?limit=50"
+run "GET /customers?city=…&limit=50" "/api/v1/customers?city=%E4%B8%8A%E6%B5%B7%E5%B8%82&limit=50"
+run "GET /customers?tag=vip&limit=20" "/api/v1/customers?tag=vip&limit=20"
+run "GET /customers?q=customer1&limit=20" "/api/v1/customers?q=customer1&limit=20"
+echo "server RSS: $(ps -o rss= -p "$PID" | awk '{printf "%.1f MiB", $1/1024}')"

@@ -1,0 +1,15 @@
+//! Black-box tests of Dossier over real HTTP, each on a fresh database: SQLite by default,
+//! PostgreSQL when `DOSSIER_TEST_POSTGRES_URL` names a server (`postgres://…/postgres`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+mod support;
+
+mod bad_input;
+mod custom_fields;
+mod customers_graphql;
+mod customers_list;
+mod customers_rest;
+mod idempotency;
+mod ops;
+mod validation;

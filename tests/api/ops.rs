@@ -1,0 +1,67 @@
+//! Health, readiness, the OpenAPI document, the docs page and the GraphQL explorer.
+
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = TestApp::spawn().await;
+
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.body["status"], "ok");
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.body["status"], "ready");
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_matches_the_checked_in_copy() {
+    let app = TestApp::spawn().await;
+
+    let resp = app.get("/api/v1/openapi.json").await;
+
+    assert_eq!(resp.status, 200);
+    assert!(resp.body["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/api/v1/customers",
+        "/api/v1/customers/{id}",
+        "/api/v1/customers/{id}/restore",
+        "/api/v1/custom-fields/{key}",
+    ] {
+        assert!(resp.body["paths"].get(path).is_some(), "{path} documented");
+    }
+    let checked_in: serde_json::Value =
+        serde_json::from_str(include_str!("../../schema/openapi.json"))
+            .expect("schema/openapi.json is JSON");
+    assert_eq!(
+        resp.body, checked_in,
+        "schema/openapi.json is what the server serves"
+    );
+}
+
+#[tokio::test]
+async fn the_docs_page_and_graphql_explorer_are_served_without_external_assets() {
+    let app = TestApp::spawn().await;
+
+    let redirect = app.get("/docs").await;
+    assert_eq!(redirect.status, 308);
+    assert_eq!(redirect.header("location"), "/docs/");
+    let docs = app.get("/docs/").await;
+    assert_eq!(docs.status, 200);
+    assert!(docs.text.contains("swagger-ui"), "Swagger UI page");
+    let bundle = app.get("/docs/swagger-ui-bundle.js").await;
+    assert_eq!(bundle.status, 200, "Swagger UI assets are served locally");
+    let explorer = app.get("/graphql").await;
+    assert_eq!(explorer.status, 200);
+    assert!(explorer.header("content-type").starts_with("text/html"));
+    assert!(
+        !explorer.text.contains("https://"),
+        "the explorer loads nothing from the internet"
+    );
+    let sdl = app.get("/graphql/schema.graphql").await;
+    assert_eq!(
+        sdl.text,
+        include_str!("../../schema/schema.graphql"),
+        "schema/schema.graphql is what the server serves"
+    );
+}
