@@ -44,7 +44,7 @@ pub fn scope() -> actix_web::Scope {
 fn with_etag(status: actix_web::http::StatusCode, view: &CustomerView) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::ETAG, etag(view.version)))
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .json(view)
 }
 
@@ -208,7 +208,7 @@ pub async fn list(
     let query = CustomerQuery::try_from(params.into_inner())?;
     let page = customers::list(&state, &principal, query).await?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .json(CustomerPage {
             data: page.items,
             next_cursor: page.next_cursor,

@@ -32,6 +32,7 @@ fn respond(stored: &StoredResponse, replayed: bool) -> HttpResponse {
         "application/json"
     };
     response.content_type(content_type);
+    response.insert_header((header::CACHE_CONTROL, "private, no-store"));
     if let Some(location) = &stored.location {
         response.insert_header((header::LOCATION, location.as_str()));
     }

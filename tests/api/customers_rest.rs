@@ -34,6 +34,12 @@ async fn creating_an_individual_normalises_contacts_and_sets_headers() {
     assert!(c["created_at"].is_string() && c["updated_at"].is_string());
     assert_eq!(resp.header("location"), path(c));
     assert_eq!(resp.header("etag"), "\"1\"");
+    assert_eq!(
+        resp.header("cache-control"),
+        "private, no-store",
+        "personal data is never cached"
+    );
+    assert_eq!(resp.header("x-content-type-options"), "nosniff");
 }
 
 #[tokio::test]
@@ -63,6 +69,7 @@ async fn a_created_customer_reads_back_with_its_etag_and_304_when_unchanged() {
     assert_eq!(resp.status, 200);
     assert_eq!(resp.body, c, "GET returns what POST returned");
     assert_eq!(resp.header("etag"), "\"1\"");
+    assert_eq!(resp.header("cache-control"), "private, no-store");
 
     let not_modified = app
         .send(
