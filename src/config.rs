@@ -6,6 +6,7 @@
 //! | `DOSSIER_BIND` | `127.0.0.1:8080` | address the server listens on |
 //! | `DOSSIER_DEFAULT_REGION` | `CN` | region of phone numbers written without `+country` |
 //! | `DOSSIER_MAX_BODY_BYTES` | `262144` | largest accepted request body |
+//! | `DOSSIER_CORS_ORIGINS` | (none) | comma-separated browser origins allowed to call the API |
 //! | `DOSSIER_LOG_FORMAT` | `pretty` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -24,6 +25,9 @@ pub struct Settings {
     /// ISO 3166 region used to read phone numbers without a country code.
     pub default_region: String,
     pub max_body_bytes: usize,
+    /// Exact origins (`https://crm.example.com`) browsers may call the API from; empty
+    /// means same-origin only.
+    pub cors_origins: Vec<String>,
 }
 
 impl Settings {
@@ -43,18 +47,28 @@ impl Settings {
                     .context("DOSSIER_MAX_BODY_BYTES must be a number of bytes")?,
                 None => 262_144,
             },
+            cors_origins: var("DOSSIER_CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
         };
         settings.validate()?;
         Ok(settings)
     }
 
-    /// Settings for a test server: the given database, an ephemeral port.
+    /// Settings for a test server: the given database, an ephemeral port, and one allowed
+    /// browser origin (`https://app.example.com`).
     pub fn for_tests(database_url: &str) -> Self {
         Self {
             database_url: database_url.to_owned(),
             bind: "127.0.0.1:0".to_owned(),
             default_region: "CN".to_owned(),
             max_body_bytes: 262_144,
+            cors_origins: vec!["https://app.example.com".to_owned()],
         }
     }
 
@@ -73,6 +87,16 @@ impl Settings {
         if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
         {
             bail!("DATABASE_URL must start with sqlite: or postgres://");
+        }
+        for origin in &self.cors_origins {
+            let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.contains('*')
+                && origin.matches('/').count() == 2;
+            if !ok {
+                bail!(
+                    "DOSSIER_CORS_ORIGINS entries must be exact origins such as https://crm.example.com, got {origin}"
+                );
+            }
         }
         if self.max_body_bytes < 1024 {
             bail!("DOSSIER_MAX_BODY_BYTES must be at least 1024");

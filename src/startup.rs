@@ -127,6 +127,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(web::PathConfig::default().error_handler(rest::error::path_error))
             .app_data(web::PayloadConfig::new(state.settings.max_body_bytes))
             .wrap(middleware::Compress::default())
+            .wrap(cors(&state.settings.cors_origins))
             .wrap(
                 middleware::DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))
@@ -143,6 +144,31 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     .shutdown_timeout(30)
     .run();
     Ok(server)
+}
+
+/// CORS for the configured origins only: exact matches, no wildcard, no credentials (the
+/// API authenticates with headers, not cookies).
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::IF_MATCH,
+            actix_web::http::header::IF_NONE_MATCH,
+            actix_web::http::header::HeaderName::from_static("idempotency-key"),
+            actix_web::http::header::HeaderName::from_static("x-api-key"),
+        ])
+        .expose_headers([
+            actix_web::http::header::ETAG,
+            actix_web::http::header::LOCATION,
+            actix_web::http::header::HeaderName::from_static("idempotent-replayed"),
+        ])
+        .max_age(600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
 }
 
 async fn docs_redirect() -> actix_web::HttpResponse {

@@ -65,3 +65,64 @@ async fn the_docs_page_and_graphql_explorer_are_served_without_external_assets()
         "schema/schema.graphql is what the server serves"
     );
 }
+
+#[tokio::test]
+async fn cors_answers_only_the_configured_origin() {
+    let app = TestApp::spawn().await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/api/v1/customers", app.base),
+            )
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type, idempotency-key",
+            )
+    };
+
+    let allowed = app.send(preflight("https://app.example.com")).await;
+    assert_eq!(allowed.status, 200, "{}", allowed.text);
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        "https://app.example.com"
+    );
+    assert!(
+        allowed
+            .header("access-control-allow-methods")
+            .contains("POST")
+    );
+
+    let evil = app.send(preflight("https://evil.example")).await;
+    assert_eq!(
+        evil.header("access-control-allow-origin"),
+        "",
+        "no CORS grant for other origins"
+    );
+    let simple = app
+        .send(
+            app.client
+                .get(format!("{}/api/v1/customers", app.base))
+                .header("origin", "https://evil.example"),
+        )
+        .await;
+    assert_eq!(simple.header("access-control-allow-origin"), "");
+    let ok = app
+        .send(
+            app.client
+                .get(format!("{}/api/v1/customers", app.base))
+                .header("origin", "https://app.example.com"),
+        )
+        .await;
+    assert_eq!(
+        ok.header("access-control-allow-origin"),
+        "https://app.example.com"
+    );
+    assert!(
+        ok.header("access-control-expose-headers")
+            .to_lowercase()
+            .contains("etag")
+    );
+}
