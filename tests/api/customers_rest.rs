@@ -257,3 +257,42 @@ async fn changing_the_kind_requires_dropping_the_other_profile() {
     assert_eq!(resp.body["individual"], Value::Null);
     assert_eq!(resp.body["organization"]["industry"], "retail");
 }
+
+#[tokio::test]
+async fn concurrent_writes_with_the_same_if_match_let_exactly_one_win() {
+    let app = TestApp::spawn().await;
+    let c = app.create_customer(person("Ann")).await;
+    let target = path(&c);
+
+    let attempts = (0..8).map(|i| {
+        let app = &app;
+        let target = target.clone();
+        async move {
+            app.patch(
+                &target,
+                &json!({"notes": format!("writer {i}")}),
+                Some("\"1\""),
+            )
+            .await
+        }
+    });
+    let results = futures_util::future::join_all(attempts).await;
+
+    let winners: Vec<_> = results.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one writer wins: {:?}",
+        results.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(
+        results.iter().all(|r| r.status == 200 || r.status == 412),
+        "the others get 412"
+    );
+    let stored = app.get(&target).await;
+    assert_eq!(stored.body["version"], 2);
+    assert_eq!(
+        stored.body["notes"], winners[0].body["notes"],
+        "the winner's write is the one stored"
+    );
+}

@@ -105,3 +105,31 @@ async fn keys_also_guard_custom_field_creation() {
     assert_eq!(retry.status, 201, "not a 409 duplicate: {}", retry.text);
     assert_eq!(retry.body, first.body);
 }
+
+#[tokio::test]
+async fn concurrent_requests_with_one_key_create_one_customer() {
+    let app = TestApp::spawn().await;
+
+    let body = person("Ann");
+    let attempts = (0..6).map(|_| post_keyed(&app, "burst-1", &body));
+    let results = futures_util::future::join_all(attempts).await;
+
+    let statuses: Vec<u16> = results.iter().map(|r| r.status).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "201 or in-progress 409 only: {statuses:?}"
+    );
+    let ids: std::collections::HashSet<_> = results
+        .iter()
+        .filter(|r| r.status == 201)
+        .map(|r| r.body["id"].clone())
+        .collect();
+    assert_eq!(ids.len(), 1, "every 201 carries the same customer");
+    assert_eq!(
+        app.get("/api/v1/customers").await.body["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
