@@ -100,6 +100,18 @@ fn enum_param<T>(
     .transpose()
 }
 
+fn bool_param(name: &str, raw: Option<&str>) -> AppResult<bool> {
+    match raw.map(str::trim) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(AppError::bad_param(
+            name,
+            "invalid_bool",
+            "must be true or false",
+        )),
+    }
+}
+
 fn time_param(name: &str, raw: Option<String>) -> AppResult<Option<DateTime<Utc>>> {
     raw.map(|v| {
         DateTime::parse_from_rfc3339(v.trim())
@@ -147,17 +159,7 @@ impl TryFrom<ListParams> for CustomerQuery {
                 (field, direction)
             }
         };
-        let deleted = match p.deleted.as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(_) => {
-                return Err(AppError::bad_param(
-                    "deleted",
-                    "invalid_bool",
-                    "must be true or false",
-                ));
-            }
-        };
+        let deleted = bool_param("deleted", p.deleted.as_deref())?;
         let filter = CustomerFilter {
             kind: enum_param("kind", p.kind, CustomerKind::parse, CustomerKind::expected)?,
             tag: p.tag,
@@ -248,7 +250,7 @@ pub async fn create(
 #[into_params(parameter_in = Query)]
 pub struct GetParams {
     /// `true` also returns a soft-deleted customer.
-    include_deleted: Option<bool>,
+    include_deleted: Option<String>,
 }
 
 /// Read one customer. Send `If-None-Match` with a previous `ETag` to get 304 when unchanged.
@@ -271,7 +273,7 @@ pub async fn get(
         &state,
         &principal,
         id,
-        params.include_deleted.unwrap_or(false),
+        bool_param("include_deleted", params.include_deleted.as_deref())?,
     )
     .await?;
     if if_none_match(&req, view.version) {
