@@ -71,7 +71,15 @@ pub async fn execute(
         message: format!("not a GraphQL request (send one object with `query`, batches are not accepted): {e}"),
         errors: Vec::new(),
     })?;
-    let response = schema.execute(request.data(principal)).await;
+    let mut response = schema.execute(request.data(principal)).await;
+    // Errors raised by the engine itself (syntax, unknown field, wrong argument type, limits)
+    // carry no code; give them one so every GraphQL error has `extensions.code`.
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+        }
+    }
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
         .json(response))
