@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_web::{App, HttpServer, dev::Server, middleware, web};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -56,6 +56,13 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     Migrator::up(&db, None)
         .await
         .context("database migration failed")?;
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        // Refresh the planner's statistics (cheap; SQLite's recommended call on open), so
+        // filtered lists pick the right index as the data grows.
+        db.execute_unprepared("PRAGMA optimize=0x10002")
+            .await
+            .context("PRAGMA optimize failed")?;
+    }
     Ok(db)
 }
 
