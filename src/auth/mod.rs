@@ -2,6 +2,9 @@
 //! the operator principal with full clearance; the type is already threaded through every
 //! service call and every rendering so the policy has one place to look.
 
+pub mod jwt;
+pub mod password;
+
 use crate::domain::Sensitivity;
 
 /// How much of one sensitivity class a principal may read.
