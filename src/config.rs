@@ -6,6 +6,8 @@
 //! | `DOSSIER_BIND` | `127.0.0.1:8080` | address the server listens on |
 //! | `DOSSIER_DEFAULT_REGION` | `CN` | region of phone numbers written without `+country` |
 //! | `DOSSIER_MAX_BODY_BYTES` | `262144` | largest accepted request body |
+//! | `DOSSIER_JWT_SECRET` | (required) | at least 32 bytes; signs access tokens (`serve --demo` makes one up) |
+//! | `DOSSIER_JWT_PREVIOUS_SECRETS` | (none) | comma-separated retired secrets still accepted until their tokens expire |
 //! | `DOSSIER_CORS_ORIGINS` | (none) | comma-separated browser origins allowed to call the API |
 //! | `DOSSIER_LOG_FORMAT` | `pretty` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter |
@@ -28,6 +30,10 @@ pub struct Settings {
     /// Exact origins (`https://crm.example.com`) browsers may call the API from; empty
     /// means same-origin only.
     pub cors_origins: Vec<String>,
+    /// Signs access tokens; `None` only until `serve --demo` makes one up.
+    pub jwt_secret: Option<String>,
+    /// Retired secrets whose tokens are still accepted.
+    pub jwt_previous_secrets: Vec<String>,
 }
 
 impl Settings {
@@ -55,6 +61,15 @@ impl Settings {
                         .collect()
                 })
                 .unwrap_or_default(),
+            jwt_secret: var("DOSSIER_JWT_SECRET"),
+            jwt_previous_secrets: var("DOSSIER_JWT_PREVIOUS_SECRETS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
         };
         settings.validate()?;
         Ok(settings)
@@ -69,6 +84,8 @@ impl Settings {
             default_region: "CN".to_owned(),
             max_body_bytes: 262_144,
             cors_origins: vec!["https://app.example.com".to_owned()],
+            jwt_secret: Some("test-secret-0123456789-0123456789-abcdef".to_owned()),
+            jwt_previous_secrets: Vec::new(),
         }
     }
 
@@ -95,6 +112,13 @@ impl Settings {
             if !ok {
                 bail!(
                     "DOSSIER_CORS_ORIGINS entries must be exact origins such as https://crm.example.com, got {origin}"
+                );
+            }
+        }
+        for secret in self.jwt_secret.iter().chain(&self.jwt_previous_secrets) {
+            if secret.len() < crate::auth::jwt::MIN_SECRET_BYTES {
+                bail!(
+                    "DOSSIER_JWT_SECRET and DOSSIER_JWT_PREVIOUS_SECRETS must be at least 32 bytes each"
                 );
             }
         }

@@ -40,6 +40,12 @@ pub enum AppError {
     /// Well-formed input that breaks a rule.
     #[error("invalid input: {}", describe(.0))]
     Validation(Vec<FieldError>),
+    /// No valid credentials were presented.
+    #[error("authentication required: {0}")]
+    Unauthenticated(&'static str),
+    /// The caller is known but may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// The resource does not exist (or is not visible to the caller).
     #[error("{entity} not found")]
     NotFound { entity: &'static str },
@@ -86,6 +92,8 @@ impl AppError {
         match self {
             Self::BadRequest { .. } => 400,
             Self::Validation(_) => 422,
+            Self::Unauthenticated(_) => 401,
+            Self::Forbidden(_) => 403,
             Self::NotFound { .. } => 404,
             Self::Conflict(_) => 409,
             Self::PreconditionFailed { .. } => 412,
@@ -101,6 +109,8 @@ impl AppError {
         match self {
             Self::BadRequest { .. } => "bad_request",
             Self::Validation(_) => "validation_failed",
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
             Self::NotFound { .. } => "not_found",
             Self::Conflict(_) => "conflict",
             Self::PreconditionFailed { .. } => "precondition_failed",

@@ -1,11 +1,14 @@
-//! The `dossier` command: serve the API, migrate, print the contracts.
+//! The `dossier` command: serve the API, migrate, manage users, print the contracts.
 
+use std::io::BufRead;
 use std::process::ExitCode;
-use std::sync::Arc;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use dossier::auth::Principal;
 use dossier::config::Settings;
+use dossier::domain::Role;
+use dossier::service::users::NewUser;
 use dossier::state::AppState;
 use dossier::{demo, graphql, rest, service, startup, telemetry};
 
@@ -21,16 +24,39 @@ struct Cli {
 enum Command {
     /// Serve the API on DOSSIER_BIND (default 127.0.0.1:8080) over DATABASE_URL.
     Serve {
-        /// Load the demo data set into an empty database first.
+        /// Load the demo data set into an empty database first, create one user per role
+        /// and print their logins. Without DOSSIER_JWT_SECRET, a random one is used.
         #[arg(long)]
         demo: bool,
     },
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Print the GraphQL schema (SDL).
     GraphqlSchema,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. The password comes from --password or, if absent, standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// admin, manager, sales, support or analyst.
+        #[arg(long)]
+        role: String,
+        /// Display name (default: the e-mail address).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -55,9 +81,55 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             startup::connect(&settings).await?;
             tracing::info!(database = %startup::redact(&settings.database_url), "database is up to date");
         }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    role,
+                    name,
+                    password,
+                },
+        } => {
+            let mut settings = Settings::from_env()?;
+            // Creating a user signs no token; any secret will do if none is configured.
+            settings.jwt_secret.get_or_insert_with(random_secret);
+            let state = AppState::new(startup::connect(&settings).await?, settings)?;
+            let role = Role::parse(role.trim())
+                .with_context(|| format!("--role must be one of: {}", Role::expected()))?;
+            let password = match password {
+                Some(p) => p,
+                None => {
+                    eprintln!("password (then Enter):");
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .lock()
+                        .read_line(&mut line)
+                        .context("cannot read the password from standard input")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let user = service::users::create(
+                &state,
+                &Principal::operator(),
+                NewUser {
+                    display_name: name.unwrap_or_else(|| email.clone()),
+                    email,
+                    role,
+                    password,
+                },
+            )
+            .await?;
+            println!("created {} user {} ({})", user.role, user.email, user.id);
+        }
         Command::Serve { demo } => {
             telemetry::init();
-            let settings = Settings::from_env()?;
+            let mut settings = Settings::from_env()?;
+            if demo && settings.jwt_secret.is_none() {
+                tracing::warn!(
+                    "DOSSIER_JWT_SECRET is not set: using a random one; tokens end with this process"
+                );
+                settings.jwt_secret = Some(random_secret());
+            }
             if demo {
                 load_demo(&settings).await?;
             }
@@ -73,14 +145,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Load the demo data set once: only into a database without customers.
+fn random_secret() -> String {
+    use base64::Engine;
+    let bytes: [u8; 48] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Load the demo data set into a database without customers, and make sure one user per
+/// role exists; print their logins.
 async fn load_demo(settings: &Settings) -> anyhow::Result<()> {
-    let db = startup::connect(settings).await?;
-    let state = AppState {
-        db,
-        settings: Arc::new(settings.clone()),
-    };
+    let state = AppState::new(startup::connect(settings).await?, settings.clone())?;
     let operator = Principal::operator();
+    let mut logins = Vec::new();
+    for role in Role::ALL {
+        let email = format!("{role}@demo.dossier.test");
+        let password = format!("demo-{role}-password");
+        if service::users::find_by_email(&state, &email)
+            .await?
+            .is_none()
+        {
+            let user = NewUser {
+                email: email.clone(),
+                display_name: format!("Demo {role}"),
+                role: *role,
+                password: password.clone(),
+            };
+            service::users::create(&state, &operator, user).await?;
+        }
+        logins.push(format!("  {:<8} {email:<32} {password}", role.as_str()));
+    }
+    println!(
+        "Demo logins (POST /api/v1/auth/login with {{\"email\", \"password\"}}):\n{}",
+        logins.join("\n")
+    );
     let existing = service::customers::count(&state, &operator, &Default::default()).await?;
     if existing > 0 {
         tracing::info!(

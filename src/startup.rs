@@ -1,7 +1,6 @@
 //! Building and running the server: connect, migrate, bind, serve.
 
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{App, HttpServer, dev::Server, middleware, web};
@@ -81,7 +80,7 @@ pub fn redact(url: &str) -> String {
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
-    db: DatabaseConnection,
+    state: AppState,
     server: Server,
 }
 
@@ -95,12 +94,18 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let state = AppState {
-            db: db.clone(),
-            settings: Arc::new(settings),
-        };
-        let server = run(listener, state)?;
-        Ok(Self { port, db, server })
+        let state = AppState::new(db, settings)?;
+        let server = run(listener, state.clone())?;
+        Ok(Self {
+            port,
+            state,
+            server,
+        })
+    }
+
+    /// The shared state (database, settings, keys), e.g. to seed users in tests.
+    pub fn state(&self) -> AppState {
+        self.state.clone()
     }
 
     /// The port the server listens on.
@@ -110,7 +115,7 @@ impl Application {
 
     /// A handle to the database pool.
     pub fn db(&self) -> DatabaseConnection {
-        self.db.clone()
+        self.state.db.clone()
     }
 
     /// Serve until SIGINT or SIGTERM, then finish in-flight requests and stop.

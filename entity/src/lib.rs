@@ -7,3 +7,5 @@ pub mod custom_field;
 pub mod customer;
 pub mod customer_tag;
 pub mod idempotency_key;
+pub mod refresh_token;
+pub mod user;

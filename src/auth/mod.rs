@@ -1,11 +1,13 @@
-//! Who is calling. Until users and API keys exist (the identity work), every request acts as
-//! the operator principal with full clearance; the type is already threaded through every
-//! service call and every rendering so the policy has one place to look.
+//! Who is calling: the `Principal` every service call and every rendering takes, built from
+//! a bearer access token (`extract`), with passwords (`password`) and tokens (`jwt`).
 
+mod extract;
 pub mod jwt;
 pub mod password;
 
-use crate::domain::Sensitivity;
+use uuid::Uuid;
+
+use crate::domain::{Role, Sensitivity};
 
 /// How much of one sensitivity class a principal may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,32 +20,91 @@ pub enum Clearance {
     None,
 }
 
-/// The caller of a use case.
+/// The caller of a use case: the operator (CLI) or a signed-in user.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    /// Short label for logs and audit (`operator`).
+    /// Short label for logs: the role, or `operator`.
     pub label: &'static str,
+    /// The user, when the caller is one.
+    pub user_id: Option<Uuid>,
+    /// The user's role, when the caller is a user.
+    pub role: Option<Role>,
     clearances: [Clearance; 4],
 }
 
 impl Principal {
-    /// The operator: full access to everything. Used by the CLI and, until authentication
-    /// lands, by every API request.
+    /// The operator: full access to everything. Used by the command line.
     pub fn operator() -> Self {
         Self {
             label: "operator",
+            user_id: None,
+            role: None,
             clearances: [Clearance::Full; 4],
+        }
+    }
+
+    /// A signed-in user with the clearances of their role.
+    pub fn user(id: Uuid, role: Role) -> Self {
+        Self {
+            label: role.as_str(),
+            user_id: Some(id),
+            role: Some(role),
+            clearances: crate::policy::roles::clearances(role),
         }
     }
 
     /// A principal with the given clearance per class (public, contact, financial, sensitive).
     pub fn with_clearances(label: &'static str, clearances: [Clearance; 4]) -> Self {
-        Self { label, clearances }
+        Self {
+            label,
+            user_id: None,
+            role: None,
+            clearances,
+        }
     }
 
     /// Stable identity of the caller, for scoping idempotency keys and audit.
     pub fn subject(&self) -> String {
-        self.label.to_owned()
+        match self.user_id {
+            Some(id) => format!("user:{id}"),
+            None => self.label.to_owned(),
+        }
+    }
+
+    /// Whether the caller administers Dossier (the operator or an admin user).
+    pub fn is_admin(&self) -> bool {
+        match self.role {
+            Some(role) => role == Role::Admin,
+            None => self.label == "operator",
+        }
+    }
+
+    /// Refuse unless the caller administers Dossier.
+    ///
+    /// # Errors
+    /// `Forbidden`.
+    pub fn require_admin(&self) -> Result<(), crate::error::AppError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::Forbidden(
+                "this needs the admin role".to_owned(),
+            ))
+        }
+    }
+
+    /// Refuse unless the caller may change customers (operator, admin, manager, sales).
+    ///
+    /// # Errors
+    /// `Forbidden`.
+    pub fn require_customer_writer(&self) -> Result<(), crate::error::AppError> {
+        match self.role {
+            Some(Role::Support | Role::Analyst) => Err(crate::error::AppError::Forbidden(format!(
+                "the {} role cannot change customers",
+                self.label
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// This principal's clearance for a sensitivity class.
@@ -55,18 +116,5 @@ impl Principal {
             Sensitivity::Sensitive => 3,
         };
         self.clearances[index]
-    }
-}
-
-impl actix_web::FromRequest for Principal {
-    type Error = crate::error::AppError;
-    type Future = std::future::Ready<Result<Self, Self::Error>>;
-
-    /// Every request acts as the operator until authentication lands.
-    fn from_request(
-        _req: &actix_web::HttpRequest,
-        _payload: &mut actix_web::dev::Payload,
-    ) -> Self::Future {
-        std::future::ready(Ok(Self::operator()))
     }
 }

@@ -128,3 +128,11 @@ impl AppliesTo {
         )
     }
 }
+
+wire_enum! {
+    /// What a user may do and see (DESIGN §3).
+    Role {
+        Admin => "admin", Manager => "manager", Sales => "sales",
+        Support => "support", Analyst => "analyst",
+    }
+}

@@ -12,6 +12,8 @@ impl ErrorExtensions for AppError {
         let code = match self {
             AppError::BadRequest { .. } | AppError::Validation(_) => "BAD_USER_INPUT",
             AppError::NotFound { .. } => "NOT_FOUND",
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Forbidden(_) => "FORBIDDEN",
             AppError::Conflict(_) | AppError::PreconditionFailed { .. } => "CONFLICT",
             AppError::UnsupportedMediaType { .. }
             | AppError::PayloadTooLarge { .. }

@@ -3,6 +3,7 @@
 mod custom_fields;
 mod customers;
 pub mod error;
+mod users;
 
 use actix_web::{HttpResponse, web};
 use async_graphql::{EmptySubscription, MergedObject, Schema};
@@ -15,7 +16,11 @@ use crate::state::AppState;
 /// The query root.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(customers::CustomerQuery, custom_fields::CustomFieldQuery);
+pub struct QueryRoot(
+    customers::CustomerQuery,
+    custom_fields::CustomFieldQuery,
+    users::UserQuery,
+);
 
 /// The mutation root.
 #[derive(MergedObject, Default)]
@@ -23,6 +28,7 @@ pub struct QueryRoot(customers::CustomerQuery, custom_fields::CustomFieldQuery);
 pub struct MutationRoot(
     customers::CustomerMutation,
     custom_fields::CustomFieldMutation,
+    users::UserMutation,
 );
 
 /// The executable schema.

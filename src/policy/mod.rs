@@ -5,6 +5,7 @@
 mod catalogue;
 mod mask;
 mod render;
+pub mod roles;
 
 pub use catalogue::{CATALOGUE, class_of};
 pub use mask::{mask_email, mask_id_number, mask_money, mask_phone};

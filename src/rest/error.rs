@@ -68,6 +68,12 @@ impl ResponseError for AppError {
         if let AppError::PreconditionFailed { current } = self {
             response.insert_header((actix_web::http::header::ETAG, super::etag(*current)));
         }
+        if let AppError::Unauthenticated(_) = self {
+            response.insert_header((
+                actix_web::http::header::WWW_AUTHENTICATE,
+                "Bearer realm=\"dossier\", error=\"invalid_token\"",
+            ));
+        }
         if let AppError::MethodNotAllowed { allow } = self {
             response.insert_header((actix_web::http::header::ALLOW, *allow));
         }

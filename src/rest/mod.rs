@@ -1,5 +1,6 @@
 //! REST under `/api/v1`: thin handlers that parse, call `service`, and shape the response.
 
+pub mod auth;
 pub mod body;
 pub mod custom_fields;
 pub mod customers;
@@ -7,6 +8,7 @@ pub mod error;
 pub mod idempotency;
 pub mod openapi;
 pub mod ops;
+pub mod users;
 
 use actix_web::{HttpRequest, http::header, web};
 
@@ -17,6 +19,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .route("/openapi.json", web::get().to(openapi::serve))
+            .service(auth::scope())
+            .service(users::scope())
             .service(customers::scope())
             .service(custom_fields::scope()),
     )

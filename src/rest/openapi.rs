@@ -10,6 +10,9 @@ use crate::types::customer::{
     AddressInput, AddressView, CustomerInput, CustomerPage, CustomerView, IndividualInput,
     IndividualView, OrganizationInput, OrganizationView,
 };
+use crate::types::user::{
+    CreateUserRequest, LoginRequest, RefreshRequest, SessionView, UserPatch, UserView,
+};
 
 /// Dossier's REST contract.
 #[derive(OpenApi)]
@@ -28,19 +31,46 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         super::custom_fields::list, super::custom_fields::create, super::custom_fields::get,
         super::custom_fields::update, super::custom_fields::delete,
         super::ops::healthz, super::ops::readyz,
+        super::auth::login, super::auth::refresh, super::auth::logout,
+        super::users::list, super::users::create, super::users::update,
     ),
     components(schemas(
         Problem, FieldError, CustomerView, CustomerPage, CustomerInput, AddressView, AddressInput,
         IndividualView, IndividualInput, OrganizationView, OrganizationInput,
         CustomFieldView, CustomFieldInput, CustomFieldList,
+        UserView, super::users::UserList, CreateUserRequest, UserPatch, LoginRequest, RefreshRequest, SessionView,
     )),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
     tags(
         (name = "customers", description = "Individual and organization customers"),
         (name = "custom-fields", description = "Typed custom-field definitions"),
+        (name = "auth", description = "Sign in, refresh, sign out"),
+        (name = "users", description = "User administration (admin)"),
         (name = "ops", description = "Health and readiness"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer access-token scheme every operation uses unless it says otherwise.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("Access token from POST /api/v1/auth/login"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The document as pretty JSON, as served and as checked in under `schema/`.
 pub fn document() -> String {

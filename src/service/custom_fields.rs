@@ -401,9 +401,10 @@ pub async fn get(
 /// `Validation` naming bad fields; `Conflict` when the key exists.
 pub async fn create(
     state: &AppState,
-    _principal: &Principal,
+    principal: &Principal,
     doc: Value,
 ) -> AppResult<CustomFieldView> {
+    principal.require_admin()?;
     reject_read_only(&doc, READ_ONLY)?;
     let valid = validate(parse_document(doc)?)?;
     let exists = custom_field::Entity::find()
@@ -444,10 +445,11 @@ pub async fn create(
 /// `NotFound`; `Validation` naming bad or immutable fields.
 pub async fn update(
     state: &AppState,
-    _principal: &Principal,
+    principal: &Principal,
     key: &str,
     patch: Value,
 ) -> AppResult<CustomFieldView> {
+    principal.require_admin()?;
     reject_read_only(&patch, READ_ONLY)?;
     let current = find(&state.db, key).await?;
     let mut doc = to_document(&current);
@@ -485,7 +487,8 @@ pub async fn update(
 ///
 /// # Errors
 /// `NotFound`.
-pub async fn delete(state: &AppState, _principal: &Principal, key: &str) -> AppResult<()> {
+pub async fn delete(state: &AppState, principal: &Principal, key: &str) -> AppResult<()> {
+    principal.require_admin()?;
     let current = find(&state.db, key).await?;
     custom_field::Entity::delete_by_id(current.id)
         .exec(&state.db)

@@ -13,9 +13,9 @@ use uuid::Uuid;
 use super::custom_fields::{self, Definition};
 use super::input::{Checker, parse_document, reject_read_only};
 use super::pagination::{self, Page};
-use crate::auth::Principal;
+use crate::auth::{Clearance, Principal};
 use crate::domain::{
-    CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, SortDirection,
+    CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, Sensitivity, SortDirection,
     is_valid_credit_code, is_valid_website, normalize_email, normalize_phone, parse_decimal,
 };
 use crate::error::{AppError, AppResult};
@@ -596,6 +596,7 @@ pub async fn create(
     principal: &Principal,
     doc: Value,
 ) -> AppResult<CustomerView> {
+    principal.require_customer_writer()?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: CustomerInput = parse_document(doc)?;
     let txn = super::begin_write(&state.db).await?;
@@ -646,6 +647,7 @@ pub async fn update(
     expected_version: Option<i64>,
     patch: Value,
 ) -> AppResult<CustomerView> {
+    principal.require_customer_writer()?;
     reject_read_only(&patch, READ_ONLY)?;
     let txn = super::begin_write(&state.db).await?;
     let current = find(&txn, id, false).await?;
@@ -718,6 +720,7 @@ pub async fn delete(
     id: Uuid,
     expected_version: Option<i64>,
 ) -> AppResult<()> {
+    principal.require_customer_writer()?;
     let current = find(&state.db, id, false).await?;
     check_version(&current, expected_version)?;
     set_deleted(&state.db, &current, Some(now())).await?;
@@ -730,6 +733,7 @@ pub async fn delete(
 /// # Errors
 /// `NotFound`; `Conflict` when the customer is not deleted.
 pub async fn restore(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<CustomerView> {
+    principal.require_customer_writer()?;
     let current = find(&state.db, id, true).await?;
     if current.deleted_at.is_none() {
         return Err(AppError::Conflict("the customer is not deleted".to_owned()));
@@ -798,6 +802,19 @@ fn filtered(filter: &CustomerFilter) -> sea_orm::Select<customer::Entity> {
     q
 }
 
+/// A caller may not filter or search by a field it cannot read in full: the result counts
+/// would reveal the values bit by bit. `q` matches the phone and e-mail (contact).
+fn check_filter_clearance(principal: &Principal, filter: &CustomerFilter) -> AppResult<()> {
+    let searches = filter.q.as_deref().is_some_and(|q| !q.trim().is_empty());
+    if searches && principal.clearance(Sensitivity::Contact) != Clearance::Full {
+        return Err(AppError::Forbidden(
+            "`q` searches phone and e-mail, which this role cannot read in full; filter by name-independent fields instead"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -814,6 +831,7 @@ pub async fn list(
     query: CustomerQuery,
 ) -> AppResult<Page<CustomerView>> {
     use customer::Column as C;
+    check_filter_clearance(principal, &query.filter)?;
     if !(1..=MAX_PAGE).contains(&query.limit) {
         return Err(AppError::bad_param(
             "limit",
@@ -891,8 +909,9 @@ pub async fn list(
 /// Database failures.
 pub async fn count(
     state: &AppState,
-    _principal: &Principal,
+    principal: &Principal,
     filter: &CustomerFilter,
 ) -> AppResult<u64> {
+    check_filter_clearance(principal, filter)?;
     Ok(filtered(filter).count(&state.db).await?)
 }

@@ -43,29 +43,39 @@ pub fn reject_read_only(doc: &Value, read_only: &[&str]) -> Result<(), AppError>
 pub fn parse_document<T: DeserializeOwned>(doc: Value) -> Result<T, AppError> {
     serde_path_to_error::deserialize::<_, T>(doc).map_err(|err| {
         let path = err.path().to_string();
+        let path = if path == "." { String::new() } else { path };
         let inner = err.into_inner().to_string();
-        let (field, code) = match unknown_field_name(&inner) {
-            Some(name) if path == "." || path.is_empty() => (name.to_owned(), "unknown_field"),
-            Some(name) if path == name || path.ends_with(&format!(".{name}")) => {
-                (path, "unknown_field")
+        let join = |name: &str| {
+            if path.is_empty() || path == name || path.ends_with(&format!(".{name}")) {
+                if path.is_empty() {
+                    name.to_owned()
+                } else {
+                    path.clone()
+                }
+            } else {
+                format!("{path}.{name}")
             }
-            Some(name) => (format!("{path}.{name}"), "unknown_field"),
-            None if inner.starts_with("unknown variant") => (path, "invalid_enum"),
-            None => (path, "invalid_type"),
         };
-        let field = if field == "." { String::new() } else { field };
-        let message = match code {
-            "unknown_field" => "is not a known field".to_owned(),
-            _ => strip_position(&inner),
+        let (field, code, message) = if let Some(name) = quoted_after(&inner, "unknown field `") {
+            (
+                join(name),
+                "unknown_field",
+                "is not a known field".to_owned(),
+            )
+        } else if let Some(name) = quoted_after(&inner, "missing field `") {
+            (join(name), "required", "is required".to_owned())
+        } else if inner.starts_with("unknown variant") {
+            (path.clone(), "invalid_enum", strip_position(&inner))
+        } else {
+            (path.clone(), "invalid_type", strip_position(&inner))
         };
         AppError::Validation(vec![FieldError::new(field, code, message)])
     })
 }
 
-/// serde reports unknown fields as "unknown field `x`, expected …".
-fn unknown_field_name(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("unknown field `")?;
-    rest.split('`').next()
+/// serde names fields in backticks: "unknown field `x`, expected …", "missing field `x`".
+fn quoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
+    message.strip_prefix(prefix)?.split('`').next()
 }
 
 /// serde_json appends " at line 1 column 5" to some messages; it means nothing for a value.

@@ -6,8 +6,9 @@
 pub mod custom_fields;
 pub mod customers;
 pub mod idempotency;
-mod input;
+pub mod input;
 mod pagination;
+pub mod users;
 
 pub use pagination::Page;
 

@@ -5,3 +5,4 @@
 
 pub mod custom_field;
 pub mod customer;
+pub mod user;

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod auth;
 mod bad_input;
 mod custom_fields;
 mod customers_graphql;
@@ -12,4 +13,5 @@ mod customers_list;
 mod customers_rest;
 mod idempotency;
 mod ops;
+mod privacy;
 mod validation;

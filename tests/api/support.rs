@@ -2,8 +2,12 @@
 
 use std::path::PathBuf;
 
+use dossier::auth::Principal;
 use dossier::config::Settings;
+use dossier::domain::Role;
+use dossier::service::users::{self, NewUser};
 use dossier::startup::Application;
+use dossier::state::AppState;
 use reqwest::header::HeaderMap;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
@@ -11,12 +15,19 @@ use serde_json::{Value, json};
 /// Environment variable naming a PostgreSQL maintenance URL; unset runs on SQLite.
 pub const POSTGRES_ENV: &str = "DOSSIER_TEST_POSTGRES_URL";
 
-/// A running server and a client for it.
+/// A running server and a client for it, signed in as an admin.
 pub struct TestApp {
     pub base: String,
+    /// Sends the admin's access token with every request.
     pub client: reqwest::Client,
+    /// Sends no credentials.
+    pub anonymous: reqwest::Client,
+    pub state: AppState,
     cleanup: Cleanup,
 }
+
+/// Password of every user the harness creates.
+pub const PASSWORD: &str = "correct horse battery staple";
 
 enum Cleanup {
     Sqlite(PathBuf),
@@ -127,16 +138,77 @@ impl TestApp {
             .await
             .expect("the server starts");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
         tokio::spawn(app.run_until_stopped());
-        let client = reqwest::Client::builder()
+        let anonymous = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        TestApp {
+        let mut test = TestApp {
             base,
-            client,
+            client: anonymous.clone(),
+            anonymous,
+            state,
             cleanup,
-        }
+        };
+        let token = test.user_token(Role::Admin).await;
+        test.client = test.client_for(&token);
+        test
+    }
+
+    /// Create a user with `role` (through the service, as `dossier user create` does), sign
+    /// in over HTTP, and return the access token.
+    pub async fn user_token(&self, role: Role) -> String {
+        self.session(role).await["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
+    /// Create a user with `role` and sign in; the whole session document.
+    pub async fn session(&self, role: Role) -> Value {
+        let email = format!("{role}-{}@test.example", uuid::Uuid::new_v4().simple());
+        let user = NewUser {
+            email: email.clone(),
+            display_name: format!("Test {role}"),
+            role,
+            password: PASSWORD.to_owned(),
+        };
+        users::create(&self.state, &Principal::operator(), user)
+            .await
+            .expect("create user");
+        let resp = self
+            .post_anonymous(
+                "/api/v1/auth/login",
+                &json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(resp.status, 200, "login: {}", resp.text);
+        resp.body
+    }
+
+    /// A client sending `token` as its bearer token.
+    pub fn client_for(&self, token: &str) -> reqwest::Client {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header value"),
+        );
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .expect("client")
+    }
+
+    /// `POST path` with a JSON body and no credentials.
+    pub async fn post_anonymous(&self, path: &str, body: &Value) -> Resp {
+        self.send(
+            self.anonymous
+                .post(format!("{}{path}", self.base))
+                .json(body),
+        )
+        .await
     }
 
     async fn read(response: reqwest::Response) -> Resp {

@@ -1,0 +1,49 @@
+//! The `Principal` of an HTTP request, from `Authorization: Bearer <access token>`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+
+use super::Principal;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The bearer token of a request, if it has one.
+fn bearer(req: &HttpRequest) -> Result<Option<String>, AppError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| AppError::Unauthenticated("malformed Authorization header"))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim().to_owned()))
+        }
+        _ => Err(AppError::Unauthenticated(
+            "use Authorization: Bearer <access token>",
+        )),
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    /// A verified, active user; 401 without a token or with an invalid, expired or revoked one.
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state = state
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state missing")))?;
+            let token = token?.ok_or(AppError::Unauthenticated(
+                "send Authorization: Bearer <access token>",
+            ))?;
+            crate::service::users::principal_for_token(&state, &token).await
+        })
+    }
+}

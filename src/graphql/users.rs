@@ -1,0 +1,68 @@
+//! The signed-in user, and user administration (admin only).
+
+use async_graphql::{Context, ErrorExtensions, Object, Result};
+use uuid::Uuid;
+
+use super::context;
+use crate::service::users::{self, NewUser};
+use crate::types::user::{CreateUserInput, UserPatch, UserView};
+
+/// User queries.
+#[derive(Default)]
+pub struct UserQuery;
+
+/// Who is calling.
+#[derive(async_graphql::SimpleObject)]
+pub struct Me {
+    pub user_id: Option<Uuid>,
+    /// The role deciding what this caller sees.
+    pub role: Option<crate::domain::Role>,
+}
+
+#[Object]
+impl UserQuery {
+    /// The caller.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Me> {
+        let (_, principal) = context(ctx)?;
+        Ok(Me {
+            user_id: principal.user_id,
+            role: principal.role,
+        })
+    }
+
+    /// Every user, by e-mail (admin only).
+    async fn users(&self, ctx: &Context<'_>) -> Result<Vec<UserView>> {
+        let (state, principal) = context(ctx)?;
+        users::list(state, principal).await.map_err(|e| e.extend())
+    }
+}
+
+/// User mutations.
+#[derive(Default)]
+pub struct UserMutation;
+
+#[Object]
+impl UserMutation {
+    /// Create a user (admin only).
+    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<UserView> {
+        let (state, principal) = context(ctx)?;
+        let new = NewUser {
+            display_name: input.display_name.unwrap_or_else(|| input.email.clone()),
+            email: input.email,
+            role: input.role,
+            password: input.password,
+        };
+        users::create(state, principal, new)
+            .await
+            .map_err(|e| e.extend())
+    }
+
+    /// Change a user's role, name or active flag (admin only); a role change or
+    /// deactivation revokes their tokens at once.
+    async fn update_user(&self, ctx: &Context<'_>, id: Uuid, input: UserPatch) -> Result<UserView> {
+        let (state, principal) = context(ctx)?;
+        users::update(state, principal, id, input)
+            .await
+            .map_err(|e| e.extend())
+    }
+}

@@ -1,0 +1,71 @@
+//! `/api/v1/auth`: sign in, refresh, sign out.
+
+use actix_web::{HttpResponse, http::header, web};
+
+use super::body::JsonBody;
+use super::error::{Problem, method_not_allowed};
+use crate::error::AppResult;
+use crate::service::{input::parse_document, users};
+use crate::state::AppState;
+use crate::types::user::{LoginRequest, RefreshRequest, SessionView};
+
+/// The session routes (no token needed to call them).
+pub fn scope() -> actix_web::Scope {
+    web::scope("/auth")
+        .service(
+            web::resource("/login")
+                .route(web::post().to(login))
+                .default_service(method_not_allowed("POST")),
+        )
+        .service(
+            web::resource("/refresh")
+                .route(web::post().to(refresh))
+                .default_service(method_not_allowed("POST")),
+        )
+        .service(
+            web::resource("/logout")
+                .route(web::post().to(logout))
+                .default_service(method_not_allowed("POST")),
+        )
+}
+
+fn session(view: SessionView) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(view)
+}
+
+/// Sign in: an access token (15 minutes) and a single-use refresh token (14 days).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, security(()),
+    responses(
+        (status = 200, description = "Signed in", body = SessionView),
+        (status = 401, description = "Wrong e-mail or password, or a deactivated user (one answer for all)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn login(state: web::Data<AppState>, body: JsonBody) -> AppResult<HttpResponse> {
+    let request: LoginRequest = parse_document(body.0)?;
+    Ok(session(
+        users::login(&state, &request.email, request.password).await?,
+    ))
+}
+
+/// Exchange a refresh token for a new session. Each refresh token works once; reusing one
+/// revokes every token of its session.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest, security(()),
+    responses(
+        (status = 200, description = "A new session", body = SessionView),
+        (status = 401, description = "Unknown, spent, revoked or expired refresh token", body = Problem, content_type = "application/problem+json")))]
+pub async fn refresh(state: web::Data<AppState>, body: JsonBody) -> AppResult<HttpResponse> {
+    let request: RefreshRequest = parse_document(body.0)?;
+    Ok(session(
+        users::refresh(&state, &request.refresh_token).await?,
+    ))
+}
+
+/// Sign out: the refresh token and every token refreshed from it stop working.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest, security(()),
+    responses((status = 204, description = "Signed out")))]
+pub async fn logout(state: web::Data<AppState>, body: JsonBody) -> AppResult<HttpResponse> {
+    let request: RefreshRequest = parse_document(body.0)?;
+    users::logout(&state, &request.refresh_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

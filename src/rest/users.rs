@@ -1,0 +1,92 @@
+//! `/api/v1/users`: user administration (admin only).
+
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::body::JsonBody;
+use super::error::{Problem, method_not_allowed};
+use crate::auth::Principal;
+use crate::domain::parse_id;
+use crate::error::AppResult;
+use crate::service::input::parse_document;
+use crate::service::users::{self, NewUser};
+use crate::state::AppState;
+use crate::types::user::{CreateUserRequest, UserPatch, UserView};
+
+/// The user routes.
+pub fn scope() -> actix_web::Scope {
+    web::scope("/users")
+        .service(
+            web::resource("")
+                .route(web::get().to(list))
+                .route(web::post().to(create))
+                .default_service(method_not_allowed("GET, POST")),
+        )
+        .service(
+            web::resource("/{id}")
+                .route(web::patch().to(update))
+                .default_service(method_not_allowed("PATCH")),
+        )
+}
+
+/// All users.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    pub data: Vec<UserView>,
+}
+
+/// List users.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    responses(
+        (status = 200, description = "All users, by e-mail", body = UserList),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")))]
+pub async fn list(state: web::Data<AppState>, principal: Principal) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(UserList {
+        data: users::list(&state, &principal).await?,
+    }))
+}
+
+/// Create a user.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Created", body = UserView),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The e-mail is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    let request: CreateUserRequest = parse_document(body.0)?;
+    let new = NewUser {
+        display_name: request
+            .display_name
+            .unwrap_or_else(|| request.email.clone()),
+        email: request.email,
+        role: request.role,
+        password: request.password,
+    };
+    Ok(HttpResponse::Created().json(users::create(&state, &principal, new).await?))
+}
+
+/// Change a user's role, name or active flag; a role change or deactivation revokes their
+/// tokens at once.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch,
+    params(("id" = String, Path, description = "User id (UUID)")),
+    responses(
+        (status = 200, description = "Updated", body = UserView),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
+pub async fn update(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    let id = parse_id("id", &id)?;
+    let patch: UserPatch = parse_document(body.0)?;
+    Ok(HttpResponse::Ok().json(users::update(&state, &principal, id, patch).await?))
+}

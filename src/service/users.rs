@@ -1,0 +1,329 @@
+//! Users, sign-in, and the sessions behind access tokens.
+//!
+//! Refresh tokens are random, stored as SHA-256, single use, and rotate within a family:
+//! presenting one that was already used revokes the whole family (RFC 9700 §4.14.2), since
+//! one of the two holders is a thief.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{Duration, Utc};
+use entity::{refresh_token, user};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth::{Principal, jwt, password};
+use crate::domain::{Role, normalize_email};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::types::user::{SessionView, UserPatch, UserView};
+
+/// How long a refresh token is valid.
+pub const REFRESH_TTL_DAYS: i64 = 14;
+/// Prefix of refresh tokens, so they are recognisable in logs and secret scanners.
+const REFRESH_PREFIX: &str = "dsr_";
+
+/// A user to create.
+pub struct NewUser {
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+fn view(m: user::Model) -> UserView {
+    UserView {
+        id: m.id,
+        role: Role::parse(&m.role).unwrap_or(Role::Analyst),
+        email: m.email,
+        display_name: m.display_name,
+        active: m.active,
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+fn hash_token(token: &str) -> String {
+    format!("{:x}", Sha256::digest(token.as_bytes()))
+}
+
+/// Create a user (admin only).
+///
+/// # Errors
+/// `Forbidden`; `Validation` for a bad e-mail, name or weak password; `Conflict` when the
+/// e-mail is taken.
+pub async fn create(state: &AppState, principal: &Principal, new: NewUser) -> AppResult<UserView> {
+    principal.require_admin()?;
+    let email = normalize_email(&new.email)
+        .map_err(|msg| AppError::invalid("email", "invalid_email", msg))?;
+    let display_name = new.display_name.trim().to_owned();
+    if display_name.is_empty() || display_name.chars().count() > 200 {
+        return Err(AppError::invalid(
+            "display_name",
+            "invalid_length",
+            "must be 1-200 characters",
+        ));
+    }
+    password::check_strength("password", &new.password)?;
+    if find_by_email(state, &email).await?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "a user with e-mail {email} exists"
+        )));
+    }
+    let now = crate::service::customers::now();
+    let model = user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(email),
+        display_name: Set(display_name),
+        role: Set(new.role.as_str().to_owned()),
+        password_hash: Set(password::hash(new.password).await?),
+        active: Set(true),
+        token_version: Set(0),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&state.db)
+    .await?;
+    tracing::info!(user.id = %model.id, role = %model.role, actor = %principal.subject(), "user created");
+    Ok(view(model))
+}
+
+/// A user by e-mail (any case).
+///
+/// # Errors
+/// Database failures.
+pub async fn find_by_email(state: &AppState, email: &str) -> AppResult<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
+        .one(&state.db)
+        .await?)
+}
+
+/// Every user, by e-mail (admin only).
+///
+/// # Errors
+/// `Forbidden`.
+pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<UserView>> {
+    principal.require_admin()?;
+    let users = user::Entity::find()
+        .order_by_asc(user::Column::Email)
+        .all(&state.db)
+        .await?;
+    Ok(users.into_iter().map(view).collect())
+}
+
+/// Change a user's name, role or active flag (admin only). A role change or deactivation
+/// bumps the token version, so the user's access tokens stop working at once, and revokes
+/// their refresh tokens.
+///
+/// # Errors
+/// `Forbidden`; `NotFound`; `Validation`; `Conflict` when an admin would demote or
+/// deactivate themselves.
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    patch: UserPatch,
+) -> AppResult<UserView> {
+    principal.require_admin()?;
+    let current = user::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound { entity: "user" })?;
+    let role_changes = patch.role.is_some_and(|r| r.as_str() != current.role);
+    let deactivates = patch.active == Some(false) && current.active;
+    if principal.user_id == Some(id) && (role_changes || deactivates) {
+        return Err(AppError::Conflict(
+            "admins cannot demote or deactivate themselves".to_owned(),
+        ));
+    }
+    let mut active = current.clone().into_active_model();
+    if let Some(name) = patch.display_name {
+        let name = name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(AppError::invalid(
+                "display_name",
+                "invalid_length",
+                "must be 1-200 characters",
+            ));
+        }
+        active.display_name = Set(name);
+    }
+    if let Some(role) = patch.role {
+        active.role = Set(role.as_str().to_owned());
+    }
+    if let Some(flag) = patch.active {
+        active.active = Set(flag);
+    }
+    if role_changes || deactivates {
+        active.token_version = Set(current.token_version + 1);
+        revoke_all_refresh_tokens(state, id).await?;
+    }
+    active.version = Set(current.version + 1);
+    active.updated_at = Set(crate::service::customers::now());
+    let model = active.update(&state.db).await?;
+    tracing::info!(user.id = %id, actor = %principal.subject(), role_changes, deactivates, "user updated");
+    Ok(view(model))
+}
+
+async fn revoke_all_refresh_tokens(state: &AppState, user_id: Uuid) -> AppResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Some(Utc::now()).into())
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// The same answer for an unknown e-mail, a wrong password and a deactivated user.
+fn bad_credentials() -> AppError {
+    AppError::Unauthenticated("invalid e-mail or password")
+}
+
+async fn new_session(
+    state: &AppState,
+    user: user::Model,
+    family_id: Uuid,
+) -> AppResult<SessionView> {
+    let now = Utc::now();
+    let (access_token, _) = state
+        .jwt
+        .issue(user.id, &user.role, user.token_version, now.timestamp())
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let secret: [u8; 32] = rand::random();
+    let refresh = format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
+    refresh_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user.id),
+        family_id: Set(family_id),
+        token_hash: Set(hash_token(&refresh)),
+        expires_at: Set(now + Duration::days(REFRESH_TTL_DAYS)),
+        used_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(SessionView {
+        access_token,
+        token_type: "Bearer",
+        expires_in: jwt::ACCESS_TTL_SECONDS,
+        refresh_token: refresh,
+        user: view(user),
+    })
+}
+
+/// Sign in with e-mail and password.
+///
+/// # Errors
+/// `Unauthenticated`, identical for every kind of failure.
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password_attempt: String,
+) -> AppResult<SessionView> {
+    let user = find_by_email(state, email).await?;
+    let ok = password::verify(
+        password_attempt,
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
+    match user {
+        Some(user) if ok && user.active => {
+            tracing::info!(user.id = %user.id, "login succeeded");
+            new_session(state, user, Uuid::now_v7()).await
+        }
+        _ => {
+            tracing::warn!("login failed");
+            Err(bad_credentials())
+        }
+    }
+}
+
+/// Exchange a refresh token for a new session. The token is spent; presenting a spent
+/// token again revokes its whole family.
+///
+/// # Errors
+/// `Unauthenticated` for an unknown, spent, revoked or expired token, or an inactive user.
+pub async fn refresh(state: &AppState, token: &str) -> AppResult<SessionView> {
+    let invalid = || AppError::Unauthenticated("invalid refresh token");
+    let stored = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash_token(token)))
+        .one(&state.db)
+        .await?
+        .ok_or_else(invalid)?;
+    if stored.used_at.is_some() {
+        tracing::warn!(user.id = %stored.user_id, family = %stored.family_id, "refresh token reused: family revoked");
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Some(Utc::now()).into())
+            .filter(refresh_token::Column::FamilyId.eq(stored.family_id))
+            .exec(&state.db)
+            .await?;
+        return Err(invalid());
+    }
+    if stored.revoked_at.is_some() || stored.expires_at < Utc::now() {
+        return Err(invalid());
+    }
+    // Spend it atomically: of two concurrent refreshes, only one sees it unused.
+    let spent = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Some(Utc::now()).into())
+        .filter(refresh_token::Column::Id.eq(stored.id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    if spent.rows_affected != 1 {
+        return Err(invalid());
+    }
+    let user = user::Entity::find_by_id(stored.user_id)
+        .one(&state.db)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(invalid)?;
+    new_session(state, user, stored.family_id).await
+}
+
+/// End a session: revoke the refresh token's family. Unknown tokens are ignored.
+///
+/// # Errors
+/// Database failures.
+pub async fn logout(state: &AppState, token: &str) -> AppResult<()> {
+    if let Some(stored) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash_token(token)))
+        .one(&state.db)
+        .await?
+    {
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Some(Utc::now()).into())
+            .filter(refresh_token::Column::FamilyId.eq(stored.family_id))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(&state.db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The principal behind an access token: verified, and its user still active with the same
+/// token version. The role comes from the database, not from the token.
+///
+/// # Errors
+/// `Unauthenticated`.
+pub async fn principal_for_token(state: &AppState, token: &str) -> AppResult<Principal> {
+    let claims = state.jwt.verify(token).map_err(|e| {
+        tracing::debug!(reason = %e, "access token refused");
+        AppError::Unauthenticated("invalid or expired access token")
+    })?;
+    let user = user::Entity::find_by_id(claims.sub)
+        .one(&state.db)
+        .await?
+        .filter(|u| u.active && u.token_version == claims.tv)
+        .ok_or(AppError::Unauthenticated("invalid or expired access token"))?;
+    let role = Role::parse(&user.role)
+        .ok_or(AppError::Unauthenticated("invalid or expired access token"))?;
+    Ok(Principal::user(user.id, role))
+}

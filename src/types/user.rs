@@ -1,0 +1,86 @@
+//! Users and sessions as callers see and write them.
+
+use async_graphql::{InputObject, SimpleObject};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::Role;
+
+/// A user account (never its password).
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "User")]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Deactivated users cannot sign in and their tokens stop working.
+    pub active: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /users`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    pub email: String,
+    /// Defaults to the e-mail address.
+    pub display_name: Option<String>,
+    pub role: Role,
+    /// 12–128 characters.
+    pub password: String,
+}
+
+/// `PATCH /users/{id}`: change the role, name or active flag. A role change or
+/// deactivation revokes the user's tokens at once.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, InputObject)]
+#[serde(deny_unknown_fields)]
+#[graphql(name = "UserPatch")]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+/// A user as created over GraphQL.
+#[derive(Debug, Clone, InputObject)]
+#[graphql(name = "CreateUserInput")]
+pub struct CreateUserInput {
+    pub email: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+    pub password: String,
+}
+
+/// `POST /auth/login`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// `POST /auth/refresh` and `POST /auth/logout`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// A session: a short-lived access token and a single-use refresh token.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionView {
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires (900).
+    pub expires_in: i64,
+    /// Exchange at `POST /auth/refresh` for a new session; usable once.
+    pub refresh_token: String,
+    pub user: UserView,
+}

@@ -1,0 +1,324 @@
+//! Sign-in, tokens and sessions: 401s, refresh rotation and reuse, logout, revocation.
+
+use dossier::domain::Role;
+use serde_json::{Value, json};
+
+use crate::support::{PASSWORD, TestApp, person};
+
+async fn admin_email(app: &TestApp) -> String {
+    let users = app.get("/api/v1/users").await;
+    users.body["data"][0]["email"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn every_api_route_needs_a_token_but_health_docs_and_login_do_not() {
+    let app = TestApp::spawn().await;
+
+    for path in [
+        "/api/v1/customers",
+        "/api/v1/custom-fields",
+        "/api/v1/users",
+    ] {
+        let resp = app
+            .send(app.anonymous.get(format!("{}{path}", app.base)))
+            .await;
+        resp.assert_problem(401, "unauthenticated");
+        assert!(
+            resp.header("www-authenticate").starts_with("Bearer"),
+            "{path}"
+        );
+    }
+    let create = app
+        .post_anonymous("/api/v1/customers", &person("Ann"))
+        .await;
+    create.assert_problem(401, "unauthenticated");
+    let graphql = app
+        .post_anonymous("/graphql", &json!({"query": "{ customFields { key } }"}))
+        .await;
+    graphql.assert_problem(401, "unauthenticated");
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/api/v1/openapi.json",
+        "/docs/",
+        "/graphql",
+    ] {
+        let resp = app
+            .send(app.anonymous.get(format!("{}{path}", app.base)))
+            .await;
+        assert_eq!(resp.status, 200, "{path} is public");
+    }
+    assert_eq!(
+        app.get("/api/v1/customers").await.body["data"],
+        json!([]),
+        "nothing was created"
+    );
+}
+
+#[tokio::test]
+async fn garbage_and_foreign_tokens_are_401() {
+    let app = TestApp::spawn().await;
+
+    for token in [
+        "nonsense",
+        "a.b.c",
+        "eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiJ4In0.",
+    ] {
+        let client = app.client_for(token);
+        let resp = app
+            .send(client.get(format!("{}/api/v1/customers", app.base)))
+            .await;
+        resp.assert_problem(401, "unauthenticated");
+    }
+    let basic = app
+        .send(
+            app.anonymous
+                .get(format!("{}/api/v1/customers", app.base))
+                .header("authorization", "Basic YTpi"),
+        )
+        .await;
+    basic.assert_problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_get_the_same_answer() {
+    let app = TestApp::spawn().await;
+    let email = admin_email(&app).await;
+
+    let wrong = app
+        .post_anonymous(
+            "/api/v1/auth/login",
+            &json!({"email": email, "password": "not the password"}),
+        )
+        .await;
+    let unknown = app
+        .post_anonymous(
+            "/api/v1/auth/login",
+            &json!({"email": "nobody@test.example", "password": PASSWORD}),
+        )
+        .await;
+
+    wrong.assert_problem(401, "unauthenticated");
+    assert_eq!(wrong.body, unknown.body, "no user-enumeration oracle");
+    let missing = app
+        .post_anonymous("/api/v1/auth/login", &json!({"email": email}))
+        .await;
+    missing.assert_field_error(422, "password");
+}
+
+#[tokio::test]
+async fn a_session_carries_a_short_lived_bearer_token_for_the_user() {
+    let app = TestApp::spawn().await;
+
+    let session = app.session(Role::Sales).await;
+
+    assert_eq!(session["token_type"], "Bearer");
+    assert_eq!(session["expires_in"], 900);
+    assert!(
+        session["refresh_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("dsr_")
+    );
+    assert_eq!(session["user"]["role"], "sales");
+    assert!(session["user"].get("password_hash").is_none());
+    let me = app
+        .send(
+            app.client_for(session["access_token"].as_str().unwrap())
+                .post(format!("{}/graphql", app.base))
+                .json(&json!({"query": "{ me { role userId } }"})),
+        )
+        .await;
+    assert_eq!(me.body["data"]["me"]["role"], "SALES");
+    assert_eq!(me.body["data"]["me"]["userId"], session["user"]["id"]);
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_session() {
+    let app = TestApp::spawn().await;
+    let first = app.session(Role::Support).await;
+    let r1 = first["refresh_token"].clone();
+
+    let second = app
+        .post_anonymous("/api/v1/auth/refresh", &json!({"refresh_token": r1}))
+        .await;
+    assert_eq!(second.status, 200, "{}", second.text);
+    let r2 = second.body["refresh_token"].clone();
+    assert_ne!(r1, r2, "a new refresh token each time");
+
+    let replay = app
+        .post_anonymous("/api/v1/auth/refresh", &json!({"refresh_token": r1}))
+        .await;
+    replay.assert_problem(401, "unauthenticated");
+    let after_theft = app
+        .post_anonymous("/api/v1/auth/refresh", &json!({"refresh_token": r2}))
+        .await;
+    after_theft.assert_problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn logout_ends_the_refresh_chain() {
+    let app = TestApp::spawn().await;
+    let session = app.session(Role::Analyst).await;
+    let refresh = session["refresh_token"].clone();
+
+    let out = app
+        .post_anonymous("/api/v1/auth/logout", &json!({"refresh_token": refresh}))
+        .await;
+
+    assert_eq!(out.status, 204);
+    app.post_anonymous("/api/v1/auth/refresh", &json!({"refresh_token": refresh}))
+        .await
+        .assert_problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn deactivating_or_demoting_a_user_stops_their_tokens_at_once() {
+    let app = TestApp::spawn().await;
+    for patch in [json!({"active": false}), json!({"role": "support"})] {
+        let session = app.session(Role::Manager).await;
+        let client = app.client_for(session["access_token"].as_str().unwrap());
+        let before = app
+            .send(client.get(format!("{}/api/v1/customers", app.base)))
+            .await;
+        assert_eq!(before.status, 200);
+
+        let id = session["user"]["id"].as_str().unwrap();
+        let changed = app
+            .patch(&format!("/api/v1/users/{id}"), &patch, None)
+            .await;
+        assert_eq!(changed.status, 200, "{}", changed.text);
+
+        let after = app
+            .send(client.get(format!("{}/api/v1/customers", app.base)))
+            .await;
+        after.assert_problem(401, "unauthenticated");
+        let refreshed = app
+            .post_anonymous(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": session["refresh_token"]}),
+            )
+            .await;
+        refreshed.assert_problem(401, "unauthenticated");
+    }
+}
+
+#[tokio::test]
+async fn only_admins_manage_users_and_custom_fields() {
+    let app = TestApp::spawn().await;
+    let manager = app.client_for(&app.user_token(Role::Manager).await);
+
+    let list = app
+        .send(manager.get(format!("{}/api/v1/users", app.base)))
+        .await;
+    list.assert_problem(403, "forbidden");
+    let create = app
+        .send(
+            manager
+                .post(format!("{}/api/v1/users", app.base))
+                .json(&json!({"email": "x@test.example", "role": "admin", "password": PASSWORD})),
+        )
+        .await;
+    create.assert_problem(403, "forbidden");
+    let field = app
+        .send(
+            manager
+                .post(format!("{}/api/v1/custom-fields", app.base))
+                .json(&json!({"key": "k", "label": "K", "type": "text"})),
+        )
+        .await;
+    field.assert_problem(403, "forbidden");
+    let gql = app
+        .send(
+            manager
+                .post(format!("{}/graphql", app.base))
+                .json(&json!({"query": "{ users { email } }"})),
+        )
+        .await;
+    assert_eq!(gql.body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    let read = app
+        .send(manager.get(format!("{}/api/v1/custom-fields", app.base)))
+        .await;
+    assert_eq!(read.status, 200, "reading definitions is for everyone");
+    let users = app.get("/api/v1/users").await;
+    assert!(
+        users.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["role"] != "admin" || u["email"] != "x@test.example")
+    );
+}
+
+#[tokio::test]
+async fn admins_create_users_who_can_then_sign_in() {
+    let app = TestApp::spawn().await;
+
+    let created = app
+        .post("/api/v1/users", &json!({"email": "Li.Na@Test.Example", "display_name": "李娜", "role": "support", "password": PASSWORD}))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["email"], "li.na@test.example");
+    app.post(
+        "/api/v1/users",
+        &json!({"email": "li.na@test.example", "role": "support", "password": PASSWORD}),
+    )
+    .await
+    .assert_problem(409, "conflict");
+    app.post(
+        "/api/v1/users",
+        &json!({"email": "short@test.example", "role": "support", "password": "short"}),
+    )
+    .await
+    .assert_field_error(422, "password");
+    app.post(
+        "/api/v1/users",
+        &json!({"email": "r@test.example", "role": "root", "password": PASSWORD}),
+    )
+    .await
+    .assert_field_error(422, "role");
+
+    let login = app
+        .post_anonymous(
+            "/api/v1/auth/login",
+            &json!({"email": "LI.NA@test.example", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(login.status, 200, "{}", login.text);
+    assert_eq!(login.body["user"]["display_name"], "李娜");
+}
+
+#[tokio::test]
+async fn support_and_analyst_cannot_change_customers() {
+    let app = TestApp::spawn().await;
+    let c = app.create_customer(person("Ann")).await;
+    for role in [Role::Support, Role::Analyst] {
+        let client = app.client_for(&app.user_token(role).await);
+        let create = app
+            .send(
+                client
+                    .post(format!("{}/api/v1/customers", app.base))
+                    .json(&person("Bob")),
+            )
+            .await;
+        create.assert_problem(403, "forbidden");
+        let patch = app
+            .send(
+                client
+                    .patch(format!(
+                        "{}/api/v1/customers/{}",
+                        app.base,
+                        c["id"].as_str().unwrap()
+                    ))
+                    .header("content-type", "application/merge-patch+json")
+                    .body(json!({"notes": "x"}).to_string()),
+            )
+            .await;
+        patch.assert_problem(403, "forbidden");
+    }
+    let unchanged = app
+        .get(&format!("/api/v1/customers/{}", c["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(unchanged.body["version"], 1);
+    assert_eq!(unchanged.body["notes"], Value::Null);
+}

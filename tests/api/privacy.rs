@@ -1,0 +1,209 @@
+//! What each role sees of a customer, the same over REST and GraphQL (DESIGN §3).
+
+use dossier::domain::Role;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, zhang_wei};
+
+/// What one role should see of the seeded customer.
+struct Sees {
+    role: Role,
+    phone: Option<&'static str>,
+    email: Option<&'static str>,
+    street: Option<&'static str>,
+    income: Option<&'static str>,
+    id_number: Option<&'static str>,
+}
+
+const MATRIX: &[Sees] = &[
+    Sees {
+        role: Role::Admin,
+        phone: Some("+8613800138000"),
+        email: Some("zhang.wei@example.com"),
+        street: Some("世纪大道100号"),
+        income: Some("350000.00"),
+        id_number: Some("110101198804021234"),
+    },
+    Sees {
+        role: Role::Manager,
+        phone: Some("+8613800138000"),
+        email: Some("zhang.wei@example.com"),
+        street: Some("世纪大道100号"),
+        income: Some("350000.00"),
+        id_number: Some("1101**********1234"),
+    },
+    Sees {
+        role: Role::Sales,
+        phone: Some("+8613800138000"),
+        email: Some("zhang.wei@example.com"),
+        street: Some("世纪大道100号"),
+        income: Some("350000.00"),
+        id_number: None,
+    },
+    Sees {
+        role: Role::Support,
+        phone: Some("138****8000"),
+        email: Some("z***@example.com"),
+        street: None,
+        income: None,
+        id_number: None,
+    },
+    Sees {
+        role: Role::Analyst,
+        phone: None,
+        email: None,
+        street: None,
+        income: Some("350000.00"),
+        id_number: None,
+    },
+];
+
+fn s(v: &Value) -> Option<&str> {
+    v.as_str()
+}
+
+#[tokio::test]
+async fn each_role_sees_its_clearance_over_rest_and_graphql() {
+    let app = TestApp::spawn().await;
+    let mut doc = zhang_wei();
+    doc["address"]["street"] = json!("世纪大道100号");
+    doc["individual"]["health"] = json!("diabetes");
+    let c = app.create_customer(doc).await;
+    let id = c["id"].as_str().unwrap();
+
+    for Sees {
+        role,
+        phone,
+        email,
+        street,
+        income,
+        id_number,
+    } in MATRIX
+    {
+        let client = app.client_for(&app.user_token(*role).await);
+        let rest = app
+            .send(client.get(format!("{}/api/v1/customers/{id}", app.base)))
+            .await;
+        assert_eq!(rest.status, 200, "{role}");
+        let r = &rest.body;
+        assert_eq!(s(&r["phone"]), *phone, "{role} phone");
+        assert_eq!(s(&r["email"]), *email, "{role} email");
+        assert_eq!(s(&r["address"]["street"]), *street, "{role} street");
+        assert_eq!(
+            s(&r["address"]["city"]),
+            Some("上海市"),
+            "{role} sees the city"
+        );
+        assert_eq!(
+            s(&r["individual"]["annual_income"]),
+            *income,
+            "{role} income"
+        );
+        assert_eq!(
+            s(&r["individual"]["id_number"]),
+            *id_number,
+            "{role} id number"
+        );
+        let health_visible = *role == Role::Admin;
+        assert_eq!(
+            r["individual"]["health"].is_string(),
+            health_visible,
+            "{role} health"
+        );
+        if *role != Role::Admin {
+            assert!(
+                !rest.text.contains("diabetes"),
+                "{role}: the sensitive value appears nowhere"
+            );
+            assert!(
+                r["masked"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m == "individual.health"),
+                "{role} lists health as masked"
+            );
+        } else {
+            assert_eq!(r["masked"], json!([]));
+        }
+
+        let gql = app
+            .send(client.post(format!("{}/graphql", app.base)).json(&json!({
+                "query": "query($id: UUID!) { customer(id: $id) { phone email address { street } individual { annualIncome idNumber health } maskedFields } }",
+                "variables": {"id": id}
+            })))
+            .await;
+        let g = &gql.body["data"]["customer"];
+        assert_eq!(s(&g["phone"]), *phone, "{role} phone over GraphQL");
+        assert_eq!(s(&g["email"]), *email, "{role} email over GraphQL");
+        assert_eq!(
+            s(&g["address"]["street"]),
+            *street,
+            "{role} street over GraphQL"
+        );
+        assert_eq!(
+            s(&g["individual"]["annualIncome"]),
+            *income,
+            "{role} income over GraphQL"
+        );
+        assert_eq!(
+            s(&g["individual"]["idNumber"]),
+            *id_number,
+            "{role} id over GraphQL"
+        );
+        assert_eq!(
+            g["maskedFields"], r["masked"],
+            "{role}: the same masked list in both APIs"
+        );
+
+        let list = app
+            .send(client.get(format!("{}/api/v1/customers", app.base)))
+            .await;
+        assert_eq!(
+            list.body["data"][0]["phone"], r["phone"],
+            "{role}: lists render through the same policy"
+        );
+    }
+}
+
+#[tokio::test]
+async fn searching_by_contact_fields_is_refused_without_full_contact_clearance() {
+    let app = TestApp::spawn().await;
+    app.create_customer(zhang_wei()).await;
+
+    for role in [Role::Support, Role::Analyst] {
+        let client = app.client_for(&app.user_token(role).await);
+        let rest = app
+            .send(client.get(format!("{}/api/v1/customers?q=13800", app.base)))
+            .await;
+        rest.assert_problem(403, "forbidden");
+        assert!(
+            rest.body["detail"].as_str().unwrap().contains("`q`"),
+            "the refusal names the parameter"
+        );
+        let gql = app
+            .send(
+                client.post(format!("{}/graphql", app.base)).json(
+                    &json!({"query": "{ customers(filter: {q: \"13800\"}) { totalCount } }"}),
+                ),
+            )
+            .await;
+        assert_eq!(
+            gql.body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{role}"
+        );
+        let city = app
+            .send(client.get(format!("{}/api/v1/customers?city=上海市", app.base)))
+            .await;
+        assert_eq!(
+            city.body["data"].as_array().unwrap().len(),
+            1,
+            "public filters still work for {role}"
+        );
+    }
+    let sales = app.client_for(&app.user_token(Role::Sales).await);
+    let found = app
+        .send(sales.get(format!("{}/api/v1/customers?q=13800", app.base)))
+        .await;
+    assert_eq!(found.body["data"].as_array().unwrap().len(), 1);
+}
