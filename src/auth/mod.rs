@@ -107,6 +107,11 @@ impl Principal {
         }
     }
 
+    /// Whether the caller may set or change a customer's owner (operator, admin, manager).
+    pub fn may_assign_owners(&self) -> bool {
+        matches!(self.role, None | Some(Role::Admin | Role::Manager))
+    }
+
     /// This principal's clearance for a sensitivity class.
     pub fn clearance(&self, class: Sensitivity) -> Clearance {
         let index = match class {

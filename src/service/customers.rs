@@ -15,8 +15,9 @@ use super::input::{Checker, parse_document, reject_read_only};
 use super::pagination::{self, Page};
 use crate::auth::{Clearance, Principal};
 use crate::domain::{
-    CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, Sensitivity, SortDirection,
-    is_valid_credit_code, is_valid_website, normalize_email, normalize_phone, parse_decimal,
+    CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, Role, Sensitivity,
+    SortDirection, is_valid_credit_code, is_valid_website, normalize_email, normalize_phone,
+    parse_decimal,
 };
 use crate::error::{AppError, AppResult};
 use crate::policy::render_customer;
@@ -29,7 +30,6 @@ use crate::types::customer::{
 const READ_ONLY: &[&str] = &[
     "id",
     "version",
-    "owner_id",
     "created_at",
     "updated_at",
     "deleted_at",
@@ -521,6 +521,7 @@ fn to_document(m: &customer::Model, defs: &[Definition]) -> Value {
         individual,
         organization,
         custom: Some(custom),
+        owner_id: None,
     };
     serde_json::to_value(doc).unwrap_or(Value::Null)
 }
@@ -540,13 +541,76 @@ async fn replace_tags(conn: &impl ConnectionTrait, id: Uuid, tags: &[String]) ->
     Ok(())
 }
 
-/// A stored customer by id; soft-deleted ones only when asked.
+/// What a write says about the owner: nothing, unassign, or assign to a user.
+enum OwnerChange {
+    Keep,
+    Set(Option<Uuid>),
+}
+
+/// Take `owner_id` out of a document: only admins and managers may set it, and only to an
+/// active user.
+async fn take_owner(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    doc: &mut Value,
+) -> AppResult<OwnerChange> {
+    let Some(raw) = doc.as_object_mut().and_then(|o| o.remove("owner_id")) else {
+        return Ok(OwnerChange::Keep);
+    };
+    if !principal.may_assign_owners() {
+        return Err(AppError::invalid(
+            "owner_id",
+            "read_only",
+            "only an admin or a manager can set the owner",
+        ));
+    }
+    let owner = match raw {
+        Value::Null => return Ok(OwnerChange::Set(None)),
+        Value::String(s) => Uuid::parse_str(&s)
+            .map_err(|_| AppError::invalid("owner_id", "invalid_uuid", "must be a user id"))?,
+        _ => {
+            return Err(AppError::invalid(
+                "owner_id",
+                "invalid_uuid",
+                "must be a user id or null",
+            ));
+        }
+    };
+    let active = entity::user::Entity::find_by_id(owner)
+        .one(conn)
+        .await?
+        .is_some_and(|u| u.active);
+    if !active {
+        return Err(AppError::invalid(
+            "owner_id",
+            "unknown_user",
+            "must be the id of an active user",
+        ));
+    }
+    Ok(OwnerChange::Set(Some(owner)))
+}
+
+/// The owner a principal is confined to: sales users see and change only their own
+/// customers; everyone else sees all.
+fn row_scope(principal: &Principal) -> Option<Uuid> {
+    match principal.role {
+        Some(Role::Sales) => Some(principal.user_id.unwrap_or_default()),
+        _ => None,
+    }
+}
+
+/// A stored customer by id, within the principal's rows; soft-deleted ones only when
+/// asked. Another owner's customer is "not found", exactly like a missing one.
 async fn find(
     conn: &impl ConnectionTrait,
+    principal: &Principal,
     id: Uuid,
     include_deleted: bool,
 ) -> AppResult<customer::Model> {
     let mut query = customer::Entity::find_by_id(id);
+    if let Some(owner) = row_scope(principal) {
+        query = query.filter(customer::Column::OwnerId.eq(owner));
+    }
     if !include_deleted {
         query = query.filter(customer::Column::DeletedAt.is_null());
     }
@@ -597,9 +661,15 @@ pub async fn create(
     doc: Value,
 ) -> AppResult<CustomerView> {
     principal.require_customer_writer()?;
+    let mut doc = doc;
     reject_read_only(&doc, READ_ONLY)?;
-    let input: CustomerInput = parse_document(doc)?;
     let txn = super::begin_write(&state.db).await?;
+    let owner = match take_owner(&txn, principal, &mut doc).await? {
+        OwnerChange::Set(owner) => owner,
+        // A sales user's new customer is theirs; others start unassigned.
+        OwnerChange::Keep => row_scope(principal),
+    };
+    let input: CustomerInput = parse_document(doc)?;
     let defs = custom_fields::definitions(&txn).await?;
     let valid = validate(input, &defs, &state.settings.default_region, None)?;
     let tags = valid.tags.clone();
@@ -607,7 +677,7 @@ pub async fn create(
     let now = now();
     let mut active = customer::ActiveModel {
         id: Set(id),
-        owner_id: Set(None),
+        owner_id: Set(owner),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -632,7 +702,7 @@ pub async fn get(
     id: Uuid,
     include_deleted: bool,
 ) -> AppResult<CustomerView> {
-    let model = find(&state.db, id, include_deleted).await?;
+    let model = find(&state.db, principal, id, include_deleted).await?;
     render_one(&state.db, principal, &model).await
 }
 
@@ -648,9 +718,11 @@ pub async fn update(
     patch: Value,
 ) -> AppResult<CustomerView> {
     principal.require_customer_writer()?;
+    let mut patch = patch;
     reject_read_only(&patch, READ_ONLY)?;
     let txn = super::begin_write(&state.db).await?;
-    let current = find(&txn, id, false).await?;
+    let current = find(&txn, principal, id, false).await?;
+    let owner_change = take_owner(&txn, principal, &mut patch).await?;
     check_version(&current, expected_version)?;
     let defs = custom_fields::definitions(&txn).await?;
     let mut doc = to_document(&current, &defs);
@@ -665,6 +737,9 @@ pub async fn update(
     let tags = valid.tags.clone();
     let mut active = current.clone().into_active_model();
     apply(valid, &mut active);
+    if let OwnerChange::Set(owner) = owner_change {
+        active.owner_id = Set(owner);
+    }
     active.version = Set(current.version + 1);
     active.updated_at = Set(now());
     // The version in the WHERE clause makes the check and the write one atomic step.
@@ -675,13 +750,13 @@ pub async fn update(
         .exec(&txn)
         .await?;
     if result.rows_affected != 1 {
-        let latest = find(&txn, id, true).await?;
+        let latest = find(&txn, principal, id, true).await?;
         return Err(AppError::PreconditionFailed {
             current: latest.version,
         });
     }
     replace_tags(&txn, id, &tags).await?;
-    let model = find(&txn, id, false).await?;
+    let model = find(&txn, principal, id, false).await?;
     txn.commit().await?;
     tracing::info!(customer.id = %id, actor = principal.label, "customer updated");
     render_one(&state.db, principal, &model).await
@@ -690,6 +765,7 @@ pub async fn update(
 /// Set or clear `deleted_at`, bumping the version, if the version still matches.
 async fn set_deleted(
     conn: &impl ConnectionTrait,
+    principal: &Principal,
     current: &customer::Model,
     deleted_at: Option<DateTime<Utc>>,
 ) -> AppResult<()> {
@@ -702,7 +778,7 @@ async fn set_deleted(
         .exec(conn)
         .await?;
     if result.rows_affected != 1 {
-        let latest = find(conn, current.id, true).await?;
+        let latest = find(conn, principal, current.id, true).await?;
         return Err(AppError::PreconditionFailed {
             current: latest.version,
         });
@@ -721,9 +797,9 @@ pub async fn delete(
     expected_version: Option<i64>,
 ) -> AppResult<()> {
     principal.require_customer_writer()?;
-    let current = find(&state.db, id, false).await?;
+    let current = find(&state.db, principal, id, false).await?;
     check_version(&current, expected_version)?;
-    set_deleted(&state.db, &current, Some(now())).await?;
+    set_deleted(&state.db, principal, &current, Some(now())).await?;
     tracing::info!(customer.id = %id, actor = principal.label, "customer deleted");
     Ok(())
 }
@@ -734,19 +810,22 @@ pub async fn delete(
 /// `NotFound`; `Conflict` when the customer is not deleted.
 pub async fn restore(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<CustomerView> {
     principal.require_customer_writer()?;
-    let current = find(&state.db, id, true).await?;
+    let current = find(&state.db, principal, id, true).await?;
     if current.deleted_at.is_none() {
         return Err(AppError::Conflict("the customer is not deleted".to_owned()));
     }
-    set_deleted(&state.db, &current, None).await?;
+    set_deleted(&state.db, principal, &current, None).await?;
     tracing::info!(customer.id = %id, actor = principal.label, "customer restored");
-    let model = find(&state.db, id, false).await?;
+    let model = find(&state.db, principal, id, false).await?;
     render_one(&state.db, principal, &model).await
 }
 
-fn filtered(filter: &CustomerFilter) -> sea_orm::Select<customer::Entity> {
+fn filtered(principal: &Principal, filter: &CustomerFilter) -> sea_orm::Select<customer::Entity> {
     use customer::Column as C;
     let mut q = customer::Entity::find();
+    if let Some(owner) = row_scope(principal) {
+        q = q.filter(C::OwnerId.eq(owner));
+    }
     q = if filter.deleted {
         q.filter(C::DeletedAt.is_not_null())
     } else {
@@ -850,7 +929,7 @@ pub async fn list(
         CustomerSortField::DisplayName => json!(m.search_name),
     };
     let asc = query.direction == SortDirection::Asc;
-    let mut select = filtered(&query.filter);
+    let mut select = filtered(principal, &query.filter);
     if let Some(cursor) = &query.cursor {
         let (value, id) = pagination::decode(query.cursor_param, cursor)?;
         let bad = || {
@@ -913,5 +992,5 @@ pub async fn count(
     filter: &CustomerFilter,
 ) -> AppResult<u64> {
     check_filter_clearance(principal, filter)?;
-    Ok(filtered(filter).count(&state.db).await?)
+    Ok(filtered(principal, filter).count(&state.db).await?)
 }

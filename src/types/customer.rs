@@ -158,6 +158,10 @@ pub struct CustomerInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub custom: Option<Map<String, Value>>,
+    /// The responsible user; only admins and managers may set or change it (`null`
+    /// unassigns). A sales user's new customers are their own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<Uuid>,
 }
 
 /// A postal address as written.
@@ -292,6 +296,9 @@ pub struct CustomerInputGql {
     /// Custom-field values keyed by definition key; `null` for a key clears it.
     #[serde(skip_serializing_if = "MaybeUndefined::is_undefined")]
     pub custom: MaybeUndefined<async_graphql::Json<Map<String, Value>>>,
+    /// The responsible user (admins and managers only; `null` unassigns).
+    #[serde(skip_serializing_if = "MaybeUndefined::is_undefined")]
+    pub owner_id: MaybeUndefined<Uuid>,
 }
 
 /// A postal address as written over GraphQL.

@@ -13,5 +13,6 @@ mod customers_list;
 mod customers_rest;
 mod idempotency;
 mod ops;
+mod ownership;
 mod privacy;
 mod validation;
