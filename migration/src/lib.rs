@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_customers;
 mod m20261122_000002_create_idempotency_keys;
 mod m20261122_000003_create_users;
+mod m20261122_000004_create_audit_events;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_customers::Migration),
             Box::new(m20261122_000002_create_idempotency_keys::Migration),
             Box::new(m20261122_000003_create_users::Migration),
+            Box::new(m20261122_000004_create_audit_events::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! GraphQL at `/graphql`: thin resolvers over the same services as REST.
 
+mod audit;
 mod custom_fields;
 mod customers;
 pub mod error;
@@ -20,6 +21,7 @@ pub struct QueryRoot(
     customers::CustomerQuery,
     custom_fields::CustomFieldQuery,
     users::UserQuery,
+    audit::AuditQuery,
 );
 
 /// The mutation root.

@@ -61,6 +61,26 @@ pub fn mask_money(amount: &str) -> Option<String> {
     Some(format!("{low}–{}", low + step))
 }
 
+/// How a value is written into the audit log: public values as they are, contact and
+/// sensitive identifiers in their masked form, everything else private as `[redacted]`.
+pub fn audit_value(
+    path: &str,
+    class: crate::domain::Sensitivity,
+    value: &serde_json::Value,
+) -> serde_json::Value {
+    use crate::domain::Sensitivity;
+    use serde_json::Value;
+    if value.is_null() || class == Sensitivity::Public {
+        return value.clone();
+    }
+    match (path, value.as_str()) {
+        ("phone", Some(v)) => Value::String(mask_phone(v)),
+        ("email", Some(v)) => Value::String(mask_email(v)),
+        ("individual.id_number", Some(v)) => Value::String(mask_id_number(v)),
+        _ => Value::String("[redacted]".to_owned()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

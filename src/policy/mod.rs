@@ -8,5 +8,5 @@ mod render;
 pub mod roles;
 
 pub use catalogue::{CATALOGUE, class_of};
-pub use mask::{mask_email, mask_id_number, mask_money, mask_phone};
+pub use mask::{audit_value, mask_email, mask_id_number, mask_money, mask_phone};
 pub use render::{CustomFieldClasses, render_customer};

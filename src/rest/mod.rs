@@ -1,5 +1,6 @@
 //! REST under `/api/v1`: thin handlers that parse, call `service`, and shape the response.
 
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod custom_fields;
@@ -21,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/openapi.json", web::get().to(openapi::serve))
             .service(auth::scope())
             .service(users::scope())
+            .service(audit::scope())
             .service(customers::scope())
             .service(custom_fields::scope()),
     )

@@ -33,11 +33,13 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         super::ops::healthz, super::ops::readyz,
         super::auth::login, super::auth::refresh, super::auth::logout,
         super::users::list, super::users::create, super::users::update,
+        super::audit::list,
     ),
     components(schemas(
         Problem, FieldError, CustomerView, CustomerPage, CustomerInput, AddressView, AddressInput,
         IndividualView, IndividualInput, OrganizationView, OrganizationInput,
         CustomFieldView, CustomFieldInput, CustomFieldList,
+        crate::types::audit::AuditView, crate::types::audit::AuditPage,
         UserView, super::users::UserList, CreateUserRequest, UserPatch, LoginRequest, RefreshRequest, SessionView,
     )),
     modifiers(&BearerAuth),
@@ -47,6 +49,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         (name = "custom-fields", description = "Typed custom-field definitions"),
         (name = "auth", description = "Sign in, refresh, sign out"),
         (name = "users", description = "User administration (admin)"),
+        (name = "audit", description = "The audit log (admin)"),
         (name = "ops", description = "Health and readiness"),
     )
 )]

@@ -10,6 +10,7 @@ use sea_orm::{
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::audit::{self, Event};
 use super::custom_fields::{self, Definition};
 use super::input::{Checker, parse_document, reject_read_only};
 use super::pagination::{self, Page};
@@ -526,6 +527,13 @@ fn to_document(m: &customer::Model, defs: &[Definition]) -> Value {
     serde_json::to_value(doc).unwrap_or(Value::Null)
 }
 
+/// The document the audit diff compares: what a caller writes, plus the owner.
+fn audited_document(m: &customer::Model, defs: &[Definition]) -> Value {
+    let mut doc = to_document(m, defs);
+    doc["owner_id"] = json!(m.owner_id);
+    doc
+}
+
 async fn replace_tags(conn: &impl ConnectionTrait, id: Uuid, tags: &[String]) -> AppResult<()> {
     customer_tag::Entity::delete_many()
         .filter(customer_tag::Column::CustomerId.eq(id))
@@ -687,6 +695,17 @@ pub async fn create(
     apply(valid, &mut active);
     let model = active.insert(&txn).await?;
     replace_tags(&txn, id, &tags).await?;
+    let changes = audit::diff(
+        &json!({}),
+        &audited_document(&model, &defs),
+        &custom_fields::classes(&defs),
+    );
+    audit::record(
+        &txn,
+        principal,
+        Event::customer("customer.created", id, changes),
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(customer.id = %id, actor = principal.label, "customer created");
     render_one(&state.db, principal, &model).await
@@ -757,6 +776,17 @@ pub async fn update(
     }
     replace_tags(&txn, id, &tags).await?;
     let model = find(&txn, principal, id, false).await?;
+    let changes = audit::diff(
+        &audited_document(&current, &defs),
+        &audited_document(&model, &defs),
+        &custom_fields::classes(&defs),
+    );
+    audit::record(
+        &txn,
+        principal,
+        Event::customer("customer.updated", id, changes),
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(customer.id = %id, actor = principal.label, "customer updated");
     render_one(&state.db, principal, &model).await
@@ -797,9 +827,17 @@ pub async fn delete(
     expected_version: Option<i64>,
 ) -> AppResult<()> {
     principal.require_customer_writer()?;
-    let current = find(&state.db, principal, id, false).await?;
+    let txn = super::begin_write(&state.db).await?;
+    let current = find(&txn, principal, id, false).await?;
     check_version(&current, expected_version)?;
-    set_deleted(&state.db, principal, &current, Some(now())).await?;
+    set_deleted(&txn, principal, &current, Some(now())).await?;
+    audit::record(
+        &txn,
+        principal,
+        Event::customer("customer.deleted", id, json!({})),
+    )
+    .await?;
+    txn.commit().await?;
     tracing::info!(customer.id = %id, actor = principal.label, "customer deleted");
     Ok(())
 }
@@ -810,11 +848,19 @@ pub async fn delete(
 /// `NotFound`; `Conflict` when the customer is not deleted.
 pub async fn restore(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<CustomerView> {
     principal.require_customer_writer()?;
-    let current = find(&state.db, principal, id, true).await?;
+    let txn = super::begin_write(&state.db).await?;
+    let current = find(&txn, principal, id, true).await?;
     if current.deleted_at.is_none() {
         return Err(AppError::Conflict("the customer is not deleted".to_owned()));
     }
-    set_deleted(&state.db, principal, &current, None).await?;
+    set_deleted(&txn, principal, &current, None).await?;
+    audit::record(
+        &txn,
+        principal,
+        Event::customer("customer.restored", id, json!({})),
+    )
+    .await?;
+    txn.commit().await?;
     tracing::info!(customer.id = %id, actor = principal.label, "customer restored");
     let model = find(&state.db, principal, id, false).await?;
     render_one(&state.db, principal, &model).await

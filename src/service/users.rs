@@ -15,6 +15,9 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use serde_json::json;
+
+use super::audit::{self, Event};
 use crate::auth::{Principal, jwt, password};
 use crate::domain::{Role, normalize_email};
 use crate::error::{AppError, AppResult};
@@ -90,6 +93,18 @@ pub async fn create(state: &AppState, principal: &Principal, new: NewUser) -> Ap
     .insert(&state.db)
     .await?;
     tracing::info!(user.id = %model.id, role = %model.role, actor = %principal.subject(), "user created");
+    let details = json!({"user_id": model.id, "email": model.email, "role": model.role});
+    audit::record(
+        &state.db,
+        principal,
+        Event {
+            action: "user.created",
+            customer_id: None,
+            reason: None,
+            details,
+        },
+    )
+    .await?;
     Ok(view(model))
 }
 
@@ -168,6 +183,19 @@ pub async fn update(
     active.updated_at = Set(crate::service::customers::now());
     let model = active.update(&state.db).await?;
     tracing::info!(user.id = %id, actor = %principal.subject(), role_changes, deactivates, "user updated");
+    let details = json!({"user_id": id, "role": {"from": current.role, "to": model.role},
+                         "active": {"from": current.active, "to": model.active}});
+    audit::record(
+        &state.db,
+        principal,
+        Event {
+            action: "user.updated",
+            customer_id: None,
+            reason: None,
+            details,
+        },
+    )
+    .await?;
     Ok(view(model))
 }
 
@@ -237,10 +265,28 @@ pub async fn login(
     match user {
         Some(user) if ok && user.active => {
             tracing::info!(user.id = %user.id, "login succeeded");
+            let role = Role::parse(&user.role).unwrap_or(Role::Analyst);
+            let event = Event {
+                action: "login.succeeded",
+                customer_id: None,
+                reason: None,
+                details: json!({}),
+            };
+            audit::record(&state.db, &Principal::user(user.id, role), event).await?;
             new_session(state, user, Uuid::now_v7()).await
         }
         _ => {
             tracing::warn!("login failed");
+            let anonymous =
+                Principal::with_clearances("anonymous", [crate::auth::Clearance::None; 4]);
+            let details = json!({"email": email.trim().to_lowercase()});
+            let event = Event {
+                action: "login.failed",
+                customer_id: None,
+                reason: None,
+                details,
+            };
+            audit::record(&state.db, &anonymous, event).await?;
             Err(bad_credentials())
         }
     }

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod audit;
 mod auth;
 mod bad_input;
 mod custom_fields;
