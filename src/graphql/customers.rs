@@ -233,6 +233,21 @@ impl CustomerMutation {
         Ok(true)
     }
 
+    /// Show masked fields in clear, with a reason kept in the audit log (support: contact
+    /// fields; managers: sensitive fields).
+    async fn reveal_customer_fields(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        fields: Vec<String>,
+        reason: String,
+    ) -> Result<crate::types::customer::RevealView> {
+        let (state, principal) = context(ctx)?;
+        customers::reveal(state, principal, id, fields, reason)
+            .await
+            .map_err(|e| e.extend())
+    }
+
     /// Restore a soft-deleted customer.
     async fn restore_customer(&self, ctx: &Context<'_>, id: Uuid) -> Result<CustomerView> {
         let (state, principal) = context(ctx)?;

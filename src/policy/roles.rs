@@ -13,3 +13,16 @@ pub fn clearances(role: Role) -> [Clearance; 4] {
         Role::Analyst => [Full, None, Full, None],
     }
 }
+
+/// Whether `role` may reveal (see in clear, with a reason, audited) a field of `class` it
+/// otherwise sees masked: managers sensitive fields, support contact fields (DESIGN §3).
+/// Fields a role sees in full need no reveal; fields it may not see at all cannot be revealed.
+pub fn may_reveal(role: Role, class: crate::domain::Sensitivity) -> bool {
+    use crate::domain::Sensitivity;
+    matches!(
+        (role, class),
+        (Role::Admin, _)
+            | (Role::Manager, Sensitivity::Sensitive)
+            | (Role::Support, Sensitivity::Contact)
+    )
+}

@@ -16,7 +16,9 @@ use crate::domain::{
 use crate::error::{AppError, AppResult};
 use crate::service::customers::{self, CustomerFilter, CustomerQuery};
 use crate::state::AppState;
-use crate::types::customer::{CustomerInput, CustomerPage, CustomerView};
+use crate::types::customer::{
+    CustomerInput, CustomerPage, CustomerView, RevealRequest, RevealView,
+};
 
 /// The customer routes.
 pub fn scope() -> actix_web::Scope {
@@ -33,6 +35,11 @@ pub fn scope() -> actix_web::Scope {
                 .route(web::patch().to(update))
                 .route(web::delete().to(delete))
                 .default_service(method_not_allowed("GET, PATCH, DELETE")),
+        )
+        .service(
+            web::resource("/{id}/reveal")
+                .route(web::post().to(reveal))
+                .default_service(method_not_allowed("POST")),
         )
         .service(
             web::resource("/{id}/restore")
@@ -341,4 +348,27 @@ pub async fn restore(
     let id = parse_id("id", &id)?;
     let view = customers::restore(&state, &principal, id).await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, &view))
+}
+
+/// Show masked fields in clear, with a reason that goes to the audit log. Support may reveal
+/// contact fields, managers sensitive ones; what a role sees in full needs no reveal.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/reveal", tag = "customers", request_body = RevealRequest,
+    params(("id" = String, Path, description = "Customer id (UUID)")),
+    responses(
+        (status = 200, description = "The clear values", body = RevealView),
+        (status = 403, description = "The role may not reveal a field (named)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown field or missing reason", body = Problem, content_type = "application/problem+json")))]
+pub async fn reveal(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    let id = parse_id("id", &id)?;
+    let request: RevealRequest = crate::service::input::parse_document(body.0)?;
+    let view = customers::reveal(&state, &principal, id, request.fields, request.reason).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(view))
 }

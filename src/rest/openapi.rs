@@ -28,6 +28,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
     paths(
         super::customers::list, super::customers::create, super::customers::get,
         super::customers::update, super::customers::delete, super::customers::restore,
+        super::customers::reveal,
         super::custom_fields::list, super::custom_fields::create, super::custom_fields::get,
         super::custom_fields::update, super::custom_fields::delete,
         super::ops::healthz, super::ops::readyz,
@@ -40,6 +41,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         IndividualView, IndividualInput, OrganizationView, OrganizationInput,
         CustomFieldView, CustomFieldInput, CustomFieldList,
         crate::types::audit::AuditView, crate::types::audit::AuditPage,
+        crate::types::customer::RevealRequest, crate::types::customer::RevealView,
         UserView, super::users::UserList, CreateUserRequest, UserPatch, LoginRequest, RefreshRequest, SessionView,
     )),
     modifiers(&BearerAuth),

@@ -1040,3 +1040,84 @@ pub async fn count(
     check_filter_clearance(principal, filter)?;
     Ok(filtered(principal, filter).count(&state.db).await?)
 }
+
+/// Show masked fields of a customer in clear, for a stated reason, audited. Allowed to a
+/// role for the classes it may reveal (`policy::roles::may_reveal`).
+///
+/// # Errors
+/// `NotFound` (also outside the caller's rows); `Validation` for an unknown field or a
+/// missing reason; `Forbidden` naming a field the caller may not reveal.
+pub async fn reveal(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    fields: Vec<String>,
+    reason: String,
+) -> AppResult<crate::types::customer::RevealView> {
+    let reason = reason.trim().to_owned();
+    if !(5..=500).contains(&reason.chars().count()) {
+        return Err(AppError::invalid(
+            "reason",
+            "invalid_length",
+            "say why, in 5-500 characters",
+        ));
+    }
+    if fields.is_empty() || fields.len() > 50 {
+        return Err(AppError::invalid(
+            "fields",
+            "invalid_length",
+            "name 1-50 fields",
+        ));
+    }
+    let txn = super::begin_write(&state.db).await?;
+    let model = find(&txn, principal, id, false).await?;
+    let defs = custom_fields::definitions(&txn).await?;
+    let classes = custom_fields::classes(&defs);
+    let clear = serde_json::to_value(render_customer(&model, &classes, &Principal::operator()))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let mut values = Map::new();
+    for (i, field) in fields.iter().enumerate() {
+        let class = match field.strip_prefix("custom.") {
+            Some(key) => classes.get(key).copied(),
+            None => crate::policy::CATALOGUE
+                .iter()
+                .find(|(p, _)| p == field)
+                .map(|(_, c)| *c),
+        };
+        let Some(class) = class else {
+            return Err(AppError::invalid(
+                &format!("fields[{i}]"),
+                "unknown_field",
+                format!("`{field}` is not a customer field"),
+            ));
+        };
+        let allowed = principal.clearance(class) == Clearance::Full
+            || principal
+                .role
+                .is_some_and(|role| crate::policy::roles::may_reveal(role, class));
+        if !allowed {
+            return Err(AppError::Forbidden(format!(
+                "this role may not reveal `{field}`"
+            )));
+        }
+        let value = field
+            .split('.')
+            .try_fold(&clear, |v, part| v.get(part))
+            .cloned()
+            .unwrap_or(Value::Null);
+        values.insert(field.clone(), value);
+    }
+    let details = json!({"fields": fields});
+    let event = Event {
+        action: "customer.revealed",
+        customer_id: Some(id),
+        reason: Some(reason),
+        details,
+    };
+    audit::record(&txn, principal, event).await?;
+    txn.commit().await?;
+    Ok(crate::types::customer::RevealView {
+        customer_id: id,
+        values: async_graphql::Json(values),
+    })
+}

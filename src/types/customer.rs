@@ -397,3 +397,24 @@ pub struct CustomerPage {
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
+
+/// `POST /customers/{id}/reveal`: which masked fields to see in clear, and why.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"fields": ["phone", "email"], "reason": "customer called back about ticket 4711"}))]
+pub struct RevealRequest {
+    /// Field paths as listed in `masked`, e.g. `phone`, `individual.id_number`, `custom.wechat_id`.
+    pub fields: Vec<String>,
+    /// Why; kept in the audit log. 5–500 characters.
+    pub reason: String,
+}
+
+/// The clear values of revealed fields.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "RevealedFields")]
+pub struct RevealView {
+    pub customer_id: Uuid,
+    /// Field path → clear value.
+    #[schema(value_type = Object)]
+    pub values: async_graphql::Json<Map<String, Value>>,
+}

@@ -220,3 +220,101 @@ async fn searching_by_contact_fields_is_refused_without_full_contact_clearance()
         "full contact clearance may search"
     );
 }
+
+#[tokio::test]
+async fn support_reveals_contact_fields_with_a_reason_and_it_is_audited() {
+    let app = TestApp::spawn().await;
+    let c = app.create_customer(zhang_wei()).await;
+    let id = c["id"].as_str().unwrap();
+    let support = app.client_for(&app.user_token(Role::Support).await);
+    let reveal = |body: Value| {
+        support
+            .post(format!("{}/api/v1/customers/{id}/reveal", app.base))
+            .json(&body)
+    };
+
+    let shown = app
+        .send(reveal(
+            json!({"fields": ["phone", "email"], "reason": "customer called about ticket 4711"}),
+        ))
+        .await;
+
+    assert_eq!(shown.status, 200, "{}", shown.text);
+    assert_eq!(
+        shown.body["values"],
+        json!({"phone": "+8613800138000", "email": "zhang.wei@example.com"})
+    );
+    app.send(reveal(
+        json!({"fields": ["individual.id_number"], "reason": "curious about it"}),
+    ))
+    .await
+    .assert_problem(403, "forbidden");
+    app.send(reveal(json!({"fields": ["phone"], "reason": ""})))
+        .await
+        .assert_field_error(422, "reason");
+    app.send(reveal(
+        json!({"fields": ["shoe_size"], "reason": "because reasons"}),
+    ))
+    .await
+    .assert_field_error(422, "fields[0]");
+
+    let log = app
+        .get(&format!(
+            "/api/v1/audit?customer_id={id}&action=customer.revealed"
+        ))
+        .await;
+    let events = log.body["data"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "only the successful reveal is recorded");
+    assert_eq!(events[0]["reason"], "customer called about ticket 4711");
+    assert_eq!(events[0]["details"]["fields"], json!(["phone", "email"]));
+    assert!(
+        !log.text.contains("13800138000"),
+        "the revealed values are not copied into the log"
+    );
+}
+
+#[tokio::test]
+async fn managers_reveal_sensitive_fields_and_analysts_reveal_nothing() {
+    let app = TestApp::spawn().await;
+    let c = app.create_customer(zhang_wei()).await;
+    let id = c["id"].as_str().unwrap();
+    let body = json!({"fields": ["individual.id_number"], "reason": "identity check for contract"});
+
+    let manager = app.client_for(&app.user_token(Role::Manager).await);
+    let shown = app
+        .send(
+            manager
+                .post(format!("{}/api/v1/customers/{id}/reveal", app.base))
+                .json(&body),
+        )
+        .await;
+    assert_eq!(
+        shown.body["values"]["individual.id_number"], "110101198804021234",
+        "{}",
+        shown.text
+    );
+
+    let analyst = app.client_for(&app.user_token(Role::Analyst).await);
+    for fields in [json!(["individual.id_number"]), json!(["phone"])] {
+        let refused = app
+            .send(
+                analyst
+                    .post(format!("{}/api/v1/customers/{id}/reveal", app.base))
+                    .json(&json!({"fields": fields, "reason": "just looking"})),
+            )
+            .await;
+        refused.assert_problem(403, "forbidden");
+    }
+    let gql = app
+        .send(manager.post(format!("{}/graphql", app.base)).json(&json!({
+            "query": "mutation($id: UUID!) { revealCustomerFields(id: $id, fields: [\"individual.id_number\"], reason: \"identity check again\") { values } }",
+            "variables": {"id": id}
+        })))
+        .await;
+    assert_eq!(
+        gql.body["data"]["revealCustomerFields"]["values"]["individual.id_number"],
+        "110101198804021234",
+        "{}",
+        gql.text
+    );
+}
