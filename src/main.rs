@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use dossier::auth::Principal;
 use dossier::config::Settings;
-use dossier::domain::Role;
+use dossier::domain::{Role, Scope};
 use dossier::service::users::NewUser;
 use dossier::state::AppState;
 use dossier::{demo, graphql, rest, service, startup, telemetry};
@@ -36,6 +36,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage API keys for integrations.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Print the GraphQL schema (SDL).
@@ -56,6 +61,21 @@ enum UserCommand {
         name: Option<String>,
         #[arg(long)]
         password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Create a key and print it (the only time it is shown).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// customers:read, customers:write, pii:contact, pii:financial, pii:sensitive.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Expire after this many days (1-365); default: never.
+        #[arg(long)]
+        expires_in_days: Option<i64>,
     },
 }
 
@@ -120,6 +140,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             println!("created {} user {} ({})", user.role, user.email, user.id);
+        }
+        Command::Apikey {
+            command:
+                ApikeyCommand::Create {
+                    name,
+                    scopes,
+                    expires_in_days,
+                },
+        } => {
+            let mut settings = Settings::from_env()?;
+            settings.jwt_secret.get_or_insert_with(random_secret);
+            let state = AppState::new(startup::connect(&settings).await?, settings)?;
+            let scopes = scopes
+                .iter()
+                .map(|s| {
+                    Scope::parse(s.trim())
+                        .with_context(|| format!("--scope {s}: use one of {}", Scope::expected()))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let created = service::api_keys::create(
+                &state,
+                &Principal::operator(),
+                name,
+                scopes,
+                expires_in_days,
+            )
+            .await?;
+            println!("{}", created.key);
+            eprintln!(
+                "created API key {} ({}); store it now, it is not shown again",
+                created.api_key.name, created.api_key.id
+            );
         }
         Command::Serve { demo } => {
             telemetry::init();

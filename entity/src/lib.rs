@@ -3,6 +3,7 @@
 //! No business rules live here; `src/service` owns them. Enumerations are stored as short
 //! lower-case strings and parsed into domain types by the service layer.
 
+pub mod api_key;
 pub mod audit_event;
 pub mod custom_field;
 pub mod customer;

@@ -1,4 +1,5 @@
-//! The `Principal` of an HTTP request, from `Authorization: Bearer <access token>`.
+//! The `Principal` of an HTTP request, from `Authorization: Bearer <access token or API key>`
+//! or `X-API-Key: <API key>`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -33,16 +34,29 @@ impl FromRequest for Principal {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
-    /// A verified, active user; 401 without a token or with an invalid, expired or revoked one.
+    /// A verified, active user or a live API key; 401 without credentials or with invalid,
+    /// expired or revoked ones.
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
+        let api_key = req
+            .headers()
+            .get("x-api-key")
+            .map(|v| v.to_str().map(|s| s.trim().to_owned()));
         Box::pin(async move {
             let state = state
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state missing")))?;
+            if let Some(key) = api_key {
+                let key =
+                    key.map_err(|_| AppError::Unauthenticated("malformed X-API-Key header"))?;
+                return crate::service::api_keys::principal_for_key(&state, &key).await;
+            }
             let token = token?.ok_or(AppError::Unauthenticated(
-                "send Authorization: Bearer <access token>",
+                "send Authorization: Bearer <access token or API key>",
             ))?;
+            if token.starts_with(crate::service::api_keys::KEY_PREFIX) {
+                return crate::service::api_keys::principal_for_key(&state, &token).await;
+            }
             crate::service::users::principal_for_token(&state, &token).await
         })
     }

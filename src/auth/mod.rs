@@ -7,7 +7,7 @@ pub mod password;
 
 use uuid::Uuid;
 
-use crate::domain::{Role, Sensitivity};
+use crate::domain::{Role, Scope, Sensitivity};
 
 /// How much of one sensitivity class a principal may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +29,10 @@ pub struct Principal {
     pub user_id: Option<Uuid>,
     /// The user's role, when the caller is a user.
     pub role: Option<Role>,
+    /// The key, when the caller is an integration with an API key.
+    pub api_key_id: Option<Uuid>,
+    /// The key's scopes.
+    pub scopes: Vec<Scope>,
     clearances: [Clearance; 4],
 }
 
@@ -39,6 +43,8 @@ impl Principal {
             label: "operator",
             user_id: None,
             role: None,
+            api_key_id: None,
+            scopes: Vec::new(),
             clearances: [Clearance::Full; 4],
         }
     }
@@ -49,7 +55,22 @@ impl Principal {
             label: role.as_str(),
             user_id: Some(id),
             role: Some(role),
+            api_key_id: None,
+            scopes: Vec::new(),
             clearances: crate::policy::roles::clearances(role),
+        }
+    }
+
+    /// An integration holding an API key: what it sees and does follows the key's scopes.
+    pub fn api_key(id: Uuid, scopes: Vec<Scope>) -> Self {
+        let clearances = crate::policy::roles::key_clearances(&scopes);
+        Self {
+            label: "api_key",
+            user_id: None,
+            role: None,
+            api_key_id: Some(id),
+            scopes,
+            clearances,
         }
     }
 
@@ -59,23 +80,44 @@ impl Principal {
             label,
             user_id: None,
             role: None,
+            api_key_id: None,
+            scopes: Vec::new(),
             clearances,
         }
     }
 
     /// Stable identity of the caller, for scoping idempotency keys and audit.
     pub fn subject(&self) -> String {
-        match self.user_id {
-            Some(id) => format!("user:{id}"),
-            None => self.label.to_owned(),
+        match (self.user_id, self.api_key_id) {
+            (Some(id), _) => format!("user:{id}"),
+            (None, Some(id)) => format!("api_key:{id}"),
+            (None, None) => self.label.to_owned(),
         }
+    }
+
+    /// Whether this is an integration's API key (keys never administer Dossier).
+    pub fn is_api_key(&self) -> bool {
+        self.api_key_id.is_some()
+    }
+
+    /// Refuse an API key without `scope`; users and the operator pass.
+    ///
+    /// # Errors
+    /// `Forbidden` naming the missing scope.
+    pub fn require_scope(&self, scope: Scope) -> Result<(), crate::error::AppError> {
+        if self.is_api_key() && !self.scopes.contains(&scope) {
+            return Err(crate::error::AppError::Forbidden(format!(
+                "this API key lacks the `{scope}` scope"
+            )));
+        }
+        Ok(())
     }
 
     /// Whether the caller administers Dossier (the operator or an admin user).
     pub fn is_admin(&self) -> bool {
         match self.role {
             Some(role) => role == Role::Admin,
-            None => self.label == "operator",
+            None => self.label == "operator" && !self.is_api_key(),
         }
     }
 
@@ -98,6 +140,7 @@ impl Principal {
     /// # Errors
     /// `Forbidden`.
     pub fn require_customer_writer(&self) -> Result<(), crate::error::AppError> {
+        self.require_scope(Scope::CustomersWrite)?;
         match self.role {
             Some(Role::Support | Role::Analyst) => Err(crate::error::AppError::Forbidden(format!(
                 "the {} role cannot change customers",
@@ -109,7 +152,10 @@ impl Principal {
 
     /// Whether the caller may set or change a customer's owner (operator, admin, manager).
     pub fn may_assign_owners(&self) -> bool {
-        matches!(self.role, None | Some(Role::Admin | Role::Manager))
+        match self.role {
+            Some(role) => matches!(role, Role::Admin | Role::Manager),
+            None => !self.is_api_key(),
+        }
     }
 
     /// This principal's clearance for a sensitivity class.

@@ -136,3 +136,14 @@ wire_enum! {
         Support => "support", Analyst => "analyst",
     }
 }
+
+wire_enum! {
+    /// What an API key may do: read or write customers, and which private classes it sees.
+    Scope {
+        #[serde(rename = "customers:read")] CustomersRead => "customers:read",
+        #[serde(rename = "customers:write")] CustomersWrite => "customers:write",
+        #[serde(rename = "pii:contact")] PiiContact => "pii:contact",
+        #[serde(rename = "pii:financial")] PiiFinancial => "pii:financial",
+        #[serde(rename = "pii:sensitive")] PiiSensitive => "pii:sensitive",
+    }
+}

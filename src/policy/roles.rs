@@ -26,3 +26,16 @@ pub fn may_reveal(role: Role, class: crate::domain::Sensitivity) -> bool {
             | (Role::Support, Sensitivity::Contact)
     )
 }
+
+/// Clearances of an API key: public with `customers:read`, and each private class only
+/// with its `pii:` scope. Keys never see masked forms: a class is in full or not at all.
+pub fn key_clearances(scopes: &[crate::domain::Scope]) -> [Clearance; 4] {
+    use crate::domain::Scope;
+    let has = |s: Scope| if scopes.contains(&s) { Full } else { None };
+    [
+        Full,
+        has(Scope::PiiContact),
+        has(Scope::PiiFinancial),
+        has(Scope::PiiSensitive),
+    ]
+}

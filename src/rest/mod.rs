@@ -1,5 +1,6 @@
 //! REST under `/api/v1`: thin handlers that parse, call `service`, and shape the response.
 
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod body;
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(auth::scope())
             .service(users::scope())
             .service(audit::scope())
+            .service(api_keys::scope())
             .service(customers::scope())
             .service(custom_fields::scope()),
     )

@@ -35,12 +35,15 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         super::auth::login, super::auth::refresh, super::auth::logout,
         super::users::list, super::users::create, super::users::update,
         super::audit::list,
+        super::api_keys::list, super::api_keys::create, super::api_keys::revoke,
     ),
     components(schemas(
         Problem, FieldError, CustomerView, CustomerPage, CustomerInput, AddressView, AddressInput,
         IndividualView, IndividualInput, OrganizationView, OrganizationInput,
         CustomFieldView, CustomFieldInput, CustomFieldList,
         crate::types::audit::AuditView, crate::types::audit::AuditPage,
+        crate::types::api_key::ApiKeyView, crate::types::api_key::CreatedApiKey,
+        crate::types::api_key::CreateApiKeyRequest, crate::types::api_key::ApiKeyList, crate::domain::Scope,
         crate::types::customer::RevealRequest, crate::types::customer::RevealView,
         UserView, super::users::UserList, CreateUserRequest, UserPatch, LoginRequest, RefreshRequest, SessionView,
     )),
@@ -52,6 +55,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         (name = "auth", description = "Sign in, refresh, sign out"),
         (name = "users", description = "User administration (admin)"),
         (name = "audit", description = "The audit log (admin)"),
+        (name = "api-keys", description = "Integration keys (admin)"),
         (name = "ops", description = "Health and readiness"),
     )
 )]
@@ -70,7 +74,9 @@ impl utoipa::Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("Access token from POST /api/v1/auth/login"))
+                    .description(Some(
+                        "Access token from POST /api/v1/auth/login, or an API key (dsk_…)",
+                    ))
                     .build(),
             ),
         );

@@ -375,7 +375,8 @@ async fn find(conn: &impl ConnectionTrait, key: &str) -> AppResult<custom_field:
 ///
 /// # Errors
 /// Database failures.
-pub async fn list(state: &AppState, _principal: &Principal) -> AppResult<Vec<CustomFieldView>> {
+pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<CustomFieldView>> {
+    principal.require_scope(crate::domain::Scope::CustomersRead)?;
     let models = custom_field::Entity::find()
         .order_by_asc(custom_field::Column::Key)
         .all(&state.db)
@@ -387,11 +388,8 @@ pub async fn list(state: &AppState, _principal: &Principal) -> AppResult<Vec<Cus
 ///
 /// # Errors
 /// `NotFound`.
-pub async fn get(
-    state: &AppState,
-    _principal: &Principal,
-    key: &str,
-) -> AppResult<CustomFieldView> {
+pub async fn get(state: &AppState, principal: &Principal, key: &str) -> AppResult<CustomFieldView> {
+    principal.require_scope(crate::domain::Scope::CustomersRead)?;
     find(&state.db, key).await.map(view)
 }
 

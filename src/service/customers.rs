@@ -16,7 +16,7 @@ use super::input::{Checker, parse_document, reject_read_only};
 use super::pagination::{self, Page};
 use crate::auth::{Clearance, Principal};
 use crate::domain::{
-    CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, Role, Sensitivity,
+    CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, Role, Scope, Sensitivity,
     SortDirection, is_valid_credit_code, is_valid_website, normalize_email, normalize_phone,
     parse_decimal,
 };
@@ -721,6 +721,7 @@ pub async fn get(
     id: Uuid,
     include_deleted: bool,
 ) -> AppResult<CustomerView> {
+    principal.require_scope(Scope::CustomersRead)?;
     let model = find(&state.db, principal, id, include_deleted).await?;
     render_one(&state.db, principal, &model).await
 }
@@ -956,6 +957,7 @@ pub async fn list(
     query: CustomerQuery,
 ) -> AppResult<Page<CustomerView>> {
     use customer::Column as C;
+    principal.require_scope(Scope::CustomersRead)?;
     check_filter_clearance(principal, &query.filter)?;
     if !(1..=MAX_PAGE).contains(&query.limit) {
         return Err(AppError::bad_param(
@@ -1037,6 +1039,7 @@ pub async fn count(
     principal: &Principal,
     filter: &CustomerFilter,
 ) -> AppResult<u64> {
+    principal.require_scope(Scope::CustomersRead)?;
     check_filter_clearance(principal, filter)?;
     Ok(filtered(principal, filter).count(&state.db).await?)
 }
@@ -1054,6 +1057,7 @@ pub async fn reveal(
     fields: Vec<String>,
     reason: String,
 ) -> AppResult<crate::types::customer::RevealView> {
+    principal.require_scope(Scope::CustomersRead)?;
     let reason = reason.trim().to_owned();
     if !(5..=500).contains(&reason.chars().count()) {
         return Err(AppError::invalid(

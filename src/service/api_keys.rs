@@ -1,0 +1,197 @@
+//! API keys for integrations: created by admins, shown once, stored as SHA-256, scoped,
+//! optionally expiring, revocable with immediate effect.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{Duration, Utc};
+use entity::api_key;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::audit::{self, Event};
+use crate::auth::Principal;
+use crate::domain::Scope;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::types::api_key::{ApiKeyView, CreatedApiKey};
+
+/// Prefix of every key, so scanners and people recognise one.
+pub const KEY_PREFIX: &str = "dsk_";
+/// How often `last_used_at` is written at most, to keep reads cheap.
+const LAST_USED_RESOLUTION_SECONDS: i64 = 60;
+
+fn hash(key: &str) -> String {
+    format!("{:x}", Sha256::digest(key.as_bytes()))
+}
+
+fn scopes_of(value: &Value) -> Vec<Scope> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().and_then(Scope::parse))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn view(m: api_key::Model) -> ApiKeyView {
+    ApiKeyView {
+        id: m.id,
+        scopes: scopes_of(&m.scopes),
+        name: m.name,
+        prefix: m.prefix,
+        expires_at: m.expires_at,
+        last_used_at: m.last_used_at,
+        revoked_at: m.revoked_at,
+        created_at: m.created_at,
+    }
+}
+
+/// Create a key (admins only; a key cannot create keys).
+///
+/// # Errors
+/// `Forbidden`; `Validation` for a bad name, no scopes or an expiry out of range.
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    name: String,
+    scopes: Vec<Scope>,
+    expires_in_days: Option<i64>,
+) -> AppResult<CreatedApiKey> {
+    principal.require_admin()?;
+    let name = name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid(
+            "name",
+            "invalid_length",
+            "must be 1-100 characters",
+        ));
+    }
+    let mut scopes = scopes;
+    scopes.dedup();
+    if scopes.is_empty() {
+        return Err(AppError::invalid(
+            "scopes",
+            "required",
+            format!("name at least one of: {}", Scope::expected()),
+        ));
+    }
+    if expires_in_days.is_some_and(|d| !(1..=365).contains(&d)) {
+        return Err(AppError::invalid(
+            "expires_in_days",
+            "out_of_range",
+            "must be between 1 and 365",
+        ));
+    }
+    let secret: [u8; 32] = rand::random();
+    let key = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
+    let now = crate::service::customers::now();
+    let model = api_key::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name),
+        prefix: Set(key.chars().take(12).collect()),
+        key_hash: Set(hash(&key)),
+        scopes: Set(Value::from(
+            scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        )),
+        expires_at: Set(expires_in_days.map(|d| now + Duration::days(d))),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+        created_by: Set(principal.subject()),
+        created_at: Set(now),
+    }
+    .insert(&state.db)
+    .await?;
+    let details = json!({"api_key_id": model.id, "name": model.name, "scopes": model.scopes});
+    audit::record(
+        &state.db,
+        principal,
+        Event {
+            action: "api_key.created",
+            customer_id: None,
+            reason: None,
+            details,
+        },
+    )
+    .await?;
+    Ok(CreatedApiKey {
+        key,
+        api_key: view(model),
+    })
+}
+
+/// Every key, newest first (admins only). Secrets are never listed.
+///
+/// # Errors
+/// `Forbidden`.
+pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<ApiKeyView>> {
+    principal.require_admin()?;
+    let keys = api_key::Entity::find()
+        .order_by_desc(api_key::Column::Id)
+        .all(&state.db)
+        .await?;
+    Ok(keys.into_iter().map(view).collect())
+}
+
+/// Revoke a key; it stops working with the next request.
+///
+/// # Errors
+/// `Forbidden`; `NotFound`.
+pub async fn revoke(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<()> {
+    principal.require_admin()?;
+    let key = api_key::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound { entity: "API key" })?;
+    if key.revoked_at.is_none() {
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::RevokedAt, Some(Utc::now()).into())
+            .filter(api_key::Column::Id.eq(id))
+            .exec(&state.db)
+            .await?;
+        let details = json!({"api_key_id": id, "name": key.name});
+        audit::record(
+            &state.db,
+            principal,
+            Event {
+                action: "api_key.revoked",
+                customer_id: None,
+                reason: None,
+                details,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The principal behind a presented key: known, not revoked, not expired.
+///
+/// # Errors
+/// `Unauthenticated`.
+pub async fn principal_for_key(state: &AppState, key: &str) -> AppResult<Principal> {
+    let invalid = || AppError::Unauthenticated("invalid, revoked or expired API key");
+    let now = Utc::now();
+    let stored = api_key::Entity::find()
+        .filter(api_key::Column::KeyHash.eq(hash(key)))
+        .one(&state.db)
+        .await?
+        .filter(|k| k.revoked_at.is_none() && k.expires_at.is_none_or(|e| e > now))
+        .ok_or_else(invalid)?;
+    if stored
+        .last_used_at
+        .is_none_or(|t| (now - t).num_seconds() >= LAST_USED_RESOLUTION_SECONDS)
+    {
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::LastUsedAt, Some(now).into())
+            .filter(api_key::Column::Id.eq(stored.id))
+            .exec(&state.db)
+            .await?;
+    }
+    Ok(Principal::api_key(stored.id, scopes_of(&stored.scopes)))
+}

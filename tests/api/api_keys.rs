@@ -1,0 +1,219 @@
+//! API keys: shown once, scoped, masked by scope, revocable at once, never administrators.
+
+use dossier::domain::Role;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, person, zhang_wei};
+
+async fn create_key(app: &TestApp, scopes: Value) -> (String, Value) {
+    let resp = app
+        .post(
+            "/api/v1/api-keys",
+            &json!({"name": "shop sync", "scopes": scopes}),
+        )
+        .await;
+    assert_eq!(resp.status, 201, "{}", resp.text);
+    (
+        resp.body["key"].as_str().unwrap().to_owned(),
+        resp.body["api_key"].clone(),
+    )
+}
+
+#[tokio::test]
+async fn a_key_is_shown_once_and_listed_without_its_secret() {
+    let app = TestApp::spawn().await;
+
+    let (key, meta) = create_key(&app, json!(["customers:read"])).await;
+
+    assert!(key.starts_with("dsk_") && key.len() >= 40, "{key}");
+    assert_eq!(meta["prefix"], &key[..12]);
+    assert_eq!(meta["scopes"], json!(["customers:read"]));
+    assert_eq!(meta["last_used_at"], Value::Null);
+    let client = app.client_for(&key);
+    assert_eq!(
+        app.send(client.get(format!("{}/api/v1/customers", app.base)))
+            .await
+            .status,
+        200
+    );
+    let list = app.get("/api/v1/api-keys").await;
+    assert!(!list.text.contains(&key), "the secret is never listed");
+    assert!(
+        list.body["data"][0]["last_used_at"].is_string(),
+        "use is recorded"
+    );
+    for bad in [
+        json!({"name": "x", "scopes": []}),
+        json!({"name": "x", "scopes": ["everything"]}),
+        json!({"name": "", "scopes": ["customers:read"]}),
+    ] {
+        assert_eq!(
+            app.post("/api/v1/api-keys", &bad).await.status,
+            422,
+            "{bad}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn scopes_decide_what_a_key_reads_writes_and_sees() {
+    let app = TestApp::spawn().await;
+    let c = app.create_customer(zhang_wei()).await;
+    let id = c["id"].as_str().unwrap();
+    let (reader, _) = create_key(&app, json!(["customers:read"])).await;
+    let (contact, _) = create_key(&app, json!(["customers:read", "pii:contact"])).await;
+    let (writer, _) = create_key(
+        &app,
+        json!(["customers:read", "customers:write", "pii:financial"]),
+    )
+    .await;
+
+    let plain = app
+        .send(
+            app.client_for(&reader)
+                .get(format!("{}/api/v1/customers/{id}", app.base)),
+        )
+        .await;
+    assert_eq!(plain.body["display_name"], "张伟");
+    assert_eq!(plain.body["phone"], Value::Null, "no pii:contact, no phone");
+    assert_eq!(plain.body["individual"]["annual_income"], Value::Null);
+    assert!(!plain.text.contains("13800138000"));
+    let with_contact = app
+        .send(
+            app.anonymous
+                .get(format!("{}/api/v1/customers/{id}", app.base))
+                .header("x-api-key", &contact),
+        )
+        .await;
+    assert_eq!(
+        with_contact.body["phone"], "+8613800138000",
+        "X-API-Key works too"
+    );
+    assert_eq!(
+        with_contact.body["individual"]["id_number"],
+        Value::Null,
+        "sensitive needs its own scope"
+    );
+
+    let refused = app
+        .send(
+            app.client_for(&reader)
+                .post(format!("{}/api/v1/customers", app.base))
+                .json(&person("x")),
+        )
+        .await;
+    refused.assert_problem(403, "forbidden");
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("customers:write")
+    );
+    let search = app
+        .send(
+            app.client_for(&reader)
+                .get(format!("{}/api/v1/customers?q=138", app.base)),
+        )
+        .await;
+    search.assert_problem(403, "forbidden");
+    let created = app
+        .send(
+            app.client_for(&writer)
+                .post(format!("{}/api/v1/customers", app.base))
+                .json(&person("From the shop")),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["owner_id"], Value::Null);
+    let owner = app
+        .send(app.client_for(&writer).post(format!("{}/api/v1/customers", app.base)).json(&json!({"kind": "individual", "display_name": "y", "owner_id": uuid::Uuid::now_v7()})))
+        .await;
+    owner.assert_field_error(422, "owner_id");
+}
+
+#[tokio::test]
+async fn keys_cannot_administer_or_use_session_endpoints() {
+    let app = TestApp::spawn().await;
+    let (key, _) = create_key(
+        &app,
+        json!([
+            "customers:read",
+            "customers:write",
+            "pii:contact",
+            "pii:financial",
+            "pii:sensitive"
+        ]),
+    )
+    .await;
+    let client = app.client_for(&key);
+
+    for path in ["/api/v1/users", "/api/v1/api-keys", "/api/v1/audit"] {
+        app.send(client.get(format!("{}{path}", app.base)))
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    let mint = app
+        .send(
+            client
+                .post(format!("{}/api/v1/api-keys", app.base))
+                .json(&json!({"name": "more", "scopes": ["customers:read"]})),
+        )
+        .await;
+    mint.assert_problem(403, "forbidden");
+    let field = app
+        .send(
+            client
+                .post(format!("{}/api/v1/custom-fields", app.base))
+                .json(&json!({"key": "k", "label": "K", "type": "text"})),
+        )
+        .await;
+    field.assert_problem(403, "forbidden");
+    let refresh = app
+        .send(
+            client
+                .post(format!("{}/api/v1/auth/refresh", app.base))
+                .json(&json!({"refresh_token": key})),
+        )
+        .await;
+    refresh.assert_problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn a_revoked_key_stops_working_at_once_and_it_is_audited() {
+    let app = TestApp::spawn().await;
+    let (key, meta) = create_key(&app, json!(["customers:read"])).await;
+    let client = app.client_for(&key);
+    assert_eq!(
+        app.send(client.get(format!("{}/api/v1/customers", app.base)))
+            .await
+            .status,
+        200
+    );
+
+    let revoked = app
+        .delete(
+            &format!("/api/v1/api-keys/{}", meta["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+
+    assert_eq!(revoked.status, 204);
+    app.send(client.get(format!("{}/api/v1/customers", app.base)))
+        .await
+        .assert_problem(401, "unauthenticated");
+    let log = app.get("/api/v1/audit?action=api_key.revoked").await;
+    assert_eq!(log.body["data"][0]["details"]["api_key_id"], meta["id"]);
+    let created = app.get("/api/v1/audit?action=api_key.created").await;
+    assert!(
+        !created.text.contains(&key),
+        "the secret is not in the audit log"
+    );
+    let unknown = app.client_for("dsk_not-a-real-key-000000000000000000000000000");
+    app.send(unknown.get(format!("{}/api/v1/customers", app.base)))
+        .await
+        .assert_problem(401, "unauthenticated");
+    let manager = app.client_for(&app.user_token(Role::Manager).await);
+    app.send(manager.get(format!("{}/api/v1/api-keys", app.base)))
+        .await
+        .assert_problem(403, "forbidden");
+}
