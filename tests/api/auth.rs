@@ -322,3 +322,73 @@ async fn support_and_analyst_cannot_change_customers() {
     assert_eq!(unchanged.body["version"], 1);
     assert_eq!(unchanged.body["notes"], Value::Null);
 }
+
+#[tokio::test]
+async fn expired_tampered_and_foreign_audience_tokens_are_refused_over_http() {
+    use dossier::auth::jwt::JwtKeys;
+    let app = TestApp::spawn().await;
+    let session = app.session(Role::Sales).await;
+    let user: uuid::Uuid = session["user"]["id"].as_str().unwrap().parse().unwrap();
+    let secret = app.state.settings.jwt_secret.clone().unwrap();
+    let keys = JwtKeys::new(secret.as_bytes(), &[]).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let app_ref = &app;
+    let call = |token: String| {
+        let client = app_ref.client_for(&token);
+        async move {
+            app_ref
+                .send(client.get(format!("{}/api/v1/customers", app_ref.base)))
+                .await
+        }
+    };
+
+    let (fresh, _) = keys.issue(user, "sales", 0, now).unwrap();
+    assert_eq!(
+        call(fresh.clone()).await.status,
+        200,
+        "a well-formed token works"
+    );
+    let (expired, _) = keys.issue(user, "sales", 0, now - 3600).unwrap();
+    call(expired).await.assert_problem(401, "unauthenticated");
+    let (early, _) = keys.issue(user, "sales", 0, now + 3600).unwrap();
+    call(early).await.assert_problem(401, "unauthenticated");
+    let (stale_version, _) = keys.issue(user, "sales", 7, now).unwrap();
+    call(stale_version)
+        .await
+        .assert_problem(401, "unauthenticated");
+
+    // Claim to be an admin by editing the payload: the signature no longer matches.
+    let parts: Vec<&str> = fresh.split('.').collect();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    claims["role"] = json!("admin");
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64.encode(claims.to_string()),
+        parts[2]
+    );
+    call(tampered).await.assert_problem(401, "unauthenticated");
+
+    let other = JwtKeys::new(b"a-different-secret-of-enough-length-0000", &[]).unwrap();
+    let (foreign, _) = other.issue(user, "admin", 0, now).unwrap();
+    call(foreign).await.assert_problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn the_server_refuses_to_start_without_a_strong_jwt_secret() {
+    let path = std::env::temp_dir().join(format!(
+        "dossier-nosecret-{}.db",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let mut settings = dossier::config::Settings::for_tests(&url);
+    settings.jwt_secret = None;
+    let missing = dossier::startup::Application::build(settings.clone()).await;
+    assert!(missing.is_err_and(|e| e.to_string().contains("DOSSIER_JWT_SECRET")));
+    settings.jwt_secret = Some("too-short".to_owned());
+    assert!(settings.validate().is_err());
+    let _ = std::fs::remove_file(&path);
+}
