@@ -1,7 +1,6 @@
 //! `/api/v1/audit`: the audit log (admin only).
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -42,17 +41,6 @@ pub struct AuditParams {
     limit: Option<String>,
 }
 
-fn time(name: &str, raw: Option<&str>) -> AppResult<Option<DateTime<Utc>>> {
-    raw.map(|v| {
-        DateTime::parse_from_rfc3339(v.trim())
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| {
-                AppError::bad_param(name, "invalid_timestamp", "must be an RFC 3339 timestamp")
-            })
-    })
-    .transpose()
-}
-
 /// Read the audit log, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
     responses(
@@ -77,8 +65,8 @@ pub async fn list(
             .map(|v| parse_id("customer_id", v.trim()))
             .transpose()?,
         action: p.action,
-        from: time("from", p.from.as_deref())?,
-        to: time("to", p.to.as_deref())?,
+        from: super::time_param("from", p.from.as_deref())?,
+        to: super::time_param("to", p.to.as_deref())?,
     };
     let limit = match p.limit {
         None => 50,

@@ -1,7 +1,6 @@
 //! `/api/v1/customers`.
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -119,21 +118,6 @@ fn bool_param(name: &str, raw: Option<&str>) -> AppResult<bool> {
     }
 }
 
-fn time_param(name: &str, raw: Option<String>) -> AppResult<Option<DateTime<Utc>>> {
-    raw.map(|v| {
-        DateTime::parse_from_rfc3339(v.trim())
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| {
-                AppError::bad_param(
-                    name,
-                    "invalid_timestamp",
-                    "must be an RFC 3339 timestamp such as 2026-01-31T00:00:00Z",
-                )
-            })
-    })
-    .transpose()
-}
-
 impl TryFrom<ListParams> for CustomerQuery {
     type Error = AppError;
 
@@ -188,8 +172,8 @@ impl TryFrom<ListParams> for CustomerQuery {
                 CustomerStatus::parse,
                 CustomerStatus::expected,
             )?,
-            created_after: time_param("created_after", p.created_after)?,
-            created_before: time_param("created_before", p.created_before)?,
+            created_after: super::time_param("created_after", p.created_after.as_deref())?,
+            created_before: super::time_param("created_before", p.created_before.as_deref())?,
             q: p.q,
             deleted,
         };

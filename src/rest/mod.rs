@@ -74,3 +74,22 @@ pub fn if_none_match(req: &HttpRequest, version: i64) -> bool {
         .map(|t| t.trim().trim_start_matches("W/"))
         .any(|t| t == "*" || t == current)
 }
+
+/// An optional RFC 3339 query parameter, named in the error when malformed.
+pub fn time_param(
+    name: &str,
+    raw: Option<&str>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
+    raw.map(|v| {
+        chrono::DateTime::parse_from_rfc3339(v.trim())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|_| {
+                AppError::bad_param(
+                    name,
+                    "invalid_timestamp",
+                    "must be an RFC 3339 timestamp such as 2026-01-31T00:00:00Z",
+                )
+            })
+    })
+    .transpose()
+}
