@@ -217,3 +217,58 @@ async fn a_revoked_key_stops_working_at_once_and_it_is_audited() {
         .await
         .assert_problem(403, "forbidden");
 }
+
+#[tokio::test]
+async fn each_pii_scope_opens_exactly_its_class() {
+    let app = TestApp::spawn().await;
+    let c = app.create_customer(zhang_wei()).await;
+    let id = c["id"].as_str().unwrap();
+    // (scope, phone visible, income visible, id number visible)
+    let cases = [
+        ("pii:contact", true, false, false),
+        ("pii:financial", false, true, false),
+        ("pii:sensitive", false, false, true),
+    ];
+    for (scope, phone, income, id_number) in cases {
+        let (key, _) = create_key(&app, json!(["customers:read", scope])).await;
+        let rest = app
+            .send(
+                app.client_for(&key)
+                    .get(format!("{}/api/v1/customers/{id}", app.base)),
+            )
+            .await;
+        assert_eq!(rest.body["phone"].is_string(), phone, "{scope} phone");
+        assert_eq!(
+            rest.body["individual"]["annual_income"].is_string(),
+            income,
+            "{scope} income"
+        );
+        assert_eq!(
+            rest.body["individual"]["id_number"].is_string(),
+            id_number,
+            "{scope} id number"
+        );
+        let gql = app
+            .send(app.client_for(&key).post(format!("{}/graphql", app.base)).json(&json!({
+                "query": "query($id: UUID!) { customer(id: $id) { phone individual { annualIncome idNumber } maskedFields } }",
+                "variables": {"id": id}
+            })))
+            .await;
+        let g = &gql.body["data"]["customer"];
+        assert_eq!(g["phone"].is_string(), phone, "{scope} phone over GraphQL");
+        assert_eq!(
+            g["individual"]["annualIncome"].is_string(),
+            income,
+            "{scope} income over GraphQL"
+        );
+        assert_eq!(
+            g["individual"]["idNumber"].is_string(),
+            id_number,
+            "{scope} id over GraphQL"
+        );
+        assert_eq!(
+            g["maskedFields"], rest.body["masked"],
+            "{scope}: same masked list"
+        );
+    }
+}
