@@ -4,8 +4,9 @@
 #   bench/run.sh                  # SQLite (a fresh file under a temp dir)
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/dossier_bench bench/run.sh
 #
-# Loads N customers (default 2000) through the REST API, then runs `wrk` (installed from
-# Debian if missing) against list, get and search endpoints on loopback for a bounded time.
+# Creates an admin, loads N customers (default 2000) through the REST API as that admin, then
+# runs `wrk` (installed from Debian if missing) against list, get and search endpoints on
+# loopback for a bounded time, signed in (every request verifies its token).
 # Nothing here asserts: it prints numbers to compare between commits and databases.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,12 +35,17 @@ elif [[ "$DATABASE_URL" == postgres* ]]; then
 fi
 echo "database: ${DATABASE_URL%%\?*}"
 
+export DOSSIER_JWT_SECRET="bench-secret-$(head -c 24 /dev/urandom | base64)"
+"$BIN" user create --email bench@example.com --role admin --password bench-password-123 >/dev/null
 DOSSIER_BIND="127.0.0.1:$PORT" RUST_LOG=warn "$BIN" serve >"$WORK/server.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+TOKEN="$(curl -s "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'Content-Type: application/json' \
+  -d '{"email": "bench@example.com", "password": "bench-password-123"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+export TOKEN
 
 python3 - "$N" "$PORT" <<'PY'
-import json, sys, time, urllib.request
+import json, os, sys, time, urllib.request
 n, port = int(sys.argv[1]), sys.argv[2]
 cities = [("上海市", "上海市"), ("北京市", "北京市"), ("广东省", "深圳市"), ("浙江省", "杭州市")]
 start = time.time()
@@ -50,17 +56,18 @@ for i in range(n):
             "address": {"province": province, "city": city}, "source": "import",
             "individual": {"annual_income": f"{(i % 50) * 10000}.00"}}
     req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/customers", data=json.dumps(body).encode(),
-                                 headers={"content-type": "application/json"}, method="POST")
+                                 headers={"content-type": "application/json",
+                                          "authorization": "Bearer " + os.environ["TOKEN"]}, method="POST")
     urllib.request.urlopen(req).read()
 elapsed = time.time() - start
 print(f"create (1 client, sequential): {n} customers in {elapsed:.1f} s = {n / elapsed:.0f} req/s")
 PY
 
-ID="$(curl -s "http://127.0.0.1:$PORT/api/v1/customers?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')"
+ID="$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/customers?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')"
 run() {
   local name="$1" path="$2"
   local out
-  out="$(wrk -t2 -c16 -d"$DURATION" --latency "http://127.0.0.1:$PORT$path")"
+  out="$(wrk -t2 -c16 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$path")"
   local rps p50 p99
   rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
   p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
