@@ -46,6 +46,9 @@ pub enum AppError {
     /// The caller is known but may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// Too many attempts; try again after the given number of seconds.
+    #[error("too many attempts: retry in {retry_after} seconds")]
+    TooManyRequests { retry_after: u64 },
     /// The resource does not exist (or is not visible to the caller).
     #[error("{entity} not found")]
     NotFound { entity: &'static str },
@@ -94,6 +97,7 @@ impl AppError {
             Self::Validation(_) => 422,
             Self::Unauthenticated(_) => 401,
             Self::Forbidden(_) => 403,
+            Self::TooManyRequests { .. } => 429,
             Self::NotFound { .. } => 404,
             Self::Conflict(_) => 409,
             Self::PreconditionFailed { .. } => 412,
@@ -111,6 +115,7 @@ impl AppError {
             Self::Validation(_) => "validation_failed",
             Self::Unauthenticated(_) => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
+            Self::TooManyRequests { .. } => "rate_limited",
             Self::NotFound { .. } => "not_found",
             Self::Conflict(_) => "conflict",
             Self::PreconditionFailed { .. } => "precondition_failed",

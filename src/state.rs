@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::jwt::JwtKeys;
+use crate::auth::throttle::LoginThrottle;
 use crate::config::Settings;
 
 /// The database pool, the settings and the token keys.
@@ -13,6 +14,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
+    /// Failed sign-ins per address, for throttling.
+    pub login_throttle: Arc<LoginThrottle>,
 }
 
 impl AppState {
@@ -36,6 +39,7 @@ impl AppState {
             db,
             settings: Arc::new(settings),
             jwt: Arc::new(jwt),
+            login_throttle: Arc::new(LoginThrottle::default()),
         })
     }
 }

@@ -4,6 +4,7 @@
 mod extract;
 pub mod jwt;
 pub mod password;
+pub mod throttle;
 
 use uuid::Uuid;
 

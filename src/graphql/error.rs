@@ -14,6 +14,7 @@ impl ErrorExtensions for AppError {
             AppError::NotFound { .. } => "NOT_FOUND",
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
             AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::TooManyRequests { .. } => "RATE_LIMITED",
             AppError::Conflict(_) | AppError::PreconditionFailed { .. } => "CONFLICT",
             AppError::UnsupportedMediaType { .. }
             | AppError::PayloadTooLarge { .. }

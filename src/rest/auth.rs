@@ -40,7 +40,8 @@ fn session(view: SessionView) -> HttpResponse {
     responses(
         (status = 200, description = "Signed in", body = SessionView),
         (status = 401, description = "Wrong e-mail or password, or a deactivated user (one answer for all)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing fields", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "Missing fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts for this address; see `Retry-After`", body = Problem, content_type = "application/problem+json")))]
 pub async fn login(state: web::Data<AppState>, body: JsonBody) -> AppResult<HttpResponse> {
     let request: LoginRequest = parse_document(body.0)?;
     Ok(session(

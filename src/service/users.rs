@@ -250,12 +250,18 @@ async fn new_session(
 /// Sign in with e-mail and password.
 ///
 /// # Errors
-/// `Unauthenticated`, identical for every kind of failure.
+/// `Unauthenticated`, identical for every kind of failure; `TooManyRequests` after
+/// repeated failures for the address (see `auth::throttle`).
 pub async fn login(
     state: &AppState,
     email: &str,
     password_attempt: String,
 ) -> AppResult<SessionView> {
+    let address = email.trim().to_lowercase();
+    if let Some(retry_after) = state.login_throttle.retry_after(&address) {
+        tracing::warn!("login throttled");
+        return Err(AppError::TooManyRequests { retry_after });
+    }
     let user = find_by_email(state, email).await?;
     let ok = password::verify(
         password_attempt,
@@ -273,6 +279,7 @@ pub async fn login(
                 details: json!({}),
             };
             audit::record(&state.db, &Principal::user(user.id, role), event).await?;
+            state.login_throttle.clear(&address);
             new_session(state, user, Uuid::now_v7()).await
         }
         _ => {
@@ -287,6 +294,7 @@ pub async fn login(
                 details,
             };
             audit::record(&state.db, &anonymous, event).await?;
+            state.login_throttle.record_failure(&address);
             Err(bad_credentials())
         }
     }

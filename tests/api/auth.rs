@@ -392,3 +392,40 @@ async fn the_server_refuses_to_start_without_a_strong_jwt_secret() {
     assert!(settings.validate().is_err());
     let _ = std::fs::remove_file(&path);
 }
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_address_for_a_while() {
+    let app = TestApp::spawn().await;
+    let target = app.session(Role::Sales).await["user"]["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = app.session(Role::Sales).await["user"]["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let app_ref = &app;
+    let attempt = |email: &str, password: &str| {
+        let body = json!({"email": email, "password": password});
+        async move { app_ref.post_anonymous("/api/v1/auth/login", &body).await }
+    };
+
+    for _ in 0..5 {
+        attempt(&target, "guess guess guess")
+            .await
+            .assert_problem(401, "unauthenticated");
+    }
+    let locked = attempt(&target, PASSWORD).await;
+
+    locked.assert_problem(429, "rate_limited");
+    let retry: u64 = locked
+        .header("retry-after")
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!(retry > 0 && retry <= 900, "{retry}");
+    assert_eq!(
+        attempt(&other, PASSWORD).await.status,
+        200,
+        "other accounts are unaffected"
+    );
+}
