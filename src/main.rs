@@ -132,7 +132,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 &state,
                 &Principal::operator(),
                 NewUser {
-                    display_name: name.unwrap_or_else(|| email.clone()),
+                    display_name: name,
                     email,
                     role,
                     password,
@@ -218,7 +218,7 @@ async fn load_demo(settings: &Settings) -> anyhow::Result<()> {
         {
             let user = NewUser {
                 email: email.clone(),
-                display_name: format!("Demo {role}"),
+                display_name: Some(format!("Demo {role}")),
                 role: *role,
                 password: password.clone(),
             };

@@ -47,7 +47,7 @@ impl UserMutation {
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<UserView> {
         let (state, principal) = context(ctx)?;
         let new = NewUser {
-            display_name: input.display_name.unwrap_or_else(|| input.email.clone()),
+            display_name: input.display_name,
             email: input.email,
             role: input.role,
             password: input.password,

@@ -62,9 +62,7 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     let request: CreateUserRequest = parse_document(body.0)?;
     let new = NewUser {
-        display_name: request
-            .display_name
-            .unwrap_or_else(|| request.email.clone()),
+        display_name: request.display_name,
         email: request.email,
         role: request.role,
         password: request.password,

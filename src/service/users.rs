@@ -32,7 +32,8 @@ const REFRESH_PREFIX: &str = "dsr_";
 /// A user to create.
 pub struct NewUser {
     pub email: String,
-    pub display_name: String,
+    /// Defaults to the e-mail address.
+    pub display_name: Option<String>,
     pub role: Role,
     pub password: String,
 }
@@ -63,7 +64,12 @@ pub async fn create(state: &AppState, principal: &Principal, new: NewUser) -> Ap
     principal.require_admin()?;
     let email = normalize_email(&new.email)
         .map_err(|msg| AppError::invalid("email", "invalid_email", msg))?;
-    let display_name = new.display_name.trim().to_owned();
+    let display_name = new
+        .display_name
+        .as_deref()
+        .unwrap_or(&email)
+        .trim()
+        .to_owned();
     if display_name.is_empty() || display_name.chars().count() > 200 {
         return Err(AppError::invalid(
             "display_name",

@@ -170,7 +170,7 @@ impl TestApp {
         let email = format!("{role}-{}@test.example", uuid::Uuid::new_v4().simple());
         let user = NewUser {
             email: email.clone(),
-            display_name: format!("Test {role}"),
+            display_name: Some(format!("Test {role}")),
             role,
             password: PASSWORD.to_owned(),
         };
