@@ -5,6 +5,7 @@
 //! | `DATABASE_URL` | `sqlite://dossier.db?mode=rwc` | SQLite file or `postgres://…` URL |
 //! | `DOSSIER_BIND` | `127.0.0.1:8080` | address the server listens on |
 //! | `DOSSIER_DEFAULT_REGION` | `CN` | region of phone numbers written without `+country` |
+//! | `DOSSIER_CURRENCY` | `CNY` | ISO 4217 currency of prices and orders sent without one, and of the purchase aggregates |
 //! | `DOSSIER_MAX_BODY_BYTES` | `262144` | largest accepted request body |
 //! | `DOSSIER_JWT_SECRET` | (required) | at least 32 bytes; signs access tokens (`serve --demo` makes one up) |
 //! | `DOSSIER_JWT_PREVIOUS_SECRETS` | (none) | comma-separated retired secrets still accepted until their tokens expire |
@@ -27,6 +28,8 @@ pub struct Settings {
     /// ISO 3166 region used to read phone numbers without a country code.
     pub default_region: String,
     pub max_body_bytes: usize,
+    /// ISO 4217 code of the business's currency.
+    pub currency: String,
     /// Exact origins (`https://crm.example.com`) browsers may call the API from; empty
     /// means same-origin only.
     pub cors_origins: Vec<String>,
@@ -53,6 +56,8 @@ impl Settings {
                     .context("DOSSIER_MAX_BODY_BYTES must be a number of bytes")?,
                 None => 262_144,
             },
+            currency: var("DOSSIER_CURRENCY")
+                .map_or_else(|| "CNY".to_owned(), |c| c.trim().to_ascii_uppercase()),
             cors_origins: var("DOSSIER_CORS_ORIGINS")
                 .map(|v| {
                     v.split(',')
@@ -83,6 +88,7 @@ impl Settings {
             bind: "127.0.0.1:0".to_owned(),
             default_region: "CN".to_owned(),
             max_body_bytes: 262_144,
+            currency: "CNY".to_owned(),
             cors_origins: vec!["https://app.example.com".to_owned()],
             jwt_secret: Some("test-secret-0123456789-0123456789-abcdef".to_owned()),
             jwt_previous_secrets: Vec::new(),
@@ -121,6 +127,9 @@ impl Settings {
                     "DOSSIER_JWT_SECRET and DOSSIER_JWT_PREVIOUS_SECRETS must be at least 32 bytes each"
                 );
             }
+        }
+        if !crate::domain::is_currency_code(&self.currency) {
+            bail!("DOSSIER_CURRENCY must be an ISO 4217 code such as CNY or USD");
         }
         if self.max_body_bytes < 1024 {
             bail!("DOSSIER_MAX_BODY_BYTES must be at least 1024");

@@ -55,6 +55,14 @@ pub enum AppError {
     /// The write conflicts with the current state (duplicate key, wrong state).
     #[error("{0}")]
     Conflict(String),
+    /// A workflow step that is not allowed from the current state.
+    #[error("a {entity} cannot move from {from} to {to}; allowed: {}", allowed_list(.allowed))]
+    IllegalTransition {
+        entity: &'static str,
+        from: String,
+        to: String,
+        allowed: Vec<String>,
+    },
     /// An `If-Match` or `expectedVersion` did not match the current version.
     #[error("the resource was changed by someone else: current version is {current}")]
     PreconditionFailed { current: i64 },
@@ -99,7 +107,7 @@ impl AppError {
             Self::Forbidden(_) => 403,
             Self::TooManyRequests { .. } => 429,
             Self::NotFound { .. } => 404,
-            Self::Conflict(_) => 409,
+            Self::Conflict(_) | Self::IllegalTransition { .. } => 409,
             Self::PreconditionFailed { .. } => 412,
             Self::UnsupportedMediaType { .. } => 415,
             Self::PayloadTooLarge { .. } => 413,
@@ -118,6 +126,7 @@ impl AppError {
             Self::TooManyRequests { .. } => "rate_limited",
             Self::NotFound { .. } => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::IllegalTransition { .. } => "illegal_transition",
             Self::PreconditionFailed { .. } => "precondition_failed",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::PayloadTooLarge { .. } => "payload_too_large",
@@ -168,6 +177,14 @@ fn describe(errors: &[FieldError]) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+fn allowed_list(allowed: &[String]) -> String {
+    if allowed.is_empty() {
+        "none".to_owned()
+    } else {
+        allowed.join(", ")
+    }
 }
 
 /// Result of a use case.

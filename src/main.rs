@@ -41,6 +41,11 @@ enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// Maintain the per-customer purchase aggregates.
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Print the GraphQL schema (SDL).
@@ -62,6 +67,12 @@ enum UserCommand {
         #[arg(long)]
         password: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum StatsCommand {
+    /// Recompute every customer's aggregates from the orders (after a bulk load or restore).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -100,6 +111,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::from_env()?;
             startup::connect(&settings).await?;
             tracing::info!(database = %startup::redact(&settings.database_url), "database is up to date");
+        }
+        Command::Stats {
+            command: StatsCommand::Rebuild,
+        } => {
+            telemetry::init();
+            let settings = Settings::from_env()?;
+            let db = startup::connect(&settings).await?;
+            let started = std::time::Instant::now();
+            let customers = service::orders::rebuild_stats(&db, &settings.currency).await?;
+            println!(
+                "rebuilt purchase aggregates of {customers} customers in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::User {
             command:

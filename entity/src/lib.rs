@@ -5,9 +5,22 @@
 
 pub mod api_key;
 pub mod audit_event;
+pub mod complaint;
+pub mod complaint_event;
+pub mod consent_event;
 pub mod custom_field;
 pub mod customer;
+pub mod customer_preference;
+pub mod customer_stats;
 pub mod customer_tag;
 pub mod idempotency_key;
+pub mod interaction;
+pub mod loyalty_account;
+pub mod order;
+pub mod order_item;
+pub mod points_entry;
+pub mod product;
 pub mod refresh_token;
+pub mod relationship;
+pub mod survey;
 pub mod user;

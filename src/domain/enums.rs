@@ -147,3 +147,190 @@ wire_enum! {
         #[serde(rename = "pii:sensitive")] PiiSensitive => "pii:sensitive",
     }
 }
+
+wire_enum! {
+    /// Where an order was placed.
+    OrderChannel {
+        Online => "online", Store => "store", Agent => "agent", Phone => "phone",
+        Wechat => "wechat", Other => "other",
+    }
+}
+
+wire_enum! {
+    /// Where an order stands. Cancelled and refunded orders never count as purchases.
+    OrderStatus {
+        Pending => "pending", Paid => "paid", Shipped => "shipped", Completed => "completed",
+        Cancelled => "cancelled", Refunded => "refunded",
+    }
+}
+
+impl OrderStatus {
+    /// Whether an order in this status counts as a purchase (aggregates, analytics).
+    pub fn counts_as_purchase(self) -> bool {
+        !matches!(self, Self::Cancelled | Self::Refunded)
+    }
+}
+
+wire_enum! {
+    /// How the business and the customer interacted.
+    InteractionKind {
+        Call => "call", Email => "email", Meeting => "meeting", Visit => "visit",
+        Social => "social", Chat => "chat", Sms => "sms", Other => "other",
+    }
+}
+
+wire_enum! {
+    /// Who started an interaction.
+    InteractionDirection { Inbound => "inbound", Outbound => "outbound" }
+}
+
+wire_enum! {
+    /// A channel the business may contact a customer on; consent is kept per channel.
+    ContactChannel {
+        Email => "email", Sms => "sms", Phone => "phone", Wechat => "wechat", Post => "post",
+    }
+}
+
+wire_enum! {
+    /// When a customer prefers to be contacted.
+    PreferredTime {
+        Morning => "morning", Afternoon => "afternoon", Evening => "evening",
+        Weekend => "weekend", Anytime => "anytime",
+    }
+}
+
+wire_enum! {
+    /// Where a survey was answered.
+    SurveyChannel {
+        Email => "email", Sms => "sms", Phone => "phone", Wechat => "wechat", Web => "web",
+        App => "app", Store => "store", Other => "other",
+    }
+}
+
+wire_enum! {
+    /// What a complaint is about.
+    ComplaintCategory {
+        Product => "product", Service => "service", Delivery => "delivery",
+        Billing => "billing", Privacy => "privacy", Other => "other",
+    }
+}
+
+wire_enum! {
+    /// How serious a complaint is; decides its SLA.
+    ComplaintSeverity { Low => "low", Medium => "medium", High => "high", Critical => "critical" }
+}
+
+impl ComplaintSeverity {
+    /// Time allowed from opening to resolution: critical 4 h, high 24 h, medium 72 h, low 7 days.
+    pub fn sla(self) -> chrono::Duration {
+        chrono::Duration::hours(match self {
+            Self::Critical => 4,
+            Self::High => 24,
+            Self::Medium => 72,
+            Self::Low => 168,
+        })
+    }
+}
+
+wire_enum! {
+    /// The complaint workflow: open → acknowledged → in_progress → resolved → closed, and
+    /// back to open from resolved or closed.
+    ComplaintStatus {
+        Open => "open", Acknowledged => "acknowledged", InProgress => "in_progress",
+        Resolved => "resolved", Closed => "closed",
+    }
+}
+
+impl ComplaintStatus {
+    /// The statuses a complaint in this status may move to.
+    pub fn next(self) -> &'static [ComplaintStatus] {
+        match self {
+            Self::Open => &[Self::Acknowledged],
+            Self::Acknowledged => &[Self::InProgress],
+            Self::InProgress => &[Self::Resolved],
+            Self::Resolved => &[Self::Closed, Self::Open],
+            Self::Closed => &[Self::Open],
+        }
+    }
+
+    /// Whether the complaint still waits for a resolution.
+    pub fn is_unresolved(self) -> bool {
+        matches!(self, Self::Open | Self::Acknowledged | Self::InProgress)
+    }
+}
+
+wire_enum! {
+    /// How one customer relates to another. Stored from the first customer's side:
+    /// `parent_of` reads as `child_of` from the child; `spouse_of` and `partner_of` are
+    /// symmetric; `key_person_of` and `employee_of` link a person to an organization.
+    RelationshipKind {
+        KeyPersonOf => "key_person_of", EmployeeOf => "employee_of", SpouseOf => "spouse_of",
+        ParentOf => "parent_of", ChildOf => "child_of", ReferredBy => "referred_by",
+        Referred => "referred", PartnerOf => "partner_of", HasKeyPerson => "has_key_person",
+        Employs => "employs",
+    }
+}
+
+impl RelationshipKind {
+    /// The kinds a caller may create (the others are how a link reads from its far end).
+    pub const STORED: &'static [RelationshipKind] = &[
+        Self::KeyPersonOf,
+        Self::EmployeeOf,
+        Self::SpouseOf,
+        Self::ParentOf,
+        Self::ReferredBy,
+        Self::PartnerOf,
+    ];
+
+    /// How a link of this kind reads from its far end.
+    pub fn inverse(self) -> Self {
+        match self {
+            Self::KeyPersonOf => Self::HasKeyPerson,
+            Self::HasKeyPerson => Self::KeyPersonOf,
+            Self::EmployeeOf => Self::Employs,
+            Self::Employs => Self::EmployeeOf,
+            Self::ParentOf => Self::ChildOf,
+            Self::ChildOf => Self::ParentOf,
+            Self::ReferredBy => Self::Referred,
+            Self::Referred => Self::ReferredBy,
+            Self::SpouseOf => Self::SpouseOf,
+            Self::PartnerOf => Self::PartnerOf,
+        }
+    }
+
+    /// Whether the link reads the same from both ends.
+    pub fn is_symmetric(self) -> bool {
+        matches!(self, Self::SpouseOf | Self::PartnerOf)
+    }
+
+    /// Whether the link joins a person (first) to an organization (second).
+    pub fn is_organizational(self) -> bool {
+        matches!(self, Self::KeyPersonOf | Self::EmployeeOf)
+    }
+}
+
+wire_enum! {
+    /// The role of a person in an organization.
+    RelationshipTitle {
+        LegalRepresentative => "legal_representative", Owner => "owner",
+        Executive => "executive", Purchaser => "purchaser", DecisionMaker => "decision_maker",
+    }
+}
+
+wire_enum! {
+    /// Membership tier of the loyalty programme.
+    LoyaltyTier { Basic => "basic", Silver => "silver", Gold => "gold", Platinum => "platinum" }
+}
+
+wire_enum! {
+    /// A movement of loyalty points.
+    PointsKind { Earn => "earn", Redeem => "redeem", Expire => "expire", Adjust => "adjust" }
+}
+
+wire_enum! {
+    /// What a timeline entry records.
+    TimelineKind {
+        Order => "order", Interaction => "interaction", Survey => "survey",
+        ComplaintEvent => "complaint_event", Consent => "consent",
+    }
+}

@@ -36,3 +36,8 @@ pub fn parse_decimal(field: &str, raw: &str) -> Result<rust_decimal::Decimal, Fi
     })?;
     Ok(value)
 }
+
+/// Whether `code` has the shape of an ISO 4217 currency code: three upper-case letters.
+pub fn is_currency_code(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
+}

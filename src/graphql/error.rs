@@ -15,13 +15,19 @@ impl ErrorExtensions for AppError {
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::TooManyRequests { .. } => "RATE_LIMITED",
-            AppError::Conflict(_) | AppError::PreconditionFailed { .. } => "CONFLICT",
+            AppError::Conflict(_)
+            | AppError::PreconditionFailed { .. }
+            | AppError::IllegalTransition { .. } => "CONFLICT",
             AppError::UnsupportedMediaType { .. }
             | AppError::PayloadTooLarge { .. }
             | AppError::MethodNotAllowed { .. } => "BAD_REQUEST",
             AppError::Database(_) | AppError::Internal(_) => "INTERNAL",
         };
         let fields = self.field_errors().to_vec();
+        let allowed = match self {
+            AppError::IllegalTransition { allowed, .. } => Some(allowed.clone()),
+            _ => None,
+        };
         let current = match self {
             AppError::PreconditionFailed { current } => Some(*current),
             _ => None,
@@ -52,6 +58,9 @@ impl ErrorExtensions for AppError {
             }
             if let Some(v) = current {
                 e.set("currentVersion", v);
+            }
+            if let Some(allowed) = &allowed {
+                e.set("allowed", allowed.clone());
             }
         })
     }

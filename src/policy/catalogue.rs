@@ -58,10 +58,48 @@ pub const CATALOGUE: &[(&str, Sensitivity)] = &[
     ("deleted_at", Public),
 ];
 
+/// Every field of the behavioural and relational records, by `resource.field`, with its
+/// class. Money and points are `financial`; free texts written about a customer (summaries,
+/// complaint texts, comments, notes) are `contact`.
+pub const RECORDS: &[(&str, Sensitivity)] = &[
+    ("product.list_price", Public),
+    ("order.total", Financial),
+    ("order.paid_amount", Financial),
+    ("order.outstanding", Financial),
+    ("order.overdue", Financial),
+    ("order.due_date", Financial),
+    ("order.notes", Contact),
+    ("order.items.unit_price", Financial),
+    ("order.items.line_total", Financial),
+    ("interaction.subject", Contact),
+    ("interaction.summary", Contact),
+    ("interaction.outcome", Contact),
+    ("survey.csat", Public),
+    ("survey.nps", Public),
+    ("survey.comment", Contact),
+    ("complaint.subject", Contact),
+    ("complaint.description", Contact),
+    ("complaint.resolution", Contact),
+    ("complaint.satisfaction", Public),
+    ("complaint_event.note", Contact),
+    ("consent.source", Public),
+    ("preferences.categories", Public),
+    ("preferences.preferred_channel", Public),
+    ("preferences.preferred_time", Public),
+    ("relationship.note", Contact),
+    ("loyalty.balance", Financial),
+    ("points.points", Financial),
+    ("points.balance_after", Financial),
+    ("points.reason", Contact),
+    ("stats.monetary_total", Financial),
+    ("stats.outstanding", Financial),
+];
+
 /// The class of a typed field. Unknown paths are treated as `sensitive`: fail closed.
 pub fn class_of(path: &str) -> Sensitivity {
     CATALOGUE
         .iter()
+        .chain(RECORDS)
         .find(|(p, _)| *p == path)
         .map_or(Sensitivity::Sensitive, |(_, c)| *c)
 }

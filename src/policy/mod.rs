@@ -3,10 +3,12 @@
 //! service layer — REST, GraphQL, and later exports and webhooks — is rendered here.
 
 mod catalogue;
+mod fields;
 mod mask;
 mod render;
 pub mod roles;
 
-pub use catalogue::{CATALOGUE, class_of};
+pub use catalogue::{CATALOGUE, RECORDS, class_of};
+pub use fields::Fields;
 pub use mask::{audit_value, mask_email, mask_id_number, mask_money, mask_phone};
 pub use render::{CustomFieldClasses, render_customer};

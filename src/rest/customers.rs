@@ -88,7 +88,7 @@ pub struct ListParams {
     deleted: Option<String>,
 }
 
-fn enum_param<T>(
+pub(super) fn enum_param<T>(
     name: &str,
     raw: Option<String>,
     parse: fn(&str) -> Option<T>,
@@ -106,7 +106,7 @@ fn enum_param<T>(
     .transpose()
 }
 
-fn bool_param(name: &str, raw: Option<&str>) -> AppResult<bool> {
+pub(super) fn bool_param(name: &str, raw: Option<&str>) -> AppResult<bool> {
     match raw.map(str::trim) {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),

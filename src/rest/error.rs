@@ -33,6 +33,9 @@ pub struct Problem {
     /// The current version, when a precondition failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<i64>,
+    /// The states a workflow may move to from here, when a transition was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
 }
 
 impl From<&AppError> for Problem {
@@ -48,6 +51,10 @@ impl From<&AppError> for Problem {
             errors: err.field_errors().to_vec(),
             current_version: match err {
                 AppError::PreconditionFailed { current } => Some(*current),
+                _ => None,
+            },
+            allowed: match err {
+                AppError::IllegalTransition { allowed, .. } => Some(allowed.clone()),
                 _ => None,
             },
         }

@@ -4,12 +4,14 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod body;
+pub mod commerce;
 pub mod custom_fields;
 pub mod customers;
 pub mod error;
 pub mod idempotency;
 pub mod openapi;
 pub mod ops;
+pub mod records;
 pub mod users;
 
 use actix_web::{HttpRequest, http::header, web};
@@ -25,6 +27,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(users::scope())
             .service(audit::scope())
             .service(api_keys::scope())
+            // Nested record routes first: `/customers/{id}/orders` must not fall into the
+            // customer scope's 404.
+            .configure(commerce::configure)
             .service(customers::scope())
             .service(custom_fields::scope()),
     )

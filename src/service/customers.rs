@@ -600,7 +600,7 @@ async fn take_owner(
 
 /// The owner a principal is confined to: sales users see and change only their own
 /// customers; everyone else sees all.
-fn row_scope(principal: &Principal) -> Option<Uuid> {
+pub(crate) fn row_scope(principal: &Principal) -> Option<Uuid> {
     match principal.role {
         Some(Role::Sales) => Some(principal.user_id.unwrap_or_default()),
         _ => None,
@@ -609,7 +609,7 @@ fn row_scope(principal: &Principal) -> Option<Uuid> {
 
 /// A stored customer by id, within the principal's rows; soft-deleted ones only when
 /// asked. Another owner's customer is "not found", exactly like a missing one.
-async fn find(
+pub(crate) async fn find(
     conn: &impl ConnectionTrait,
     principal: &Principal,
     id: Uuid,

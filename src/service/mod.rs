@@ -9,7 +9,9 @@ pub mod custom_fields;
 pub mod customers;
 pub mod idempotency;
 pub mod input;
+pub mod orders;
 mod pagination;
+pub mod records;
 pub mod users;
 
 pub use pagination::Page;

@@ -5,6 +5,10 @@
 
 pub mod api_key;
 pub mod audit;
+pub mod commerce;
 pub mod custom_field;
 pub mod customer;
+pub mod de;
+pub mod engagement;
+pub mod relations;
 pub mod user;

@@ -15,6 +15,7 @@ mod customers_list;
 mod customers_rest;
 mod idempotency;
 mod ops;
+mod orders;
 mod ownership;
 mod privacy;
 mod validation;

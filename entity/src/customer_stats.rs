@@ -1,0 +1,22 @@
+//! The `customer_stats` table.
+
+use sea_orm::entity::prelude::*;
+
+/// Maintained purchase aggregates of one customer, updated with every order write.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "customer_stats")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub customer_id: Uuid,
+    pub order_count: i64,
+    pub monetary_total: String,
+    pub outstanding: String,
+    pub first_order_at: Option<DateTimeUtc>,
+    pub last_order_at: Option<DateTimeUtc>,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

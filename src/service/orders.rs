@@ -1,0 +1,1104 @@
+//! Products, orders and the per-customer purchase aggregates they maintain.
+//!
+//! Amounts are `rust_decimal` and stored as decimal strings. An order with lines has its
+//! total computed here; a client-sent total must agree. Cancelled and refunded orders never
+//! count as purchases: they are left out of the aggregates, which are recomputed in the same
+//! transaction as every order write and can be rebuilt from the orders (`stats rebuild`).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{customer_stats, order, order_item, product};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Page;
+use super::audit::{self, Event};
+use super::input::{Checker, parse_document, reject_read_only};
+use super::records::{
+    self, Window, amount, currency, money_text, newest_first, past_time, visible_customer,
+    within_visible,
+};
+use crate::auth::Principal;
+use crate::domain::{OrderChannel, OrderStatus, Role, Scope};
+use crate::error::{AppError, AppResult};
+use crate::policy::Fields;
+use crate::state::AppState;
+use crate::types::commerce::{
+    OrderInput, OrderItemView, OrderPatch, OrderView, ProductInput, ProductView, StatsView,
+};
+
+const READ_ONLY: &[&str] = &[
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "outstanding",
+    "overdue",
+    "counts_as_purchase",
+    "masked",
+];
+
+/// Largest quantity of one line.
+const MAX_QUANTITY: i64 = 1_000_000;
+/// Most lines in one order.
+const MAX_LINES: usize = 500;
+
+// ---------------------------------------------------------------------------------------
+// Products
+
+fn require_catalogue_writer(principal: &Principal) -> AppResult<()> {
+    principal.require_scope(Scope::CustomersWrite)?;
+    match principal.role {
+        Some(Role::Admin | Role::Manager) | None => Ok(()),
+        Some(_) => Err(AppError::Forbidden(
+            "only an admin or a manager can change the product catalogue".to_owned(),
+        )),
+    }
+}
+
+fn product_view(m: product::Model, principal: &Principal) -> ProductView {
+    let mut f = Fields::new(principal, "product");
+    let list_price = f.money("list_price", Some(&m.list_price));
+    ProductView {
+        id: m.id,
+        sku: m.sku,
+        name: m.name,
+        category: m.category,
+        list_price,
+        currency: m.currency,
+        active: m.active,
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        masked: f.finish(),
+    }
+}
+
+fn valid_sku(sku: &str) -> bool {
+    !sku.is_empty()
+        && sku.len() <= 64
+        && sku
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Check a product document onto `m`; on create every required field must be there.
+fn apply_product(
+    input: ProductInput,
+    m: &mut product::ActiveModel,
+    creating: bool,
+    default_currency: &str,
+) -> AppResult<()> {
+    let mut c = Checker::default();
+    if let Some(sku) = input.sku.map(|s| s.trim().to_owned()) {
+        if valid_sku(&sku) {
+            m.sku = Set(sku);
+        } else {
+            c.fail(
+                "sku",
+                "invalid_sku",
+                "must be 1–64 letters, digits, `-`, `_` or `.`",
+            );
+        }
+    } else if creating {
+        c.fail("sku", "required", "is required");
+    }
+    match c.text("name", input.name, 200) {
+        Some(name) => m.name = Set(name),
+        None if creating => c.fail("name", "required", "is required"),
+        None => {}
+    }
+    if let Some(category) = c.text("category", input.category, 100) {
+        m.category = Set(Some(category));
+    }
+    match amount(&mut c, "list_price", input.list_price.as_deref()) {
+        Some(price) => m.list_price = Set(money_text(price)),
+        None if creating && input.list_price.is_none() => {
+            c.fail("list_price", "required", "is required");
+        }
+        None => {}
+    }
+    if input.currency.is_some() || creating {
+        m.currency = Set(currency(
+            &mut c,
+            "currency",
+            input.currency,
+            default_currency,
+        ));
+    }
+    if let Some(active) = input.active {
+        m.active = Set(active);
+    } else if creating {
+        m.active = Set(true);
+    }
+    c.finish(())
+}
+
+async fn sku_taken(conn: &impl ConnectionTrait, sku: &str, except: Option<Uuid>) -> AppResult<()> {
+    let mut query = product::Entity::find().filter(product::Column::Sku.eq(sku));
+    if let Some(id) = except {
+        query = query.filter(product::Column::Id.ne(id));
+    }
+    if query.one(conn).await?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "a product with SKU {sku} already exists"
+        )));
+    }
+    Ok(())
+}
+
+/// Add a product to the catalogue.
+///
+/// # Errors
+/// `Validation`; `Conflict` for a SKU in use; `Forbidden` below manager.
+pub async fn create_product(
+    state: &AppState,
+    principal: &Principal,
+    doc: Value,
+) -> AppResult<ProductView> {
+    require_catalogue_writer(principal)?;
+    reject_read_only(&doc, READ_ONLY)?;
+    let input: ProductInput = parse_document(doc)?;
+    let now = records::now();
+    let mut active = product::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        category: Set(None),
+        ..Default::default()
+    };
+    apply_product(input, &mut active, true, &state.settings.currency)?;
+    let txn = super::begin_write(&state.db).await?;
+    if let sea_orm::ActiveValue::Set(sku) = &active.sku {
+        sku_taken(&txn, sku, None).await?;
+    }
+    let model = active.insert(&txn).await?;
+    txn.commit().await?;
+    Ok(product_view(model, principal))
+}
+
+/// Change a product: only the fields given.
+///
+/// # Errors
+/// `NotFound`; `Validation`; `Conflict`; `PreconditionFailed` on a stale version.
+pub async fn update_product(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    expected_version: Option<i64>,
+    doc: Value,
+) -> AppResult<ProductView> {
+    require_catalogue_writer(principal)?;
+    reject_read_only(&doc, READ_ONLY)?;
+    let input: ProductInput = parse_document(doc)?;
+    let txn = super::begin_write(&state.db).await?;
+    let current = product::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound { entity: "product" })?;
+    if let Some(v) = expected_version.filter(|v| *v != current.version) {
+        let _ = v;
+        return Err(AppError::PreconditionFailed {
+            current: current.version,
+        });
+    }
+    let version = current.version;
+    let mut active: product::ActiveModel = current.into();
+    apply_product(input, &mut active, false, &state.settings.currency)?;
+    if let sea_orm::ActiveValue::Set(sku) = &active.sku {
+        sku_taken(&txn, sku, Some(id)).await?;
+    }
+    active.version = Set(version + 1);
+    active.updated_at = Set(records::now());
+    let model = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(product_view(model, principal))
+}
+
+/// One product.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn get_product(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<ProductView> {
+    records::require_reader(principal)?;
+    product::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .map(|m| product_view(m, principal))
+        .ok_or(AppError::NotFound { entity: "product" })
+}
+
+/// Which products to list.
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    pub category: Option<String>,
+    pub active: Option<bool>,
+    /// Case-insensitive substring of the name or SKU.
+    pub q: Option<String>,
+}
+
+/// Products, newest first.
+///
+/// # Errors
+/// `BadRequest` for a bad cursor.
+pub async fn list_products(
+    state: &AppState,
+    principal: &Principal,
+    filter: ProductFilter,
+    window: &Window,
+) -> AppResult<Page<ProductView>> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func};
+    records::require_reader(principal)?;
+    let mut select = product::Entity::find();
+    if let Some(category) = filter.category {
+        select = select.filter(product::Column::Category.eq(category));
+    }
+    if let Some(active) = filter.active {
+        select = select.filter(product::Column::Active.eq(active));
+    }
+    if let Some(q) = filter.q.filter(|q| !q.trim().is_empty()) {
+        let pattern = format!("%{}%", q.trim().to_lowercase());
+        select = select.filter(
+            sea_orm::Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(product::Column::Name))).like(&pattern))
+                .add(Expr::expr(Func::lower(Expr::col(product::Column::Sku))).like(&pattern)),
+        );
+    }
+    let page = newest_first(
+        &state.db,
+        select,
+        product::Column::CreatedAt,
+        product::Column::Id,
+        window,
+        |m| (m.created_at, m.id),
+    )
+    .await?;
+    Ok(page.map(|m| product_view(m, principal)))
+}
+
+// ---------------------------------------------------------------------------------------
+// Orders
+
+fn status_of(m: &order::Model) -> OrderStatus {
+    OrderStatus::parse(&m.status).unwrap_or(OrderStatus::Pending)
+}
+
+fn dec(text: &str) -> Decimal {
+    text.parse().unwrap_or_default()
+}
+
+/// What is still owed on an order: nothing for one that does not count.
+fn outstanding(m: &order::Model) -> Decimal {
+    if status_of(m).counts_as_purchase() {
+        (dec(&m.total) - dec(&m.paid_amount)).max(Decimal::ZERO)
+    } else {
+        Decimal::ZERO
+    }
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn is_overdue(m: &order::Model) -> bool {
+    m.due_date.is_some_and(|d| d < today()) && outstanding(m) > Decimal::ZERO
+}
+
+impl OrderStatus {
+    /// The statuses an order in this status may move to.
+    pub fn next(self) -> &'static [OrderStatus] {
+        use OrderStatus::{Cancelled, Completed, Paid, Pending, Refunded, Shipped};
+        match self {
+            Pending => &[Paid, Shipped, Completed, Cancelled],
+            Paid => &[Shipped, Completed, Cancelled, Refunded],
+            Shipped => &[Completed, Cancelled, Refunded],
+            Completed => &[Refunded],
+            Cancelled | Refunded => &[],
+        }
+    }
+}
+
+/// Render orders with their lines: two statements however many orders.
+///
+/// # Errors
+/// Database failures.
+pub async fn render_orders(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    models: Vec<order::Model>,
+) -> AppResult<Vec<OrderView>> {
+    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+    let mut lines: HashMap<Uuid, Vec<(order_item::Model, Option<product::Model>)>> = HashMap::new();
+    if !ids.is_empty() {
+        let rows = order_item::Entity::find()
+            .filter(order_item::Column::OrderId.is_in(ids))
+            .order_by_asc(order_item::Column::OrderId)
+            .order_by_asc(order_item::Column::Position)
+            .find_also_related_product()
+            .all(conn)
+            .await?;
+        for (item, product) in rows {
+            lines
+                .entry(item.order_id)
+                .or_default()
+                .push((item, product));
+        }
+    }
+    Ok(models
+        .into_iter()
+        .map(|m| {
+            let items = lines.remove(&m.id).unwrap_or_default();
+            order_view(m, items, principal)
+        })
+        .collect())
+}
+
+/// `find_also_related` without a declared relation: lines joined to their products.
+trait AlsoProduct {
+    fn find_also_related_product(self) -> sea_orm::SelectTwo<order_item::Entity, product::Entity>;
+}
+
+impl AlsoProduct for sea_orm::Select<order_item::Entity> {
+    fn find_also_related_product(self) -> sea_orm::SelectTwo<order_item::Entity, product::Entity> {
+        use sea_orm::JoinType;
+        self.join(
+            JoinType::LeftJoin,
+            sea_orm::RelationDef::from(
+                order_item::Entity::belongs_to(product::Entity)
+                    .from(order_item::Column::ProductId)
+                    .to(product::Column::Id),
+            ),
+        )
+        .select_also(product::Entity)
+    }
+}
+
+fn order_view(
+    m: order::Model,
+    items: Vec<(order_item::Model, Option<product::Model>)>,
+    principal: &Principal,
+) -> OrderView {
+    let mut f = Fields::new(principal, "order");
+    let status = status_of(&m);
+    let owed = money_text(outstanding(&m));
+    let overdue = is_overdue(&m);
+    let items = items
+        .into_iter()
+        .map(|(item, product)| {
+            let (sku, name) = product.map_or_else(Default::default, |p| (p.sku, p.name));
+            OrderItemView {
+                product_id: item.product_id,
+                sku,
+                name,
+                quantity: item.quantity,
+                unit_price: f.money("items.unit_price", Some(&item.unit_price)),
+                line_total: f.money("items.line_total", Some(&item.line_total)),
+            }
+        })
+        .collect();
+    OrderView {
+        id: m.id,
+        number: m.number,
+        customer_id: m.customer_id,
+        channel: OrderChannel::parse(&m.channel).unwrap_or(OrderChannel::Other),
+        status,
+        counts_as_purchase: status.counts_as_purchase(),
+        ordered_at: m.ordered_at,
+        currency: m.currency,
+        total: f.money("total", Some(&m.total)),
+        paid_amount: f.money("paid_amount", Some(&m.paid_amount)),
+        outstanding: f.money("outstanding", Some(&owed)),
+        due_date: f.whole("due_date", m.due_date.as_ref()),
+        overdue: f.whole("overdue", Some(&overdue)),
+        notes: f.whole("notes", m.notes.as_ref()),
+        items,
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        masked: f.finish(),
+    }
+}
+
+/// A valid new order with its lines.
+struct NewOrder {
+    order: order::ActiveModel,
+    lines: Vec<order_item::ActiveModel>,
+}
+
+async fn check_new_order(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    input: OrderInput,
+    customer_id: Uuid,
+) -> AppResult<NewOrder> {
+    let mut c = Checker::default();
+    let id = Uuid::now_v7();
+    let number = match c.text("number", input.number, 64) {
+        Some(n) => n,
+        None => format!(
+            "SO-{}-{}",
+            Utc::now().format("%Y%m%d"),
+            &id.simple().to_string()[24..]
+        ),
+    };
+    let ordered_at = past_time(&mut c, "ordered_at", input.ordered_at);
+    let currency = currency(&mut c, "currency", input.currency, &state.settings.currency);
+    let mut lines = Vec::new();
+    let mut computed: Option<Decimal> = None;
+    if let Some(items) = input.items {
+        if items.is_empty() {
+            c.fail(
+                "items",
+                "empty",
+                "must have at least one line; leave it out for an order without lines",
+            );
+        } else if items.len() > MAX_LINES {
+            c.fail(
+                "items",
+                "too_many",
+                format!("must have at most {MAX_LINES} lines"),
+            );
+        } else {
+            let ids: Vec<Uuid> = items.iter().map(|i| i.product_id).collect();
+            let products: HashMap<Uuid, product::Model> = product::Entity::find()
+                .filter(product::Column::Id.is_in(ids))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p))
+                .collect();
+            let mut sum = Decimal::ZERO;
+            for (i, item) in items.into_iter().enumerate() {
+                let at = |f: &str| format!("items[{i}].{f}");
+                if !(1..=MAX_QUANTITY).contains(&item.quantity) {
+                    c.fail(
+                        &at("quantity"),
+                        "out_of_range",
+                        format!("must be a whole number from 1 to {MAX_QUANTITY}"),
+                    );
+                }
+                let Some(product) = products.get(&item.product_id) else {
+                    c.fail(
+                        &at("product_id"),
+                        "unknown_product",
+                        "must be the id of a product in the catalogue",
+                    );
+                    continue;
+                };
+                if !product.active {
+                    c.fail(
+                        &at("product_id"),
+                        "inactive_product",
+                        format!("product {} is not active", product.sku),
+                    );
+                }
+                if product.currency != currency {
+                    c.fail(
+                        &at("product_id"),
+                        "currency_mismatch",
+                        format!(
+                            "product {} is priced in {}, the order is in {currency}",
+                            product.sku, product.currency
+                        ),
+                    );
+                }
+                let unit = match item.unit_price.as_deref() {
+                    Some(raw) => amount(&mut c, &at("unit_price"), Some(raw)),
+                    None => Some(dec(&product.list_price)),
+                };
+                let Some(unit) = unit else { continue };
+                let line_total = unit * Decimal::from(item.quantity.max(0));
+                sum += line_total;
+                lines.push(order_item::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    order_id: Set(id),
+                    position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+                    product_id: Set(product.id),
+                    quantity: Set(item.quantity),
+                    unit_price: Set(money_text(unit)),
+                    line_total: Set(money_text(line_total)),
+                });
+            }
+            computed = Some(sum);
+        }
+    }
+    let sent = amount(&mut c, "total", input.total.as_deref());
+    let total = match (computed, sent) {
+        (Some(sum), Some(sent)) if sum != sent => {
+            c.fail(
+                "total",
+                "total_mismatch",
+                format!("does not match the sum of the lines, {}", money_text(sum)),
+            );
+            sum
+        }
+        (Some(sum), _) => sum,
+        (None, Some(sent)) => sent,
+        (None, None) => {
+            if input.total.is_none() && c.errors.iter().all(|e| e.field != "items") {
+                c.fail(
+                    "total",
+                    "required",
+                    "is required for an order without lines",
+                );
+            }
+            Decimal::ZERO
+        }
+    };
+    let paid = amount(&mut c, "paid_amount", input.paid_amount.as_deref()).unwrap_or_default();
+    if paid > total {
+        c.fail(
+            "paid_amount",
+            "exceeds_total",
+            "must not exceed the order total",
+        );
+    }
+    let notes = c.text("notes", input.notes, 2000);
+    let now = records::now();
+    let order = order::ActiveModel {
+        id: Set(id),
+        number: Set(number),
+        customer_id: Set(customer_id),
+        channel: Set(input
+            .channel
+            .unwrap_or(OrderChannel::Other)
+            .as_str()
+            .to_owned()),
+        status: Set(input
+            .status
+            .unwrap_or(OrderStatus::Pending)
+            .as_str()
+            .to_owned()),
+        ordered_at: Set(ordered_at),
+        currency: Set(currency),
+        total: Set(money_text(total)),
+        paid_amount: Set(money_text(paid)),
+        due_date: Set(input.due_date),
+        notes: Set(notes),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    c.finish(NewOrder { order, lines })
+}
+
+async fn number_taken(conn: &impl ConnectionTrait, number: &str) -> AppResult<()> {
+    let taken = order::Entity::find()
+        .filter(order::Column::Number.eq(number))
+        .one(conn)
+        .await?
+        .is_some();
+    if taken {
+        return Err(AppError::Conflict(format!(
+            "an order numbered {number} already exists"
+        )));
+    }
+    Ok(())
+}
+
+/// Record an order for a customer (`customer_id` from the path or the body).
+///
+/// # Errors
+/// `NotFound` for a customer the caller cannot see (path) or `Validation` (body);
+/// `Validation` for every bad field; `Conflict` for a number in use.
+pub async fn create_order(
+    state: &AppState,
+    principal: &Principal,
+    path_customer: Option<Uuid>,
+    doc: Value,
+) -> AppResult<OrderView> {
+    principal.require_customer_writer()?;
+    reject_read_only(&doc, READ_ONLY)?;
+    let input: OrderInput = parse_document(doc)?;
+    let customer_id = match (path_customer, input.customer_id) {
+        (Some(path), Some(body)) if path != body => {
+            return Err(AppError::invalid(
+                "customer_id",
+                "mismatch",
+                "differs from the customer in the path; leave it out",
+            ));
+        }
+        (Some(id), _) | (None, Some(id)) => id,
+        (None, None) => return Err(AppError::invalid("customer_id", "required", "is required")),
+    };
+    let txn = super::begin_write(&state.db).await?;
+    match visible_customer(&txn, principal, customer_id).await {
+        Ok(_) => {}
+        Err(AppError::NotFound { .. }) if path_customer.is_none() => {
+            return Err(AppError::invalid(
+                "customer_id",
+                "unknown_customer",
+                "must be the id of a customer you can see",
+            ));
+        }
+        Err(e) => return Err(e),
+    }
+    let new = check_new_order(&txn, state, input, customer_id).await?;
+    if let sea_orm::ActiveValue::Set(number) = &new.order.number {
+        number_taken(&txn, number).await?;
+    }
+    let model = new.order.insert(&txn).await?;
+    if !new.lines.is_empty() {
+        order_item::Entity::insert_many(new.lines)
+            .exec(&txn)
+            .await?;
+    }
+    refresh_stats(&txn, customer_id, &state.settings.currency).await?;
+    audit::record(
+        &txn,
+        principal,
+        Event::customer(
+            "order.created",
+            customer_id,
+            json!({"order_id": model.id, "number": model.number, "status": model.status}),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    let mut views = render_orders(&state.db, principal, vec![model]).await?;
+    views.pop().ok_or(AppError::NotFound { entity: "order" })
+}
+
+async fn find_order(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<order::Model> {
+    within_visible(
+        order::Entity::find_by_id(id),
+        order::Column::CustomerId,
+        principal,
+    )
+    .one(conn)
+    .await?
+    .ok_or(AppError::NotFound { entity: "order" })
+}
+
+/// Change an order's status, payment, due date, channel or notes.
+///
+/// # Errors
+/// `NotFound`; `Validation`; `IllegalTransition` for a status it cannot move to;
+/// `PreconditionFailed` on a stale version.
+pub async fn update_order(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    expected_version: Option<i64>,
+    doc: Value,
+) -> AppResult<OrderView> {
+    principal.require_customer_writer()?;
+    reject_read_only(&doc, READ_ONLY)?;
+    let fixed = [
+        "customer_id",
+        "number",
+        "items",
+        "total",
+        "currency",
+        "ordered_at",
+    ];
+    if let Some(field) = fixed.iter().find(|f| doc.get(**f).is_some()) {
+        return Err(AppError::invalid(
+            field,
+            "immutable",
+            "cannot change once the order exists; cancel it and record a new one",
+        ));
+    }
+    let present = |k: &str| doc.get(k).is_some();
+    let clear_due = doc.get("due_date").is_some_and(Value::is_null);
+    let clear_notes = doc.get("notes").is_some_and(Value::is_null);
+    let has_notes = present("notes");
+    let patch: OrderPatch = parse_document(doc)?;
+    let txn = super::begin_write(&state.db).await?;
+    let current = find_order(&txn, principal, id).await?;
+    if let Some(v) = expected_version
+        && v != current.version
+    {
+        return Err(AppError::PreconditionFailed {
+            current: current.version,
+        });
+    }
+    let mut c = Checker::default();
+    let from = status_of(&current);
+    if let Some(to) = patch.status
+        && to != from
+        && !from.next().contains(&to)
+    {
+        return Err(AppError::IllegalTransition {
+            entity: "order",
+            from: from.to_string(),
+            to: to.to_string(),
+            allowed: from.next().iter().map(ToString::to_string).collect(),
+        });
+    }
+    let paid = amount(&mut c, "paid_amount", patch.paid_amount.as_deref());
+    if let Some(paid) = paid
+        && paid > dec(&current.total)
+    {
+        c.fail(
+            "paid_amount",
+            "exceeds_total",
+            "must not exceed the order total",
+        );
+    }
+    let notes = c.text("notes", patch.notes, 2000);
+    c.finish(())?;
+    let customer_id = current.customer_id;
+    let version = current.version;
+    let mut active: order::ActiveModel = current.into();
+    if let Some(status) = patch.status {
+        active.status = Set(status.as_str().to_owned());
+    }
+    if let Some(channel) = patch.channel {
+        active.channel = Set(channel.as_str().to_owned());
+    }
+    if let Some(paid) = paid {
+        active.paid_amount = Set(money_text(paid));
+    }
+    if patch.due_date.is_some() || clear_due {
+        active.due_date = Set(patch.due_date);
+    }
+    if has_notes || clear_notes {
+        active.notes = Set(notes);
+    }
+    active.version = Set(version + 1);
+    active.updated_at = Set(records::now());
+    let model = active.update(&txn).await?;
+    refresh_stats(&txn, customer_id, &state.settings.currency).await?;
+    audit::record(
+        &txn,
+        principal,
+        Event::customer(
+            "order.updated",
+            customer_id,
+            json!({"order_id": model.id, "number": model.number, "status": model.status}),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    let mut views = render_orders(&state.db, principal, vec![model]).await?;
+    views.pop().ok_or(AppError::NotFound { entity: "order" })
+}
+
+/// One order.
+///
+/// # Errors
+/// `NotFound`, also for another sales user's customer.
+pub async fn get_order(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<OrderView> {
+    records::require_reader(principal)?;
+    let model = find_order(&state.db, principal, id).await?;
+    let mut views = render_orders(&state.db, principal, vec![model]).await?;
+    views.pop().ok_or(AppError::NotFound { entity: "order" })
+}
+
+/// Which orders to list.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub customer_id: Option<Uuid>,
+    pub status: Option<OrderStatus>,
+    pub channel: Option<OrderChannel>,
+    pub ordered_after: Option<DateTime<Utc>>,
+    pub ordered_before: Option<DateTime<Utc>>,
+    /// Only orders past their due date with money outstanding.
+    pub overdue: bool,
+}
+
+/// Orders the caller may see, newest first.
+///
+/// # Errors
+/// `BadRequest` for a bad cursor; `Forbidden` filtering by a financial field without
+/// clearance.
+pub async fn list_orders(
+    state: &AppState,
+    principal: &Principal,
+    filter: OrderFilter,
+    window: &Window,
+) -> AppResult<Page<OrderView>> {
+    records::require_reader(principal)?;
+    let mut select = within_visible(order::Entity::find(), order::Column::CustomerId, principal);
+    if let Some(id) = filter.customer_id {
+        select = select.filter(order::Column::CustomerId.eq(id));
+    }
+    if let Some(status) = filter.status {
+        select = select.filter(order::Column::Status.eq(status.as_str()));
+    }
+    if let Some(channel) = filter.channel {
+        select = select.filter(order::Column::Channel.eq(channel.as_str()));
+    }
+    if let Some(after) = filter.ordered_after {
+        select = select.filter(order::Column::OrderedAt.gte(after));
+    }
+    if let Some(before) = filter.ordered_before {
+        select = select.filter(order::Column::OrderedAt.lt(before));
+    }
+    if filter.overdue {
+        use sea_orm::sea_query::{Expr, ExprTrait};
+        if principal.clearance(crate::domain::Sensitivity::Financial)
+            != crate::auth::Clearance::Full
+        {
+            return Err(AppError::Forbidden(
+                "filtering by `overdue` needs full access to financial fields".to_owned(),
+            ));
+        }
+        // Due in the past, not cancelled or refunded, not fully paid (amounts are normalised
+        // text, so equal amounts are equal strings).
+        select = select
+            .filter(order::Column::DueDate.lt(today()))
+            .filter(order::Column::Status.is_not_in(["cancelled", "refunded"]))
+            .filter(Expr::col(order::Column::PaidAmount).ne(Expr::col(order::Column::Total)));
+    }
+    let page = newest_first(
+        &state.db,
+        select,
+        order::Column::OrderedAt,
+        order::Column::Id,
+        window,
+        |m| (m.ordered_at, m.id),
+    )
+    .await?;
+    let views = render_orders(&state.db, principal, page.items).await?;
+    Ok(Page {
+        items: views,
+        cursors: page.cursors,
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// One customer's orders, newest first.
+///
+/// # Errors
+/// `NotFound` for a customer the caller cannot see.
+pub async fn customer_orders(
+    state: &AppState,
+    principal: &Principal,
+    customer_id: Uuid,
+    window: &Window,
+) -> AppResult<Page<OrderView>> {
+    records::require_reader(principal)?;
+    visible_customer(&state.db, principal, customer_id).await?;
+    let filter = OrderFilter {
+        customer_id: Some(customer_id),
+        ..Default::default()
+    };
+    list_orders(state, principal, filter, window).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Aggregates
+
+/// Running purchase aggregates of one customer.
+#[derive(Debug, Default, Clone)]
+pub struct Aggregate {
+    pub order_count: i64,
+    pub monetary_total: Decimal,
+    pub outstanding: Decimal,
+    pub first_order_at: Option<DateTime<Utc>>,
+    pub last_order_at: Option<DateTime<Utc>>,
+}
+
+impl Aggregate {
+    /// Add one order; orders that do not count are ignored, and amounts in another currency
+    /// than `currency` count as a purchase but not in the sums.
+    pub fn add(
+        &mut self,
+        status: &str,
+        at: DateTime<Utc>,
+        total: &str,
+        paid: &str,
+        currency: &str,
+        base: &str,
+    ) {
+        if !OrderStatus::parse(status).is_some_and(OrderStatus::counts_as_purchase) {
+            return;
+        }
+        self.order_count += 1;
+        if currency == base {
+            let total = dec(total);
+            self.monetary_total += total;
+            self.outstanding += (total - dec(paid)).max(Decimal::ZERO);
+        }
+        self.first_order_at = Some(self.first_order_at.map_or(at, |t| t.min(at)));
+        self.last_order_at = Some(self.last_order_at.map_or(at, |t| t.max(at)));
+    }
+
+    fn row(&self, customer_id: Uuid) -> customer_stats::ActiveModel {
+        customer_stats::ActiveModel {
+            customer_id: Set(customer_id),
+            order_count: Set(self.order_count),
+            monetary_total: Set(money_text(self.monetary_total)),
+            outstanding: Set(money_text(self.outstanding)),
+            first_order_at: Set(self.first_order_at),
+            last_order_at: Set(self.last_order_at),
+            updated_at: Set(records::now()),
+        }
+    }
+}
+
+/// Status, time, total, paid amount and currency of an order.
+type OrderFacts = (String, DateTime<Utc>, String, String, String);
+/// Id and customer of an order, then its facts.
+type KeyedOrderFacts = (Uuid, Uuid, String, DateTime<Utc>, String, String, String);
+
+/// Recompute one customer's aggregates from their orders (inside the order's transaction).
+///
+/// # Errors
+/// Database failures.
+pub async fn refresh_stats(
+    conn: &impl ConnectionTrait,
+    customer_id: Uuid,
+    base_currency: &str,
+) -> AppResult<()> {
+    let rows: Vec<OrderFacts> = order::Entity::find()
+        .select_only()
+        .column(order::Column::Status)
+        .column(order::Column::OrderedAt)
+        .column(order::Column::Total)
+        .column(order::Column::PaidAmount)
+        .column(order::Column::Currency)
+        .filter(order::Column::CustomerId.eq(customer_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut agg = Aggregate::default();
+    for (status, at, total, paid, currency) in &rows {
+        agg.add(status, *at, total, paid, currency, base_currency);
+    }
+    upsert_stats(conn, vec![agg.row(customer_id)]).await
+}
+
+async fn upsert_stats(
+    conn: &impl ConnectionTrait,
+    rows: Vec<customer_stats::ActiveModel>,
+) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    use customer_stats::Column as C;
+    customer_stats::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(C::CustomerId)
+                .update_columns([
+                    C::OrderCount,
+                    C::MonetaryTotal,
+                    C::Outstanding,
+                    C::FirstOrderAt,
+                    C::LastOrderAt,
+                    C::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Rebuild every customer's aggregates from the orders, in one transaction. Returns the
+/// number of customers with at least one order.
+///
+/// # Errors
+/// Database failures.
+pub async fn rebuild_stats(
+    db: &sea_orm::DatabaseConnection,
+    base_currency: &str,
+) -> AppResult<u64> {
+    const BATCH: u64 = 10_000;
+    let txn = super::begin_write(db).await?;
+    customer_stats::Entity::delete_many().exec(&txn).await?;
+    let mut aggregates: HashMap<Uuid, Aggregate> = HashMap::new();
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut query = order::Entity::find()
+            .select_only()
+            .column(order::Column::Id)
+            .column(order::Column::CustomerId)
+            .column(order::Column::Status)
+            .column(order::Column::OrderedAt)
+            .column(order::Column::Total)
+            .column(order::Column::PaidAmount)
+            .column(order::Column::Currency)
+            .order_by_asc(order::Column::Id)
+            .limit(BATCH);
+        if let Some(id) = after {
+            query = query.filter(order::Column::Id.gt(id));
+        }
+        let rows: Vec<KeyedOrderFacts> =
+            query.into_tuple().all(&txn).await?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.0);
+        for (_, customer_id, status, at, total, paid, currency) in &rows {
+            aggregates.entry(*customer_id).or_default().add(
+                status,
+                *at,
+                total,
+                paid,
+                currency,
+                base_currency,
+            );
+        }
+    }
+    let count = aggregates.len() as u64;
+    let rows: Vec<customer_stats::ActiveModel> =
+        aggregates.iter().map(|(id, agg)| agg.row(*id)).collect();
+    for chunk in rows.chunks(1000) {
+        upsert_stats(&txn, chunk.to_vec()).await?;
+    }
+    txn.commit().await?;
+    Ok(count)
+}
+
+/// Render aggregates for a principal (zero when the customer has no orders).
+pub fn stats_view(
+    customer_id: Uuid,
+    m: Option<&customer_stats::Model>,
+    currency: &str,
+    principal: &Principal,
+) -> StatsView {
+    let mut f = Fields::new(principal, "stats");
+    let zero = "0.00".to_owned();
+    StatsView {
+        customer_id,
+        order_count: m.map_or(0, |m| m.order_count),
+        monetary_total: f.money(
+            "monetary_total",
+            Some(m.map_or(&zero, |m| &m.monetary_total)),
+        ),
+        outstanding: f.money("outstanding", Some(m.map_or(&zero, |m| &m.outstanding))),
+        currency: currency.to_owned(),
+        first_order_at: m.and_then(|m| m.first_order_at),
+        last_order_at: m.and_then(|m| m.last_order_at),
+        masked: f.finish(),
+    }
+}
+
+/// A customer's purchase aggregates.
+///
+/// # Errors
+/// `NotFound` for a customer the caller cannot see.
+pub async fn stats(
+    state: &AppState,
+    principal: &Principal,
+    customer_id: Uuid,
+) -> AppResult<StatsView> {
+    records::require_reader(principal)?;
+    visible_customer(&state.db, principal, customer_id).await?;
+    let row = customer_stats::Entity::find_by_id(customer_id)
+        .one(&state.db)
+        .await?;
+    Ok(stats_view(
+        customer_id,
+        row.as_ref(),
+        &state.settings.currency,
+        principal,
+    ))
+}

@@ -1,0 +1,271 @@
+//! What the services of a customer's records share: row access through the customer,
+//! who may write them, time and amount checks, and newest-first keyset pages.
+
+use chrono::{DateTime, Utc};
+use entity::customer;
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::Page;
+use super::input::Checker;
+use super::pagination;
+use crate::auth::Principal;
+use crate::domain::{Role, Scope};
+use crate::error::{AppError, AppResult};
+
+/// Largest page of records.
+pub const MAX_PAGE: u64 = 200;
+/// Page size when none is asked for.
+pub const DEFAULT_PAGE: u64 = 50;
+
+/// Which page of a newest-first list to read.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub limit: u64,
+    pub cursor: Option<String>,
+    /// How the cursor parameter is spelled to this caller (`cursor` or `after`).
+    pub cursor_param: &'static str,
+}
+
+impl Window {
+    /// A window, checking the limit.
+    ///
+    /// # Errors
+    /// `BadRequest` naming `limit_param` when out of 1–200.
+    pub fn new(
+        limit: Option<i64>,
+        limit_param: &'static str,
+        cursor: Option<String>,
+        cursor_param: &'static str,
+    ) -> AppResult<Self> {
+        let limit = u64::try_from(limit.unwrap_or(DEFAULT_PAGE as i64))
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| {
+                AppError::bad_param(
+                    limit_param,
+                    "out_of_range",
+                    format!("must be between 1 and {MAX_PAGE}"),
+                )
+            })?;
+        Ok(Self {
+            limit,
+            cursor,
+            cursor_param,
+        })
+    }
+
+    /// The first `n` records.
+    pub fn first(n: u64) -> Self {
+        Self {
+            limit: n.clamp(1, MAX_PAGE),
+            cursor: None,
+            cursor_param: "after",
+        }
+    }
+}
+
+/// A customer the principal may see (live, and their own for sales), or `NotFound`.
+///
+/// # Errors
+/// `NotFound`; database failures.
+pub async fn visible_customer(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<customer::Model> {
+    super::customers::find(conn, principal, id, false).await
+}
+
+/// `SELECT id FROM customers` the principal may see: live ones, and for sales their own.
+pub fn visible_customer_ids(principal: &Principal) -> SelectStatement {
+    let mut query = Query::select();
+    query
+        .column(customer::Column::Id)
+        .from(customer::Entity)
+        .and_where(customer::Column::DeletedAt.is_null());
+    if let Some(owner) = super::customers::row_scope(principal) {
+        query.and_where(customer::Column::OwnerId.eq(owner));
+    }
+    query
+}
+
+/// Restrict a record query to the customers the principal may see.
+pub fn within_visible<E: EntityTrait>(
+    select: Select<E>,
+    customer_column: E::Column,
+    principal: &Principal,
+) -> Select<E> {
+    select.filter(customer_column.in_subquery(visible_customer_ids(principal)))
+}
+
+/// Refuse unless the caller may record activity about customers — calls, surveys,
+/// complaints, consent: everyone but analysts (keys need `customers:write`).
+///
+/// # Errors
+/// `Forbidden`.
+pub fn require_activity_writer(principal: &Principal) -> AppResult<()> {
+    principal.require_scope(Scope::CustomersWrite)?;
+    if principal.role == Some(Role::Analyst) {
+        return Err(AppError::Forbidden(
+            "the analyst role cannot record customer activity".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuse unless the caller may read customers' records.
+///
+/// # Errors
+/// `Forbidden` for a key without `customers:read`.
+pub fn require_reader(principal: &Principal) -> AppResult<()> {
+    principal.require_scope(Scope::CustomersRead)
+}
+
+/// Now, truncated to microseconds (what both databases store).
+pub fn now() -> DateTime<Utc> {
+    super::customers::now()
+}
+
+/// A time that must not lie more than a day ahead (clock skew allowed), truncated to
+/// microseconds; absent means now.
+pub fn past_time(c: &mut Checker, field: &str, at: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    let now = now();
+    let Some(at) = at else { return now };
+    if at > now + chrono::Duration::days(1) {
+        c.fail(
+            field,
+            "in_future",
+            "must not be more than a day in the future",
+        );
+    }
+    truncate(at)
+}
+
+/// A time truncated to microseconds.
+pub fn truncate(at: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    at.trunc_subsecs(6)
+}
+
+/// A non-negative decimal amount with at most 4 decimal places.
+pub fn amount(c: &mut Checker, field: &str, raw: Option<&str>) -> Option<Decimal> {
+    let raw = raw?;
+    match crate::domain::parse_decimal(field, raw) {
+        Ok(d) if d.is_sign_negative() && !d.is_zero() => {
+            c.fail(field, "negative", "must not be negative");
+            None
+        }
+        Ok(d) if d.scale() > 4 => {
+            c.fail(field, "too_precise", "must have at most 4 decimal places");
+            None
+        }
+        Ok(d) if d > Decimal::from(1_000_000_000_000i64) => {
+            c.fail(field, "out_of_range", "must be less than 10^12");
+            None
+        }
+        Ok(d) => Some(d.normalize().max(Decimal::ZERO)),
+        Err(e) => {
+            c.errors.push(e);
+            None
+        }
+    }
+}
+
+/// A currency code, upper-cased; absent means the server's currency.
+pub fn currency(c: &mut Checker, field: &str, raw: Option<String>, default: &str) -> String {
+    let code = raw.map_or_else(|| default.to_owned(), |s| s.trim().to_ascii_uppercase());
+    if !crate::domain::is_currency_code(&code) {
+        c.fail(
+            field,
+            "invalid_currency",
+            "must be an ISO 4217 code such as CNY",
+        );
+    }
+    code
+}
+
+/// An amount written back as a string with two decimals at least (`12` → `12.00`).
+pub fn money_text(d: Decimal) -> String {
+    let mut d = d.normalize();
+    if d.scale() < 2 {
+        d.rescale(2);
+    }
+    d.to_string()
+}
+
+/// One newest-first page (by `time`, then id) of a record query, after the cursor.
+///
+/// # Errors
+/// `BadRequest` for a cursor this API did not make; database failures.
+pub async fn newest_first<E>(
+    conn: &impl ConnectionTrait,
+    select: Select<E>,
+    time: E::Column,
+    id: E::Column,
+    window: &Window,
+    key: impl Fn(&E::Model) -> (DateTime<Utc>, Uuid),
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let mut select = select;
+    if let Some(cursor) = &window.cursor {
+        let (value, last_id) = pagination::decode(window.cursor_param, cursor)?;
+        let at: DateTime<Utc> = serde_json::from_value(value).map_err(|_| {
+            AppError::bad_param(
+                window.cursor_param,
+                "invalid_cursor",
+                "is not a cursor of this list",
+            )
+        })?;
+        select = select.filter(
+            Condition::any()
+                .add(time.lt(at))
+                .add(Condition::all().add(time.eq(at)).add(id.lt(last_id))),
+        );
+    }
+    let mut models = select
+        .order_by_desc(time)
+        .order_by_desc(id)
+        .limit(window.limit + 1)
+        .all(conn)
+        .await?;
+    let has_more = models.len() as u64 > window.limit;
+    models.truncate(window.limit as usize);
+    let cursors: Vec<String> = models
+        .iter()
+        .map(|m| {
+            let (at, id) = key(m);
+            pagination::encode(&json!(at), id)
+        })
+        .collect();
+    let next_cursor = if has_more {
+        cursors.last().cloned()
+    } else {
+        None
+    };
+    Ok(Page {
+        items: models,
+        cursors,
+        next_cursor,
+    })
+}
+
+impl<T> Page<T> {
+    /// The same page with every item transformed.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            cursors: self.cursors,
+            next_cursor: self.next_cursor,
+        }
+    }
+}
