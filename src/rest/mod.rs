@@ -1,5 +1,6 @@
 //! REST under `/api/v1`: thin handlers that parse, call `service`, and shape the response.
 
+pub mod activity;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             // Nested record routes first: `/customers/{id}/orders` must not fall into the
             // customer scope's 404.
             .configure(commerce::configure)
+            .configure(activity::configure)
             .service(customers::scope())
             .service(custom_fields::scope()),
     )

@@ -7,11 +7,14 @@ pub mod api_keys;
 pub mod audit;
 pub mod custom_fields;
 pub mod customers;
+pub mod engagement;
 pub mod idempotency;
 pub mod input;
 pub mod orders;
 mod pagination;
 pub mod records;
+pub mod relations;
+pub mod timeline;
 pub mod users;
 
 pub use pagination::Page;

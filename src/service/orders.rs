@@ -1032,8 +1032,7 @@ pub async fn rebuild_stats(
         if let Some(id) = after {
             query = query.filter(order::Column::Id.gt(id));
         }
-        let rows: Vec<KeyedOrderFacts> =
-            query.into_tuple().all(&txn).await?;
+        let rows: Vec<KeyedOrderFacts> = query.into_tuple().all(&txn).await?;
         let Some(last) = rows.last() else { break };
         after = Some(last.0);
         for (_, customer_id, status, at, total, paid, currency) in &rows {

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod activity;
 mod api_keys;
 mod audit;
 mod auth;

@@ -1,0 +1,835 @@
+//! Interactions, satisfaction surveys and complaints: what happened between the business
+//! and a customer. Everyone but analysts may record them (support handles calls and
+//! complaints); every read goes through the customer's row access and the policy.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{complaint, complaint_event, interaction, survey};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Page;
+use super::audit::{self, Event};
+use super::input::{Checker, parse_document, reject_read_only};
+use super::records::{
+    self, Window, newest_first, past_time, require_activity_writer, visible_customer,
+    within_visible,
+};
+use crate::auth::Principal;
+use crate::domain::{
+    ComplaintCategory, ComplaintSeverity, ComplaintStatus, InteractionDirection, InteractionKind,
+    SurveyChannel,
+};
+use crate::error::{AppError, AppResult};
+use crate::policy::Fields;
+use crate::state::AppState;
+use crate::types::engagement::{
+    ComplaintEventView, ComplaintInput, ComplaintTransitionInput, ComplaintView, InteractionInput,
+    InteractionView, SurveyInput, SurveyView,
+};
+
+const READ_ONLY: &[&str] = &[
+    "id",
+    "customer_id",
+    "version",
+    "created_at",
+    "updated_at",
+    "masked",
+    "status",
+    "sla_due_at",
+    "overdue",
+    "resolved_at",
+    "closed_at",
+    "events",
+    "allowed_transitions",
+];
+
+fn check_version(current: i64, expected: Option<i64>) -> AppResult<()> {
+    match expected {
+        Some(v) if v != current => Err(AppError::PreconditionFailed { current }),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a patch document names `key` (with a value or `null`).
+fn present(doc: &Value, key: &str) -> bool {
+    doc.get(key).is_some()
+}
+
+// ---------------------------------------------------------------------------------------
+// Interactions
+
+/// Render an interaction for a principal.
+pub fn interaction_view(m: interaction::Model, principal: &Principal) -> InteractionView {
+    let mut f = Fields::new(principal, "interaction");
+    InteractionView {
+        id: m.id,
+        customer_id: m.customer_id,
+        kind: InteractionKind::parse(&m.kind).unwrap_or(InteractionKind::Other),
+        direction: InteractionDirection::parse(&m.direction)
+            .unwrap_or(InteractionDirection::Outbound),
+        occurred_at: m.occurred_at,
+        duration_seconds: m.duration_seconds,
+        subject: f.whole("subject", m.subject.as_ref()),
+        summary: f.whole("summary", m.summary.as_ref()),
+        outcome: f.whole("outcome", m.outcome.as_ref()),
+        user_id: m.user_id,
+        next_follow_up_at: m.next_follow_up_at,
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        masked: f.finish(),
+    }
+}
+
+async fn active_user(conn: &impl ConnectionTrait, c: &mut Checker, id: Uuid) -> AppResult<()> {
+    let active = entity::user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .is_some_and(|u| u.active);
+    if !active {
+        c.fail(
+            "user_id",
+            "unknown_user",
+            "must be the id of an active user",
+        );
+    }
+    Ok(())
+}
+
+/// Check an interaction document onto `m`: every field on create, the present ones on update.
+async fn apply_interaction(
+    conn: &impl ConnectionTrait,
+    doc: &Value,
+    input: InteractionInput,
+    m: &mut interaction::ActiveModel,
+    creating: bool,
+) -> AppResult<()> {
+    let mut c = Checker::default();
+    let set = |key: &str| creating || present(doc, key);
+    match input.kind {
+        Some(kind) => m.kind = Set(kind.as_str().to_owned()),
+        None if creating || present(doc, "type") => c.fail("type", "required", "is required"),
+        None => {}
+    }
+    if creating || input.direction.is_some() {
+        m.direction = Set(input
+            .direction
+            .unwrap_or(InteractionDirection::Outbound)
+            .as_str()
+            .to_owned());
+    }
+    if creating || input.occurred_at.is_some() {
+        m.occurred_at = Set(past_time(&mut c, "occurred_at", input.occurred_at));
+    }
+    if set("duration_seconds") {
+        if let Some(d) = input.duration_seconds
+            && !(0..=86_400).contains(&d)
+        {
+            c.fail(
+                "duration_seconds",
+                "out_of_range",
+                "must be from 0 to 86400 seconds",
+            );
+        }
+        m.duration_seconds = Set(input.duration_seconds);
+    }
+    if set("subject") {
+        m.subject = Set(c.text("subject", input.subject, 200));
+    }
+    if set("summary") {
+        m.summary = Set(c.text("summary", input.summary, 5000));
+    }
+    if set("outcome") {
+        m.outcome = Set(c.text("outcome", input.outcome, 200));
+    }
+    if let Some(user) = input.user_id {
+        active_user(conn, &mut c, user).await?;
+        m.user_id = Set(Some(user));
+    }
+    if set("next_follow_up_at") {
+        m.next_follow_up_at = Set(input.next_follow_up_at.map(records::truncate));
+    }
+    c.finish(())
+}
+
+/// Record an interaction with a customer.
+///
+/// # Errors
+/// `NotFound` for a customer the caller cannot see; `Validation`; `Forbidden` for analysts.
+pub async fn record_interaction(
+    state: &AppState,
+    principal: &Principal,
+    customer_id: Uuid,
+    doc: Value,
+) -> AppResult<InteractionView> {
+    require_activity_writer(principal)?;
+    reject_read_only(&doc, READ_ONLY)?;
+    let input: InteractionInput = parse_document(doc.clone())?;
+    let txn = super::begin_write(&state.db).await?;
+    visible_customer(&txn, principal, customer_id).await?;
+    let now = records::now();
+    let mut active = interaction::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(customer_id),
+        user_id: Set(principal.user_id),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    apply_interaction(&txn, &doc, input, &mut active, true).await?;
+    let model = active.insert(&txn).await?;
+    audit::record(
+        &txn,
+        principal,
+        Event::customer(
+            "interaction.recorded",
+            customer_id,
+            json!({"interaction_id": model.id, "type": model.kind}),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(interaction_view(model, principal))
+}
+
+async fn find_interaction(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<interaction::Model> {
+    within_visible(
+        interaction::Entity::find_by_id(id),
+        interaction::Column::CustomerId,
+        principal,
+    )
+    .one(conn)
+    .await?
+    .ok_or(AppError::NotFound {
+        entity: "interaction",
+    })
+}
+
+/// Change an interaction: only the fields given; `null` clears an optional one.
+///
+/// # Errors
+/// `NotFound`; `Validation`; `PreconditionFailed`.
+pub async fn update_interaction(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    expected_version: Option<i64>,
+    doc: Value,
+) -> AppResult<InteractionView> {
+    require_activity_writer(principal)?;
+    reject_read_only(&doc, READ_ONLY)?;
+    let input: InteractionInput = parse_document(doc.clone())?;
+    let txn = super::begin_write(&state.db).await?;
+    let current = find_interaction(&txn, principal, id).await?;
+    check_version(current.version, expected_version)?;
+    let version = current.version;
+    let mut active: interaction::ActiveModel = current.into();
+    apply_interaction(&txn, &doc, input, &mut active, false).await?;
+    active.version = Set(version + 1);
+    active.updated_at = Set(records::now());
+    let model = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(interaction_view(model, principal))
+}
+
+/// One interaction.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn get_interaction(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<InteractionView> {
+    records::require_reader(principal)?;
+    let model = find_interaction(&state.db, principal, id).await?;
+    Ok(interaction_view(model, principal))
+}
+
+/// Which interactions to list.
+#[derive(Debug, Clone, Default)]
+pub struct InteractionFilter {
+    pub customer_id: Option<Uuid>,
+    pub kind: Option<InteractionKind>,
+    pub user_id: Option<Uuid>,
+    pub occurred_after: Option<DateTime<Utc>>,
+    pub occurred_before: Option<DateTime<Utc>>,
+    /// Only those whose next follow-up is due (at or before now).
+    pub follow_up_due: bool,
+}
+
+/// Interactions with the customers the caller may see, newest first.
+///
+/// # Errors
+/// `BadRequest` for a bad cursor.
+pub async fn list_interactions(
+    state: &AppState,
+    principal: &Principal,
+    filter: InteractionFilter,
+    window: &Window,
+) -> AppResult<Page<InteractionView>> {
+    use interaction::Column as C;
+    records::require_reader(principal)?;
+    let mut select = within_visible(interaction::Entity::find(), C::CustomerId, principal);
+    if let Some(id) = filter.customer_id {
+        select = select.filter(C::CustomerId.eq(id));
+    }
+    if let Some(kind) = filter.kind {
+        select = select.filter(C::Kind.eq(kind.as_str()));
+    }
+    if let Some(user) = filter.user_id {
+        select = select.filter(C::UserId.eq(user));
+    }
+    if let Some(after) = filter.occurred_after {
+        select = select.filter(C::OccurredAt.gte(after));
+    }
+    if let Some(before) = filter.occurred_before {
+        select = select.filter(C::OccurredAt.lt(before));
+    }
+    if filter.follow_up_due {
+        select = select.filter(C::NextFollowUpAt.lte(records::now()));
+    }
+    let page = newest_first(&state.db, select, C::OccurredAt, C::Id, window, |m| {
+        (m.occurred_at, m.id)
+    })
+    .await?;
+    Ok(page.map(|m| interaction_view(m, principal)))
+}
+
+// ---------------------------------------------------------------------------------------
+// Surveys
+
+/// Render a survey answer for a principal.
+pub fn survey_view(m: survey::Model, principal: &Principal) -> SurveyView {
+    let mut f = Fields::new(principal, "survey");
+    SurveyView {
+        id: m.id,
+        customer_id: m.customer_id,
+        csat: f.whole("csat", m.csat.as_ref()),
+        nps: f.whole("nps", m.nps.as_ref()),
+        comment: f.whole("comment", m.comment.as_ref()),
+        channel: m.channel.as_deref().and_then(SurveyChannel::parse),
+        answered_at: m.answered_at,
+        created_at: m.created_at,
+        masked: f.finish(),
+    }
+}
+
+/// Record a survey answer.
+///
+/// # Errors
+/// `NotFound`; `Validation` (CSAT 1–5, NPS 0–10, at least one of them).
+pub async fn record_survey(
+    state: &AppState,
+    principal: &Principal,
+    customer_id: Uuid,
+    doc: Value,
+) -> AppResult<SurveyView> {
+    require_activity_writer(principal)?;
+    reject_read_only(&doc, READ_ONLY)?;
+    let input: SurveyInput = parse_document(doc)?;
+    let mut c = Checker::default();
+    if let Some(csat) = input.csat
+        && !(1..=5).contains(&csat)
+    {
+        c.fail("csat", "out_of_range", "must be from 1 to 5");
+    }
+    if let Some(nps) = input.nps
+        && !(0..=10).contains(&nps)
+    {
+        c.fail("nps", "out_of_range", "must be from 0 to 10");
+    }
+    if input.csat.is_none() && input.nps.is_none() {
+        c.fail("csat", "required", "give csat, nps or both");
+    }
+    let comment = c.text("comment", input.comment, 2000);
+    let answered_at = past_time(&mut c, "answered_at", input.answered_at);
+    c.finish(())?;
+    let txn = super::begin_write(&state.db).await?;
+    visible_customer(&txn, principal, customer_id).await?;
+    let model = survey::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(customer_id),
+        csat: Set(input.csat),
+        nps: Set(input.nps),
+        comment: Set(comment),
+        channel: Set(input.channel.map(|c| c.as_str().to_owned())),
+        answered_at: Set(answered_at),
+        created_at: Set(records::now()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(survey_view(model, principal))
+}
+
+/// Survey answers of the customers the caller may see (one customer's with `customer_id`),
+/// newest first.
+///
+/// # Errors
+/// `BadRequest` for a bad cursor.
+pub async fn list_surveys(
+    state: &AppState,
+    principal: &Principal,
+    customer_id: Option<Uuid>,
+    window: &Window,
+) -> AppResult<Page<SurveyView>> {
+    use survey::Column as C;
+    records::require_reader(principal)?;
+    let mut select = within_visible(survey::Entity::find(), C::CustomerId, principal);
+    if let Some(id) = customer_id {
+        select = select.filter(C::CustomerId.eq(id));
+    }
+    let page = newest_first(&state.db, select, C::AnsweredAt, C::Id, window, |m| {
+        (m.answered_at, m.id)
+    })
+    .await?;
+    Ok(page.map(|m| survey_view(m, principal)))
+}
+
+// ---------------------------------------------------------------------------------------
+// Complaints
+
+fn complaint_status(m: &complaint::Model) -> ComplaintStatus {
+    ComplaintStatus::parse(&m.status).unwrap_or(ComplaintStatus::Open)
+}
+
+/// Render a complaint step for a principal.
+pub fn complaint_event_view(
+    m: complaint_event::Model,
+    principal: &Principal,
+) -> ComplaintEventView {
+    let mut f = Fields::new(principal, "complaint_event");
+    ComplaintEventView {
+        id: m.id,
+        complaint_id: m.complaint_id,
+        customer_id: m.customer_id,
+        from_status: m.from_status.as_deref().and_then(ComplaintStatus::parse),
+        to_status: ComplaintStatus::parse(&m.to_status).unwrap_or(ComplaintStatus::Open),
+        at: m.at,
+        actor: m.actor,
+        note: f.whole("note", m.note.as_ref()),
+        masked: f.finish(),
+    }
+}
+
+fn complaint_view(
+    m: complaint::Model,
+    events: Vec<complaint_event::Model>,
+    principal: &Principal,
+) -> ComplaintView {
+    let mut f = Fields::new(principal, "complaint");
+    let status = complaint_status(&m);
+    ComplaintView {
+        id: m.id,
+        customer_id: m.customer_id,
+        category: ComplaintCategory::parse(&m.category).unwrap_or(ComplaintCategory::Other),
+        severity: ComplaintSeverity::parse(&m.severity).unwrap_or(ComplaintSeverity::Medium),
+        status,
+        allowed_transitions: status.next().to_vec(),
+        subject: f.whole("subject", Some(&m.subject)),
+        description: f.whole("description", m.description.as_ref()),
+        opened_at: m.opened_at,
+        sla_due_at: m.sla_due_at,
+        overdue: status.is_unresolved() && m.sla_due_at < Utc::now(),
+        resolution: f.whole("resolution", m.resolution.as_ref()),
+        satisfaction: f.whole("satisfaction", m.satisfaction.as_ref()),
+        resolved_at: m.resolved_at,
+        closed_at: m.closed_at,
+        events: events
+            .into_iter()
+            .map(|e| complaint_event_view(e, principal))
+            .collect(),
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        masked: f.finish(),
+    }
+}
+
+/// Render complaints with their steps: one statement for all the steps.
+///
+/// # Errors
+/// Database failures.
+pub async fn render_complaints(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    models: Vec<complaint::Model>,
+) -> AppResult<Vec<ComplaintView>> {
+    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+    let mut events: HashMap<Uuid, Vec<complaint_event::Model>> = HashMap::new();
+    if !ids.is_empty() {
+        for e in complaint_event::Entity::find()
+            .filter(complaint_event::Column::ComplaintId.is_in(ids))
+            .order_by_asc(complaint_event::Column::Id)
+            .all(conn)
+            .await?
+        {
+            events.entry(e.complaint_id).or_default().push(e);
+        }
+    }
+    Ok(models
+        .into_iter()
+        .map(|m| {
+            let steps = events.remove(&m.id).unwrap_or_default();
+            complaint_view(m, steps, principal)
+        })
+        .collect())
+}
+
+async fn record_step(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    complaint: &complaint::Model,
+    from: Option<ComplaintStatus>,
+    to: ComplaintStatus,
+    note: Option<String>,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    complaint_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        complaint_id: Set(complaint.id),
+        customer_id: Set(complaint.customer_id),
+        from_status: Set(from.map(|s| s.as_str().to_owned())),
+        to_status: Set(to.as_str().to_owned()),
+        at: Set(at),
+        actor: Set(principal.subject()),
+        actor_user_id: Set(principal.user_id),
+        note: Set(note),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+async fn one_complaint(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    model: complaint::Model,
+) -> AppResult<ComplaintView> {
+    let mut views = render_complaints(conn, principal, vec![model]).await?;
+    views.pop().ok_or(AppError::NotFound {
+        entity: "complaint",
+    })
+}
+
+/// Open a complaint; its SLA is set by severity.
+///
+/// # Errors
+/// `NotFound`; `Validation`.
+pub async fn open_complaint(
+    state: &AppState,
+    principal: &Principal,
+    customer_id: Uuid,
+    doc: Value,
+) -> AppResult<ComplaintView> {
+    require_activity_writer(principal)?;
+    reject_read_only(&doc, READ_ONLY)?;
+    let input: ComplaintInput = parse_document(doc)?;
+    let mut c = Checker::default();
+    if input.category.is_none() {
+        c.fail("category", "required", "is required");
+    }
+    if input.severity.is_none() {
+        c.fail("severity", "required", "is required");
+    }
+    let subject = c.text("subject", input.subject, 200);
+    if subject.is_none() {
+        c.fail("subject", "required", "is required");
+    }
+    if input.satisfaction.is_some() {
+        c.fail(
+            "satisfaction",
+            "not_resolved",
+            "can be given once the complaint is resolved",
+        );
+    }
+    let description = c.text("description", input.description, 5000);
+    let opened_at = past_time(&mut c, "opened_at", input.opened_at);
+    let (Some(category), Some(severity), Some(subject)) = (input.category, input.severity, subject)
+    else {
+        return Err(c.finish(()).err().unwrap_or(AppError::invalid(
+            "subject",
+            "required",
+            "is required",
+        )));
+    };
+    c.finish(())?;
+    let txn = super::begin_write(&state.db).await?;
+    visible_customer(&txn, principal, customer_id).await?;
+    let now = records::now();
+    let model = complaint::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(customer_id),
+        category: Set(category.as_str().to_owned()),
+        severity: Set(severity.as_str().to_owned()),
+        status: Set(ComplaintStatus::Open.as_str().to_owned()),
+        subject: Set(subject),
+        description: Set(description),
+        opened_at: Set(opened_at),
+        sla_due_at: Set(opened_at + severity.sla()),
+        resolution: Set(None),
+        satisfaction: Set(None),
+        resolved_at: Set(None),
+        closed_at: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    record_step(
+        &txn,
+        principal,
+        &model,
+        None,
+        ComplaintStatus::Open,
+        None,
+        opened_at,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        principal,
+        Event::customer(
+            "complaint.opened",
+            customer_id,
+            json!({"complaint_id": model.id, "severity": model.severity}),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    one_complaint(&state.db, principal, model).await
+}
+
+async fn find_complaint(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<complaint::Model> {
+    within_visible(
+        complaint::Entity::find_by_id(id),
+        complaint::Column::CustomerId,
+        principal,
+    )
+    .one(conn)
+    .await?
+    .ok_or(AppError::NotFound {
+        entity: "complaint",
+    })
+}
+
+/// Change a complaint's category, severity (moving its SLA), subject, description or
+/// post-resolution satisfaction.
+///
+/// # Errors
+/// `NotFound`; `Validation`; `PreconditionFailed`.
+pub async fn update_complaint(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    expected_version: Option<i64>,
+    doc: Value,
+) -> AppResult<ComplaintView> {
+    require_activity_writer(principal)?;
+    reject_read_only(&doc, READ_ONLY)?;
+    if present(&doc, "opened_at") {
+        return Err(AppError::invalid(
+            "opened_at",
+            "immutable",
+            "cannot change once the complaint is open",
+        ));
+    }
+    let input: ComplaintInput = parse_document(doc.clone())?;
+    let txn = super::begin_write(&state.db).await?;
+    let current = find_complaint(&txn, principal, id).await?;
+    check_version(current.version, expected_version)?;
+    let mut c = Checker::default();
+    let status = complaint_status(&current);
+    let opened_at = current.opened_at;
+    let version = current.version;
+    let mut active: complaint::ActiveModel = current.into();
+    if let Some(category) = input.category {
+        active.category = Set(category.as_str().to_owned());
+    }
+    if let Some(severity) = input.severity {
+        active.severity = Set(severity.as_str().to_owned());
+        active.sla_due_at = Set(opened_at + severity.sla());
+    }
+    if present(&doc, "subject") {
+        match c.text("subject", input.subject, 200) {
+            Some(subject) => active.subject = Set(subject),
+            None => c.fail("subject", "required", "cannot be empty"),
+        }
+    }
+    if present(&doc, "description") {
+        active.description = Set(c.text("description", input.description, 5000));
+    }
+    if present(&doc, "satisfaction") {
+        if let Some(s) = input.satisfaction
+            && !(1..=5).contains(&s)
+        {
+            c.fail("satisfaction", "out_of_range", "must be from 1 to 5");
+        }
+        if status.is_unresolved() {
+            c.fail(
+                "satisfaction",
+                "not_resolved",
+                "can be given once the complaint is resolved",
+            );
+        }
+        active.satisfaction = Set(input.satisfaction);
+    }
+    c.finish(())?;
+    active.version = Set(version + 1);
+    active.updated_at = Set(records::now());
+    let model = active.update(&txn).await?;
+    txn.commit().await?;
+    one_complaint(&state.db, principal, model).await
+}
+
+/// Move a complaint along its workflow, recording who did it and when.
+///
+/// # Errors
+/// `NotFound`; `IllegalTransition` naming the allowed statuses; `Validation` (a resolution
+/// is required to resolve); `PreconditionFailed`.
+pub async fn transition_complaint(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    expected_version: Option<i64>,
+    doc: Value,
+) -> AppResult<ComplaintView> {
+    require_activity_writer(principal)?;
+    let input: ComplaintTransitionInput = parse_document(doc)?;
+    let mut c = Checker::default();
+    let resolution = c.text("resolution", input.resolution, 5000);
+    let note = c.text("note", input.note, 2000);
+    c.finish(())?;
+    let txn = super::begin_write(&state.db).await?;
+    let current = find_complaint(&txn, principal, id).await?;
+    check_version(current.version, expected_version)?;
+    let from = complaint_status(&current);
+    let to = input.to;
+    if !from.next().contains(&to) {
+        return Err(AppError::IllegalTransition {
+            entity: "complaint",
+            from: from.to_string(),
+            to: to.to_string(),
+            allowed: from.next().iter().map(ToString::to_string).collect(),
+        });
+    }
+    if to == ComplaintStatus::Resolved && resolution.is_none() {
+        return Err(AppError::invalid(
+            "resolution",
+            "required",
+            "say how the complaint was resolved",
+        ));
+    }
+    let now = records::now();
+    let version = current.version;
+    let mut active: complaint::ActiveModel = current.into();
+    active.status = Set(to.as_str().to_owned());
+    match to {
+        ComplaintStatus::Resolved => {
+            active.resolution = Set(resolution);
+            active.resolved_at = Set(Some(now));
+        }
+        ComplaintStatus::Closed => active.closed_at = Set(Some(now)),
+        ComplaintStatus::Open => {
+            // Reopened: it waits for a resolution again; the old one stays in the history.
+            active.resolved_at = Set(None);
+            active.closed_at = Set(None);
+        }
+        _ => {}
+    }
+    active.version = Set(version + 1);
+    active.updated_at = Set(now);
+    let model = active.update(&txn).await?;
+    record_step(&txn, principal, &model, Some(from), to, note, now).await?;
+    audit::record(
+        &txn,
+        principal,
+        Event::customer(
+            "complaint.transitioned",
+            model.customer_id,
+            json!({"complaint_id": model.id, "from": from, "to": to}),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    one_complaint(&state.db, principal, model).await
+}
+
+/// One complaint with its history.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn get_complaint(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<ComplaintView> {
+    records::require_reader(principal)?;
+    let model = find_complaint(&state.db, principal, id).await?;
+    one_complaint(&state.db, principal, model).await
+}
+
+/// Which complaints to list.
+#[derive(Debug, Clone, Default)]
+pub struct ComplaintFilter {
+    pub customer_id: Option<Uuid>,
+    pub status: Option<ComplaintStatus>,
+    pub severity: Option<ComplaintSeverity>,
+    /// Only unresolved complaints past their SLA.
+    pub overdue: bool,
+}
+
+/// Complaints of the customers the caller may see, newest first.
+///
+/// # Errors
+/// `BadRequest` for a bad cursor.
+pub async fn list_complaints(
+    state: &AppState,
+    principal: &Principal,
+    filter: ComplaintFilter,
+    window: &Window,
+) -> AppResult<Page<ComplaintView>> {
+    use complaint::Column as C;
+    records::require_reader(principal)?;
+    let mut select = within_visible(complaint::Entity::find(), C::CustomerId, principal);
+    if let Some(id) = filter.customer_id {
+        select = select.filter(C::CustomerId.eq(id));
+    }
+    if let Some(status) = filter.status {
+        select = select.filter(C::Status.eq(status.as_str()));
+    }
+    if let Some(severity) = filter.severity {
+        select = select.filter(C::Severity.eq(severity.as_str()));
+    }
+    if filter.overdue {
+        select = select
+            .filter(C::Status.is_in(["open", "acknowledged", "in_progress"]))
+            .filter(C::SlaDueAt.lt(records::now()));
+    }
+    let page = newest_first(&state.db, select, C::OpenedAt, C::Id, window, |m| {
+        (m.opened_at, m.id)
+    })
+    .await?;
+    let views = render_complaints(&state.db, principal, page.items).await?;
+    Ok(Page {
+        items: views,
+        cursors: page.cursors,
+        next_cursor: page.next_cursor,
+    })
+}
