@@ -1,6 +1,7 @@
 //! Shared application state: cheap to clone, handed to every handler and resolver.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sea_orm::DatabaseConnection;
 
@@ -16,6 +17,28 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Failed sign-ins per address, for throttling.
     pub login_throttle: Arc<LoginThrottle>,
+    /// Counters of the SQL statements this process ran, served at `/metrics`.
+    pub db_metrics: Arc<DbMetrics>,
+}
+
+/// Counters of SQL statements: how many, how many failed, and the time spent in them.
+#[derive(Debug, Default)]
+pub struct DbMetrics {
+    pub statements: AtomicU64,
+    pub failures: AtomicU64,
+    pub micros: AtomicU64,
+}
+
+impl DbMetrics {
+    /// Count one statement.
+    pub fn observe(&self, info: &sea_orm::metric::Info<'_>) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        if info.failed {
+            self.failures.fetch_add(1, Ordering::Relaxed);
+        }
+        let micros = u64::try_from(info.elapsed.as_micros()).unwrap_or(u64::MAX);
+        self.micros.fetch_add(micros, Ordering::Relaxed);
+    }
 }
 
 impl AppState {
@@ -23,7 +46,7 @@ impl AppState {
     ///
     /// # Errors
     /// When no JWT secret is configured or a secret is too short.
-    pub fn new(db: DatabaseConnection, settings: Settings) -> anyhow::Result<Self> {
+    pub fn new(mut db: DatabaseConnection, settings: Settings) -> anyhow::Result<Self> {
         let secret = settings.jwt_secret.as_deref().ok_or_else(|| {
             anyhow::anyhow!(
                 "DOSSIER_JWT_SECRET is required: set it to a random string of at least 32 bytes"
@@ -35,8 +58,12 @@ impl AppState {
             .map(|s| s.as_bytes().to_vec())
             .collect();
         let jwt = JwtKeys::new(secret.as_bytes(), &previous).map_err(|e| anyhow::anyhow!(e))?;
+        let db_metrics = Arc::new(DbMetrics::default());
+        let observer = Arc::clone(&db_metrics);
+        db.set_metric_callback(move |info| observer.observe(info));
         Ok(Self {
             db,
+            db_metrics,
             settings: Arc::new(settings),
             jwt: Arc::new(jwt),
             login_throttle: Arc::new(LoginThrottle::default()),

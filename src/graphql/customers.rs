@@ -162,6 +162,8 @@ impl CustomerQuery {
         let page = customers::list(state, principal, query)
             .await
             .map_err(|e| e.extend())?;
+        let ids: Vec<Uuid> = page.items.iter().map(|c| c.id).collect();
+        super::records::prime(ctx, &ids).await?;
         let edges: Vec<CustomerEdge> = page
             .items
             .into_iter()

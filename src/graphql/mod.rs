@@ -4,6 +4,7 @@ mod audit;
 mod custom_fields;
 mod customers;
 pub mod error;
+pub(crate) mod records;
 mod users;
 
 use actix_web::{HttpResponse, web};
@@ -22,6 +23,7 @@ pub struct QueryRoot(
     custom_fields::CustomFieldQuery,
     users::UserQuery,
     audit::AuditQuery,
+    records::RecordsQuery,
 );
 
 /// The mutation root.
@@ -31,6 +33,7 @@ pub struct MutationRoot(
     customers::CustomerMutation,
     custom_fields::CustomFieldMutation,
     users::UserMutation,
+    records::RecordsMutation,
 );
 
 /// The executable schema.
@@ -61,6 +64,7 @@ pub fn sdl() -> String {
 /// size and syntax checks as REST; a batch (JSON array) is refused.
 pub async fn execute(
     schema: web::Data<AppSchema>,
+    state: web::Data<AppState>,
     principal: Principal,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
@@ -79,7 +83,16 @@ pub async fn execute(
         message: format!("not a GraphQL request (send one object with `query`, batches are not accepted): {e}"),
         errors: Vec::new(),
     })?;
-    let mut response = schema.execute(request.data(principal)).await;
+    let state = state.get_ref().clone();
+    let loader: records::RequestLoader = async_graphql::dataloader::DataLoader::with_cache(
+        records::RecordsLoader {
+            state,
+            principal: principal.clone(),
+        },
+        tokio::spawn,
+        async_graphql::dataloader::HashMapCache::default(),
+    );
+    let mut response = schema.execute(request.data(principal).data(loader)).await;
     // Errors raised by the engine itself (syntax, unknown field, wrong argument type, limits)
     // carry no code; give them one so every GraphQL error has `extensions.code`.
     for error in &mut response.errors {

@@ -36,7 +36,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(custom_fields::scope()),
     )
     .route("/healthz", web::get().to(ops::healthz))
-    .route("/readyz", web::get().to(ops::readyz));
+    .route("/readyz", web::get().to(ops::readyz))
+    .route("/metrics", web::get().to(ops::metrics));
 }
 
 /// The strong entity tag of a resource version: `"7"`.

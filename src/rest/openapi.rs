@@ -31,7 +31,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         super::customers::reveal,
         super::custom_fields::list, super::custom_fields::create, super::custom_fields::get,
         super::custom_fields::update, super::custom_fields::delete,
-        super::ops::healthz, super::ops::readyz,
+        super::ops::healthz, super::ops::readyz, super::ops::metrics,
         super::auth::login, super::auth::refresh, super::auth::logout,
         super::users::list, super::users::create, super::users::update,
         super::audit::list,

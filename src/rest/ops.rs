@@ -27,3 +27,28 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         }
     }
 }
+
+/// Prometheus metrics: SQL statements run, failed, and seconds spent in them.
+#[utoipa::path(get, path = "/metrics", tag = "ops", security(()),
+    responses((status = 200, description = "Prometheus text exposition format", body = String)))]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    use std::sync::atomic::Ordering::Relaxed;
+    let m = &state.db_metrics;
+    let body = format!(
+        "# HELP dossier_db_statements_total SQL statements executed.\n\
+         # TYPE dossier_db_statements_total counter\n\
+         dossier_db_statements_total {}\n\
+         # HELP dossier_db_statement_failures_total SQL statements that returned an error.\n\
+         # TYPE dossier_db_statement_failures_total counter\n\
+         dossier_db_statement_failures_total {}\n\
+         # HELP dossier_db_statement_seconds_total Time spent executing SQL statements.\n\
+         # TYPE dossier_db_statement_seconds_total counter\n\
+         dossier_db_statement_seconds_total {:.6}\n",
+        m.statements.load(Relaxed),
+        m.failures.load(Relaxed),
+        m.micros.load(Relaxed) as f64 / 1e6,
+    );
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body)
+}

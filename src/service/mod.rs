@@ -11,7 +11,7 @@ pub mod engagement;
 pub mod idempotency;
 pub mod input;
 pub mod orders;
-mod pagination;
+pub(crate) mod pagination;
 pub mod records;
 pub mod relations;
 pub mod timeline;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::error::AppError;
 
 /// One page of results and the cursor of the next one.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Cursor of each item, for Relay edges.

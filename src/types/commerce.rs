@@ -40,17 +40,23 @@ pub struct ProductView {
     "list_price": "168.00", "currency": "CNY"}))]
 pub struct ProductInput {
     /// 1–64 characters: letters, digits, `-`, `_`, `.`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
     /// 1–200 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Up to 100 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     /// Non-negative decimal, string or number.
     #[serde(default, deserialize_with = "super::de::decimal_text")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_price: Option<String>,
     /// ISO 4217 code; default the server's currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Default true.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
 }
 
@@ -159,11 +165,16 @@ pub struct OrderInput {
 #[serde(deny_unknown_fields)]
 #[graphql(name = "OrderPatch")]
 pub struct OrderPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<OrderStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<OrderChannel>,
     #[serde(default, deserialize_with = "super::de::decimal_text")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_amount: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
 

@@ -11,7 +11,7 @@ use crate::domain::{CustomerKind, CustomerSource, CustomerStatus, Gender, Marita
 
 /// A customer, rendered through the privacy policy for the caller.
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
-#[graphql(name = "Customer")]
+#[graphql(name = "Customer", complex)]
 pub struct CustomerView {
     pub id: Uuid,
     pub kind: CustomerKind,

@@ -55,21 +55,30 @@ pub struct InteractionView {
 pub struct InteractionInput {
     #[serde(rename = "type")]
     #[graphql(name = "type")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<InteractionKind>,
     /// Default `outbound`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub direction: Option<InteractionDirection>,
     /// Default now; not more than a day ahead.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub occurred_at: Option<DateTime<Utc>>,
     /// 0 to 86400.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<i64>,
     /// Up to 200 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Up to 5000 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// Up to 200 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
     /// An active user; default the caller.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_follow_up_at: Option<DateTime<Utc>>,
 }
 
@@ -172,15 +181,21 @@ pub struct ComplaintEventView {
 #[schema(example = json!({"category": "delivery", "severity": "high", "subject": "包裹破损",
     "description": "收到的茶叶礼盒外包装破损"}))]
 pub struct ComplaintInput {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<ComplaintCategory>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<ComplaintSeverity>,
     /// 1–200 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Up to 5000 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Default now; not more than a day ahead.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub opened_at: Option<DateTime<Utc>>,
     /// 1–5, once resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub satisfaction: Option<i32>,
 }
 

@@ -19,4 +19,5 @@ mod ops;
 mod orders;
 mod ownership;
 mod privacy;
+mod records_graphql;
 mod validation;
