@@ -1,11 +1,15 @@
 //! The demo data set loaded by `dossier serve --demo`: a few hundred individual and
 //! organization customers with Chinese and Western names, real cities, tags and custom
-//! fields. Deterministic for a seed; pure (no I/O), so it is unit-tested here and loaded
+//! fields, and two years of their behaviour — orders from a tea shop's catalogue (regular
+//! buyers, one-off buyers, lapsed ones and prospects), interactions, surveys, complaints,
+//! consent, preferences and loyalty points. Deterministic for a seed; pure (no I/O), so it is unit-tested here and loaded
 //! through the same service functions as API writes.
 
+use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
+use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 const FAMILY_NAMES: &[(&str, &str)] = &[
@@ -543,6 +547,328 @@ mod contact_tests {
             assert!(normalize_phone(phone, "CN").is_ok(), "{phone}");
             let email = c["email"].as_str().unwrap_or_default();
             assert!(normalize_email(email).is_ok(), "{email}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Behaviour: products, and two years of orders, interactions, surveys, complaints,
+// consent and points per customer.
+
+/// The demo catalogue: (SKU, name, category, list price in CNY).
+const PRODUCTS: &[(&str, &str, &str, &str)] = &[
+    ("TEA-LJ-250", "西湖龙井 250g", "tea", "268.00"),
+    ("TEA-TGY-250", "安溪铁观音 250g", "tea", "158.00"),
+    ("TEA-PE-357", "云南普洱饼 357g", "tea", "398.00"),
+    ("TEA-BLC-100", "碧螺春 100g", "tea", "128.00"),
+    ("TEA-JM-50", "金骏眉 50g", "tea", "218.00"),
+    ("WARE-ZS-01", "紫砂壶", "teaware", "680.00"),
+    ("WARE-GW-06", "白瓷盖碗 6件套", "teaware", "189.00"),
+    ("WARE-CUP-12", "品茗杯 12只", "teaware", "96.00"),
+    ("GIFT-BOX-A", "春节礼盒", "gifts", "888.00"),
+    ("GIFT-BOX-B", "中秋礼盒", "gifts", "588.00"),
+    ("SNACK-MJ-01", "茶点拼盘", "snacks", "45.00"),
+    ("SNACK-GZ-02", "桂花糕", "snacks", "32.00"),
+];
+
+/// Product documents in the shape of `POST /api/v1/products`.
+pub fn demo_products() -> Vec<Value> {
+    PRODUCTS
+        .iter()
+        .map(|(sku, name, category, price)| {
+            json!({"sku": sku, "name": name, "category": category, "list_price": price})
+        })
+        .collect()
+}
+
+/// A complaint to open and the workflow steps it then took.
+pub struct DemoComplaint {
+    pub open: Value,
+    pub steps: Vec<Value>,
+}
+
+/// Everything one customer did, as request documents, oldest first within each kind.
+#[derive(Default)]
+pub struct DemoHistory {
+    pub orders: Vec<Value>,
+    pub interactions: Vec<Value>,
+    pub surveys: Vec<Value>,
+    pub complaints: Vec<DemoComplaint>,
+    pub consents: Vec<Value>,
+    pub preferences: Option<Value>,
+    pub tier: Option<&'static str>,
+    /// Points to earn per counted order, then one redemption.
+    pub redeem_share: Option<u32>,
+}
+
+/// How a demo customer behaves over the two years.
+#[derive(Clone, Copy)]
+enum Pattern {
+    /// Never bought.
+    Prospect,
+    /// Bought once.
+    OneOff,
+    /// Buys regularly to this day.
+    Regular,
+    /// Bought regularly in the first year, then stopped.
+    Lapsed,
+}
+
+fn at(now: DateTime<Utc>, days_ago: f64) -> String {
+    let t = now - chrono::Duration::seconds((days_ago * 86_400.0) as i64);
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Two years of behaviour for one customer, seeded by its position `i`; `product_ids` are
+/// the catalogue's ids in [`demo_products`] order.
+pub fn demo_history(
+    i: usize,
+    organization: bool,
+    product_ids: &[uuid::Uuid],
+    now: DateTime<Utc>,
+) -> DemoHistory {
+    let mut rng = StdRng::seed_from_u64(0x0D05_51E5 ^ i as u64);
+    let pattern = match rng.random_range(0..100) {
+        0..20 => Pattern::Prospect,
+        20..42 => Pattern::OneOff,
+        42..80 => Pattern::Regular,
+        _ => Pattern::Lapsed,
+    };
+    let mut h = DemoHistory::default();
+    // Purchase times in days ago: a Poisson process with a customer-specific rate.
+    let mut times: Vec<f64> = Vec::new();
+    match pattern {
+        Pattern::Prospect => {}
+        Pattern::OneOff => times.push(rng.random_range(1.0..730.0)),
+        Pattern::Regular | Pattern::Lapsed => {
+            let mean_gap: f64 = rng.random_range(14.0..60.0);
+            let stop = if matches!(pattern, Pattern::Lapsed) {
+                rng.random_range(240.0..480.0)
+            } else {
+                0.0
+            };
+            let mut t: f64 = rng.random_range(500.0..730.0);
+            while t > stop {
+                times.push(t);
+                let u: f64 = rng.random_range(0.001..1.0);
+                t -= -u.ln() * mean_gap;
+            }
+        }
+    }
+    for (n, days_ago) in times.iter().enumerate() {
+        let lines = rng.random_range(1..=3);
+        let mut items = Vec::new();
+        let mut total = Decimal::ZERO;
+        for _ in 0..lines {
+            let p = rng.random_range(0..product_ids.len());
+            let quantity = if organization {
+                rng.random_range(5..=40)
+            } else {
+                rng.random_range(1..=3)
+            };
+            let price: Decimal = PRODUCTS[p % PRODUCTS.len()].3.parse().unwrap_or_default();
+            total += price * Decimal::from(quantity);
+            items.push(json!({"product_id": product_ids[p], "quantity": quantity}));
+        }
+        let status = match rng.random_range(0..100) {
+            0..5 => "cancelled",
+            5..8 => "refunded",
+            _ if *days_ago < 3.0 => "paid",
+            _ if *days_ago < 10.0 => "shipped",
+            _ => "completed",
+        };
+        let channel = *pick(
+            &mut rng,
+            &["online", "online", "store", "wechat", "phone", "agent"],
+        );
+        let mut order = json!({
+            "number": format!("DEMO-{i:04}-{n:03}"),
+            "channel": channel,
+            "status": status,
+            "ordered_at": at(now, *days_ago),
+            "items": items,
+        });
+        // Organizations buy on credit: 30 days, usually paid, sometimes late or partly.
+        if organization {
+            let due = (now - chrono::Duration::days(*days_ago as i64) + chrono::Duration::days(30))
+                .date_naive();
+            order["due_date"] = json!(due);
+            let paid = if *days_ago > 60.0 && rng.random_ratio(9, 10) {
+                total
+            } else {
+                (total * Decimal::from(rng.random_range(0..60)) / Decimal::from(100)).round_dp(2)
+            };
+            order["paid_amount"] = json!(paid.to_string());
+        } else if status != "paid" || rng.random_ratio(9, 10) {
+            order["paid_amount"] = json!(total.to_string());
+        }
+        h.orders.push(order);
+    }
+    // Interactions: more for buyers, fewer once lapsed.
+    let calls = match pattern {
+        Pattern::Prospect => rng.random_range(0..=2),
+        Pattern::OneOff => rng.random_range(0..=3),
+        Pattern::Regular => rng.random_range(2..=8),
+        Pattern::Lapsed => rng.random_range(1..=4),
+    };
+    const SUBJECTS: &[(&str, &str, &str)] = &[
+        ("call", "新品推荐", "介绍了新茶上市"),
+        ("email", "订单确认", "发送了订单确认和物流单号"),
+        ("meeting", "年度采购洽谈", "讨论了明年的采购计划"),
+        ("visit", "门店到访", "客户到店品鉴"),
+        ("chat", "售后咨询", "解答了冲泡方法"),
+        ("sms", "会员活动通知", "通知了会员日活动"),
+        ("social", "朋友圈互动", "客户点赞并咨询礼盒"),
+    ];
+    for _ in 0..calls {
+        let (kind, subject, summary) = *pick(&mut rng, SUBJECTS);
+        let days_ago = match pattern {
+            Pattern::Lapsed => rng.random_range(300.0..730.0),
+            _ => rng.random_range(1.0..730.0),
+        };
+        let mut doc = json!({
+            "type": kind,
+            "direction": if rng.random_ratio(1, 2) { "inbound" } else { "outbound" },
+            "occurred_at": at(now, days_ago),
+            "subject": subject,
+            "summary": summary,
+            "outcome": *pick(&mut rng, &["已跟进", "客户满意", "待回复", "已下单"]),
+        });
+        if kind == "call" || kind == "meeting" {
+            doc["duration_seconds"] = json!(rng.random_range(60..3600));
+        }
+        if days_ago < 14.0 && rng.random_ratio(1, 2) {
+            doc["next_follow_up_at"] = json!(at(now, -rng.random_range(1.0..14.0)));
+        }
+        h.interactions.push(doc);
+    }
+    if !times.is_empty() && rng.random_ratio(2, 5) {
+        let promoter = !matches!(pattern, Pattern::Lapsed) && rng.random_ratio(3, 4);
+        let nps = if promoter {
+            rng.random_range(8..=10)
+        } else {
+            rng.random_range(2..=7)
+        };
+        h.surveys.push(json!({
+            "csat": if promoter { rng.random_range(4..=5) } else { rng.random_range(1..=3) },
+            "nps": nps,
+            "comment": *pick(&mut rng, &["茶叶很新鲜", "包装精美", "物流有点慢", "价格偏高", "服务周到"]),
+            "channel": *pick(&mut rng, &["wechat", "sms", "email", "store"]),
+            "answered_at": at(now, rng.random_range(1.0..600.0)),
+        }));
+    }
+    if !times.is_empty() && rng.random_ratio(1, 8) {
+        let days_ago = rng.random_range(0.5..400.0);
+        let (category, subject) = *pick(
+            &mut rng,
+            &[
+                ("delivery", "包裹延误"),
+                ("product", "茶叶受潮"),
+                ("billing", "重复扣款"),
+                ("service", "客服态度"),
+            ],
+        );
+        let open = json!({
+            "category": category,
+            "severity": *pick(&mut rng, &["low", "medium", "medium", "high", "critical"]),
+            "subject": subject,
+            "description": "客户来电反映问题，要求尽快处理",
+            "opened_at": at(now, days_ago),
+        });
+        let progress = if days_ago < 3.0 {
+            rng.random_range(0..3)
+        } else {
+            rng.random_range(2..5)
+        };
+        let mut steps = Vec::new();
+        for (k, to) in ["acknowledged", "in_progress", "resolved", "closed"]
+            .iter()
+            .enumerate()
+        {
+            if k >= progress {
+                break;
+            }
+            let mut step = json!({"to": to});
+            if *to == "resolved" {
+                step["resolution"] = json!("已补发并致歉");
+            }
+            steps.push(step);
+        }
+        h.complaints.push(DemoComplaint { open, steps });
+    }
+    for channel in ["email", "sms", "wechat", "phone"] {
+        if rng.random_ratio(3, 5) {
+            let days_ago = rng.random_range(30.0..720.0);
+            h.consents.push(json!({"channel": channel, "granted": true, "source": "web_form", "at": at(now, days_ago)}));
+            if rng.random_ratio(1, 6) {
+                h.consents.push(
+                    json!({"channel": channel, "granted": false, "source": "call",
+                                       "at": at(now, rng.random_range(1.0..days_ago))}),
+                );
+            }
+        }
+    }
+    if rng.random_ratio(1, 2) {
+        let mut categories: Vec<&str> = ["tea", "teaware", "gifts", "snacks"]
+            .into_iter()
+            .filter(|_| rng.random_ratio(1, 2))
+            .collect();
+        categories.dedup();
+        h.preferences = Some(json!({
+            "categories": categories,
+            "preferred_channel": *pick(&mut rng, &["wechat", "sms", "email", "phone"]),
+            "preferred_time": *pick(&mut rng, &["morning", "afternoon", "evening", "weekend", "anytime"]),
+        }));
+    }
+    if times.len() >= 2 {
+        h.tier = Some(match times.len() {
+            0..6 => "basic",
+            6..15 => "silver",
+            15..25 => "gold",
+            _ => "platinum",
+        });
+        h.redeem_share = rng.random_ratio(1, 3).then(|| rng.random_range(20..80));
+    }
+    h
+}
+
+#[cfg(test)]
+mod history_tests {
+    use super::*;
+
+    #[test]
+    fn history_has_repeat_buyers_lapsed_buyers_and_prospects() {
+        let now = Utc::now();
+        let products: Vec<uuid::Uuid> = PRODUCTS.iter().map(|_| uuid::Uuid::now_v7()).collect();
+        let histories: Vec<DemoHistory> = (0..300)
+            .map(|i| demo_history(i, i % 3 == 0, &products, now))
+            .collect();
+        let orders: usize = histories.iter().map(|h| h.orders.len()).sum();
+        assert!(
+            (2000..6000).contains(&orders),
+            "a few thousand orders: {orders}"
+        );
+        let buyers = |min: usize| histories.iter().filter(|h| h.orders.len() >= min).count();
+        assert!(buyers(5) > 60, "repeat buyers");
+        assert!(histories.iter().any(|h| h.orders.is_empty()), "prospects");
+        let last_order_days = |h: &DemoHistory| {
+            h.orders
+                .iter()
+                .filter_map(|o| o["ordered_at"].as_str())
+                .filter_map(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| (now - t.with_timezone(&Utc)).num_days())
+                .min()
+        };
+        let lapsed = histories
+            .iter()
+            .filter(|h| h.orders.len() >= 3 && last_order_days(h).is_some_and(|d| d > 200))
+            .count();
+        assert!(lapsed > 20, "lapsed repeat buyers: {lapsed}");
+        for h in &histories {
+            for o in &h.orders {
+                let at = DateTime::parse_from_rfc3339(o["ordered_at"].as_str().unwrap_or_default());
+                assert!(at.is_ok_and(|t| t.with_timezone(&Utc) <= now), "{o}");
+            }
         }
     }
 }

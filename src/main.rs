@@ -267,9 +267,90 @@ async fn load_demo(settings: &Settings) -> anyhow::Result<()> {
     }
     let customers = demo::demo_customers(300, 2026);
     let total = customers.len();
+    let started = std::time::Instant::now();
+    let mut created = Vec::with_capacity(total);
     for doc in customers {
-        service::customers::create(&state, &operator, doc).await?;
+        created.push(service::customers::create(&state, &operator, doc).await?);
     }
-    tracing::info!(customers = total, "demo data loaded");
+    let mut products = Vec::new();
+    for doc in demo::demo_products() {
+        products.push(
+            service::orders::create_product(&state, &operator, doc)
+                .await?
+                .id,
+        );
+    }
+    let now = chrono::Utc::now();
+    let mut orders = 0;
+    // Link some people to organizations as their key people.
+    let organizations: Vec<_> = created
+        .iter()
+        .filter(|c| c.kind == dossier::domain::CustomerKind::Organization)
+        .map(|c| c.id)
+        .collect();
+    for (i, customer) in created.iter().enumerate() {
+        let id = customer.id;
+        let organization = customer.kind == dossier::domain::CustomerKind::Organization;
+        let history = demo::demo_history(i, organization, &products, now);
+        for doc in history.orders {
+            service::orders::create_order(&state, &operator, Some(id), doc).await?;
+            orders += 1;
+        }
+        for doc in history.interactions {
+            service::engagement::record_interaction(&state, &operator, id, doc).await?;
+        }
+        for doc in history.surveys {
+            service::engagement::record_survey(&state, &operator, id, doc).await?;
+        }
+        for complaint in history.complaints {
+            let opened =
+                service::engagement::open_complaint(&state, &operator, id, complaint.open).await?;
+            for step in complaint.steps {
+                service::engagement::transition_complaint(&state, &operator, opened.id, None, step)
+                    .await?;
+            }
+        }
+        for doc in history.consents {
+            service::relations::record_consent(&state, &operator, id, doc).await?;
+        }
+        if let Some(doc) = history.preferences {
+            service::relations::set_preferences(&state, &operator, id, doc).await?;
+        }
+        if let Some(tier) = history.tier {
+            service::relations::set_tier(&state, &operator, id, serde_json::json!({"tier": tier}))
+                .await?;
+            let stats = service::orders::stats(&state, &operator, id).await?;
+            let earned: i64 = stats
+                .monetary_total
+                .as_deref()
+                .and_then(|t| t.split('.').next())
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+            if earned > 0 {
+                let doc =
+                    serde_json::json!({"kind": "earn", "points": earned, "reason": "消费积分"});
+                service::relations::record_points(&state, &operator, id, doc).await?;
+                if let Some(share) = history.redeem_share {
+                    let points = earned * i64::from(share) / 100;
+                    if points > 0 {
+                        let doc = serde_json::json!({"kind": "redeem", "points": points, "reason": "兑换礼品"});
+                        service::relations::record_points(&state, &operator, id, doc).await?;
+                    }
+                }
+            }
+        }
+        if !organization && !organizations.is_empty() && i % 7 == 0 {
+            let org = organizations[i % organizations.len()];
+            let title = ["purchaser", "decision_maker", "executive"][i % 3];
+            let doc = serde_json::json!({"kind": "key_person_of", "other_id": org, "title": title});
+            service::relations::link(&state, &operator, id, doc).await?;
+        }
+    }
+    tracing::info!(
+        customers = total,
+        orders,
+        seconds = started.elapsed().as_secs(),
+        "demo data loaded"
+    );
     Ok(())
 }

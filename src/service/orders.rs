@@ -645,6 +645,7 @@ pub async fn create_order(
         }
         Err(e) => return Err(e),
     }
+    records::lock_customer(&txn, customer_id).await?;
     let new = check_new_order(&txn, state, input, customer_id).await?;
     if let sea_orm::ActiveValue::Set(number) = &new.order.number {
         number_taken(&txn, number).await?;
@@ -722,6 +723,7 @@ pub async fn update_order(
     let patch: OrderPatch = parse_document(doc)?;
     let txn = super::begin_write(&state.db).await?;
     let current = find_order(&txn, principal, id).await?;
+    records::lock_customer(&txn, current.customer_id).await?;
     if let Some(v) = expected_version
         && v != current.version
     {

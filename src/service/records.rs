@@ -83,6 +83,22 @@ pub async fn visible_customer(
     super::customers::find(conn, principal, id, false).await
 }
 
+/// Serialise writes that derive state from a customer's records (purchase aggregates, the
+/// points balance): on PostgreSQL a row lock on the customer, held to the end of the
+/// transaction; SQLite's write lock, taken at `BEGIN IMMEDIATE`, already does it.
+///
+/// # Errors
+/// Database failures.
+pub async fn lock_customer(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+    if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        customer::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// `SELECT id FROM customers` the principal may see: live ones, and for sales their own.
 pub fn visible_customer_ids(principal: &Principal) -> SelectStatement {
     let mut query = Query::select();

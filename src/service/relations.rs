@@ -757,12 +757,7 @@ pub async fn record_points(
     c.finish(())?;
     let txn = super::begin_write(&state.db).await?;
     visible_customer(&txn, principal, customer_id).await?;
-    // Serialise point movements of this customer on PostgreSQL (SQLite's write lock
-    // already does).
-    customer::Entity::find_by_id(customer_id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?;
+    records::lock_customer(&txn, customer_id).await?;
     if let Some(order_id) = input.order_id {
         let belongs = entity::order::Entity::find_by_id(order_id)
             .one(&txn)

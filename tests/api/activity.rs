@@ -592,3 +592,22 @@ async fn a_sales_user_sees_and_records_activity_only_for_their_own_customers() {
         .await;
     link.assert_field_error(422, "other_id");
 }
+
+#[tokio::test]
+async fn concurrent_redemptions_never_spend_the_same_points_twice() {
+    let app = TestApp::spawn().await;
+    let id = customer(&app, "并发").await;
+    let path = format!("/api/v1/customers/{id}/points");
+    app.post(&path, &json!({"kind": "earn", "points": 1000}))
+        .await;
+    let redeem = json!({"kind": "redeem", "points": 300});
+    let attempts = (0..6).map(|_| app.post(&path, &redeem));
+    let results = futures_util::future::join_all(attempts).await;
+    let ok = results.iter().filter(|r| r.status == 201).count();
+    for r in results.iter().filter(|r| r.status != 201) {
+        r.assert_field_error(422, "points");
+    }
+    assert_eq!(ok, 3, "1000 points pay for three redemptions of 300");
+    let balance = app.get(&format!("/api/v1/customers/{id}/loyalty")).await;
+    assert_eq!(balance.body["balance"], 100);
+}

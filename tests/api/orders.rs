@@ -499,3 +499,64 @@ async fn products_are_managed_by_admins_and_managers_and_skus_are_unique() {
         .await;
     inactive.assert_field_error(422, "items[0].product_id");
 }
+
+#[tokio::test]
+async fn stats_rebuild_recomputes_the_aggregates_from_the_orders() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let a = customer(&app, "甲").await;
+    let b = customer(&app, "乙").await;
+    for (id, total, status) in [
+        (&a, "10", "paid"),
+        (&a, "5.5", "completed"),
+        (&a, "100", "refunded"),
+        (&b, "7", "pending"),
+    ] {
+        app.post(
+            &format!("/api/v1/customers/{id}/orders"),
+            &json!({"total": total, "status": status}),
+        )
+        .await;
+    }
+    // Lose the aggregates, as after a bulk load straight into the tables.
+    app.state
+        .db
+        .execute_unprepared("DELETE FROM customer_stats")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{a}/stats")).await.body["order_count"],
+        0
+    );
+    let rebuilt = dossier::service::orders::rebuild_stats(&app.state.db, "CNY")
+        .await
+        .unwrap();
+    assert_eq!(rebuilt, 2);
+    let s = app.get(&format!("/api/v1/customers/{a}/stats")).await.body;
+    assert_eq!(s["order_count"], 2);
+    assert_eq!(s["monetary_total"], "15.50");
+    assert_eq!(s["outstanding"], "15.50");
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{b}/stats")).await.body["monetary_total"],
+        "7.00"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_orders_of_one_customer_all_reach_the_aggregates() {
+    let app = TestApp::spawn().await;
+    let id = customer(&app, "并发买家").await;
+    let path = format!("/api/v1/customers/{id}/orders");
+    let bodies: Vec<Value> = (1..=8)
+        .map(|n| json!({"total": n.to_string(), "status": "paid"}))
+        .collect();
+    let results = futures_util::future::join_all(bodies.iter().map(|b| app.post(&path, b))).await;
+    assert!(
+        results.iter().all(|r| r.status == 201),
+        "{:?}",
+        results.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    let s = app.get(&format!("/api/v1/customers/{id}/stats")).await.body;
+    assert_eq!(s["order_count"], 8);
+    assert_eq!(s["monetary_total"], "36.00", "1 + 2 + … + 8");
+}
