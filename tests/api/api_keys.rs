@@ -272,3 +272,64 @@ async fn each_pii_scope_opens_exactly_its_class() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_key_reads_and_writes_orders_by_its_scopes() {
+    let app = TestApp::spawn().await;
+    let id = app.create_customer(person("订单客户")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let order = app
+        .post(
+            &format!("/api/v1/customers/{id}/orders"),
+            &json!({"total": "88", "notes": "门口"}),
+        )
+        .await;
+    let path = format!(
+        "{}/api/v1/orders/{}",
+        app.base,
+        order.body["id"].as_str().unwrap()
+    );
+
+    let (read_only, _) = create_key(&app, json!(["customers:read"])).await;
+    let client = app.client_for(&read_only);
+    let seen = app.send(client.get(&path)).await;
+    assert_eq!(seen.status, 200);
+    assert_eq!(
+        seen.body["total"],
+        Value::Null,
+        "no pii:financial, no amounts"
+    );
+    assert_eq!(seen.body["notes"], Value::Null, "no pii:contact, no notes");
+    let write = app
+        .send(
+            client
+                .post(format!("{}/api/v1/orders", app.base))
+                .json(&json!({"customer_id": id, "total": "1"})),
+        )
+        .await;
+    write.assert_problem(403, "forbidden");
+
+    let (sync, _) = create_key(
+        &app,
+        json!(["customers:read", "customers:write", "pii:financial"]),
+    )
+    .await;
+    let client = app.client_for(&sync);
+    let seen = app.send(client.get(&path)).await;
+    assert_eq!(seen.body["total"], "88.00");
+    assert_eq!(seen.body["notes"], Value::Null);
+    let written = app
+        .send(
+            client
+                .post(format!("{}/api/v1/orders", app.base))
+                .json(&json!({"customer_id": id, "total": "12", "status": "paid"})),
+        )
+        .await;
+    assert_eq!(written.status, 201, "{}", written.text);
+    let stats = app
+        .send(client.get(format!("{}/api/v1/customers/{id}/stats", app.base)))
+        .await;
+    assert_eq!(stats.body["monetary_total"], "100.00");
+}
