@@ -4,8 +4,8 @@
 #   bench/run.sh                  # SQLite (a fresh file under a temp dir)
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/dossier_bench bench/run.sh
 #
-# Creates an admin, loads N customers (default 2000) through the REST API as that admin, then
-# runs `wrk` (installed from Debian if missing) against list, get and search endpoints on
+# Creates an admin, loads N customers (default 2000) and 3 orders and a call for each through
+# the REST API as that admin, then runs `wrk` (installed from Debian if missing) against list, get and search endpoints on
 # loopback for a bounded time, signed in (every request verifies its token).
 # Nothing here asserts: it prints numbers to compare between commits and databases.
 set -euo pipefail
@@ -63,11 +63,48 @@ elapsed = time.time() - start
 print(f"create (1 client, sequential): {n} customers in {elapsed:.1f} s = {n / elapsed:.0f} req/s")
 PY
 
+ORDERS="${BENCH_ORDERS_PER_CUSTOMER:-3}"
+python3 - "$N" "$PORT" "$ORDERS" <<'PY'
+import json, os, sys, time, urllib.request
+n, port, per = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+def call(method, path, body=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 headers={"content-type": "application/json",
+                                          "authorization": "Bearer " + os.environ["TOKEN"]})
+    return json.loads(urllib.request.urlopen(req).read() or b"null")
+product = call("POST", "/api/v1/products", {"sku": "BENCH-1", "name": "Bench tea", "list_price": "99.50"})["id"]
+ids, cursor = [], None
+while True:
+    page = call("GET", "/api/v1/customers?limit=200" + (f"&cursor={cursor}" if cursor else ""))
+    ids += [c["id"] for c in page["data"]]
+    cursor = page["next_cursor"]
+    if not cursor:
+        break
+start = time.time()
+count = 0
+for i, cid in enumerate(ids):
+    for k in range(per):
+        call("POST", f"/api/v1/customers/{cid}/orders",
+             {"status": "completed", "ordered_at": f"2026-0{1 + k % 9}-1{i % 9}T10:00:00Z",
+              "items": [{"product_id": product, "quantity": 1 + k}], "paid_amount": "0"})
+        count += 1
+    call("POST", f"/api/v1/customers/{cid}/interactions", {"type": "call", "summary": "bench"})
+elapsed = time.time() - start
+print(f"create orders (1 client, sequential, lines + aggregates): {count} in {elapsed:.1f} s = {count / elapsed:.0f} req/s")
+PY
+
+cat >"$WORK/page.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"query": "{ customers(first: 50) { nodes { id displayName phone purchaseStats { orderCount monetaryTotal } orders(first: 5) { nodes { number total items { sku } } } interactions(first: 5) { nodes { type summary } } loyalty { balance } consents { granted } } } }"}'
+LUA
+
 ID="$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/customers?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')"
 run() {
   local name="$1" path="$2"
   local out
-  out="$(wrk -t2 -c16 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$path")"
+  out="$(wrk -t2 -c16 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" ${3:+-s "$3"} "http://127.0.0.1:$PORT$path")"
   local rps p50 p99
   rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
   p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
@@ -80,4 +117,8 @@ run "GET /customers?limit=50" "/api/v1/customers?limit=50"
 run "GET /customers?city=…&limit=50" "/api/v1/customers?city=%E4%B8%8A%E6%B5%B7%E5%B8%82&limit=50"
 run "GET /customers?tag=vip&limit=20" "/api/v1/customers?tag=vip&limit=20"
 run "GET /customers?q=customer1&limit=20" "/api/v1/customers?q=customer1&limit=20"
+run "GET /customers/{id}/orders" "/api/v1/customers/$ID/orders?limit=20"
+run "GET /customers/{id}/timeline" "/api/v1/customers/$ID/timeline?limit=20"
+run "GET /orders?limit=50" "/api/v1/orders?limit=50"
+run "GraphQL 50 customers + records" "/graphql" "$WORK/page.lua"
 echo "server RSS: $(ps -o rss= -p "$PID" | awk '{printf "%.1f MiB", $1/1024}')"

@@ -257,7 +257,7 @@ pub async fn record_interaction(
         &principal,
         &req,
         body.0,
-        "/api/v1/interactions",
+        Some("/api/v1/interactions"),
         |doc| engagement::record_interaction(&state, &principal, id, doc),
     )
     .await
@@ -371,14 +371,9 @@ pub async fn record_survey(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let id = customer_id(&id)?;
-    records::create(
-        &state,
-        &principal,
-        &req,
-        body.0,
-        &format!("/api/v1/customers/{id}/surveys"),
-        |doc| engagement::record_survey(&state, &principal, id, doc),
-    )
+    records::create(&state, &principal, &req, body.0, None, |doc| {
+        engagement::record_survey(&state, &principal, id, doc)
+    })
     .await
 }
 
@@ -487,7 +482,7 @@ pub async fn open_complaint(
         &principal,
         &req,
         body.0,
-        "/api/v1/complaints",
+        Some("/api/v1/complaints"),
         |doc| engagement::open_complaint(&state, &principal, id, doc),
     )
     .await
@@ -611,14 +606,9 @@ pub async fn record_consent(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let id = customer_id(&id)?;
-    records::create(
-        &state,
-        &principal,
-        &req,
-        body.0,
-        &format!("/api/v1/customers/{id}/consents/history"),
-        |doc| relations::record_consent(&state, &principal, id, doc),
-    )
+    records::create(&state, &principal, &req, body.0, None, |doc| {
+        relations::record_consent(&state, &principal, id, doc)
+    })
     .await
 }
 
@@ -676,14 +666,9 @@ pub async fn link(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let id = customer_id(&id)?;
-    records::create(
-        &state,
-        &principal,
-        &req,
-        body.0,
-        &format!("/api/v1/customers/{id}/relationships"),
-        |doc| relations::link(&state, &principal, id, doc),
-    )
+    records::create(&state, &principal, &req, body.0, None, |doc| {
+        relations::link(&state, &principal, id, doc)
+    })
     .await
 }
 
@@ -778,14 +763,9 @@ pub async fn record_points(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let id = customer_id(&id)?;
-    records::create(
-        &state,
-        &principal,
-        &req,
-        body.0,
-        &format!("/api/v1/customers/{id}/points"),
-        |doc| relations::record_points(&state, &principal, id, doc),
-    )
+    records::create(&state, &principal, &req, body.0, None, |doc| {
+        relations::record_points(&state, &principal, id, doc)
+    })
     .await
 }
 

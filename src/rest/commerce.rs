@@ -128,7 +128,7 @@ pub async fn create_product(
         &principal,
         &req,
         body.0,
-        "/api/v1/products",
+        Some("/api/v1/products"),
         |doc| orders::create_product(&state, &principal, doc),
     )
     .await
@@ -244,9 +244,14 @@ pub async fn create_order(
     req: HttpRequest,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    records::create(&state, &principal, &req, body.0, "/api/v1/orders", |doc| {
-        orders::create_order(&state, &principal, None, doc)
-    })
+    records::create(
+        &state,
+        &principal,
+        &req,
+        body.0,
+        Some("/api/v1/orders"),
+        |doc| orders::create_order(&state, &principal, None, doc),
+    )
     .await
 }
 
@@ -324,9 +329,14 @@ pub async fn create_customer_order(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let id = parse_id("id", &id)?;
-    records::create(&state, &principal, &req, body.0, "/api/v1/orders", |doc| {
-        orders::create_order(&state, &principal, Some(id), doc)
-    })
+    records::create(
+        &state,
+        &principal,
+        &req,
+        body.0,
+        Some("/api/v1/orders"),
+        |doc| orders::create_order(&state, &principal, Some(id), doc),
+    )
     .await
 }
 

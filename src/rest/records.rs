@@ -74,7 +74,6 @@ page_type! {
     SurveyPage => crate::types::engagement::SurveyView,
     ComplaintPage => crate::types::engagement::ComplaintView,
     ConsentEventPage => crate::types::relations::ConsentEventView,
-    RelationshipPage => crate::types::relations::RelationshipView,
     PointsPage => crate::types::relations::PointsEntryView,
     TimelinePage => crate::types::engagement::TimelineEntry,
 }
@@ -120,7 +119,8 @@ pub fn ok_with_etag<V: Serialize + Resource>(view: &V) -> HttpResponse {
     response.json(view)
 }
 
-/// Run a create under `Idempotency-Key` and answer 201 with `Location: {collection}/{id}`.
+/// Run a create under `Idempotency-Key` and answer 201, with `Location: {collection}/{id}`
+/// when the new resource can be read on its own.
 ///
 /// # Errors
 /// The error of `op`.
@@ -129,7 +129,7 @@ pub async fn create<V, F, Fut>(
     principal: &Principal,
     req: &HttpRequest,
     doc: Value,
-    collection: &str,
+    collection: Option<&str>,
     op: F,
 ) -> AppResult<HttpResponse>
 where
@@ -142,7 +142,7 @@ where
         let view = op(doc).await?;
         Ok(Created {
             status: StatusCode::CREATED,
-            location: Some(format!("{collection}/{}", view.id())),
+            location: collection.map(|c| format!("{c}/{}", view.id())),
             etag: view.version().map(etag),
             body: serde_json::to_value(&view).map_err(|e| AppError::Internal(e.into()))?,
         })

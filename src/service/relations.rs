@@ -342,16 +342,18 @@ pub async fn relationships_of(
     let visible: HashMap<Uuid, customer::Model> = if ends.is_empty() {
         HashMap::new()
     } else {
-        records::within_visible(
-            customer::Entity::find().filter(customer::Column::Id.is_in(ends)),
-            customer::Column::Id,
-            principal,
-        )
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect()
+        let mut select = customer::Entity::find()
+            .filter(customer::Column::Id.is_in(ends))
+            .filter(customer::Column::DeletedAt.is_null());
+        if let Some(owner) = super::customers::row_scope(principal) {
+            select = select.filter(customer::Column::OwnerId.eq(owner));
+        }
+        select
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect()
     };
     for link in &links {
         for (side, other) in [(link.from_id, link.to_id), (link.to_id, link.from_id)] {
