@@ -67,12 +67,44 @@ impl FromRequest for JsonBody {
                 }
                 body.extend_from_slice(&chunk);
             }
-            serde_json::from_slice(&body)
-                .map(JsonBody)
-                .map_err(|e| AppError::BadRequest {
-                    message: format!("the body is not valid JSON: {e}"),
-                    errors: Vec::new(),
-                })
+            let value: Value = serde_json::from_slice(&body).map_err(|e| AppError::BadRequest {
+                message: format!("the body is not valid JSON: {e}"),
+                errors: Vec::new(),
+            })?;
+            if let Some(path) = nul_at(&value, "") {
+                return Err(AppError::invalid(
+                    &path,
+                    "nul_character",
+                    "must not contain the NUL character (U+0000)",
+                ));
+            }
+            Ok(JsonBody(value))
         })
+    }
+}
+
+/// The path of the first string (or key) holding U+0000, which no text column can store.
+fn nul_at(value: &Value, path: &str) -> Option<String> {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => Some(path.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_at(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(join(&k.replace('\0', "")))
+            } else {
+                nul_at(v, &join(k))
+            }
+        }),
+        _ => None,
     }
 }

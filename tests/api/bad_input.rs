@@ -157,3 +157,34 @@ async fn a_graphql_batch_or_non_request_is_400() {
         .await;
     malformed.assert_problem(400, "bad_request");
 }
+
+#[tokio::test]
+async fn a_nul_character_anywhere_in_a_body_is_refused_naming_its_place() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .post(
+            "/api/v1/customers",
+            &json!({"kind": "individual", "display_name": "a\u{0}b"}),
+        )
+        .await;
+    resp.assert_field_error(422, "display_name");
+    let id = app.create_customer(person("空字符")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let nested = app
+        .post(
+            &format!("/api/v1/customers/{id}/interactions"),
+            &json!({"type": "call", "summary": "ok", "outcome": "x\u{0}"}),
+        )
+        .await;
+    nested.assert_field_error(422, "outcome");
+    let graphql = app
+        .post(
+            "/graphql",
+            &json!({"query": "mutation($i: InteractionInput!, $c: UUID!) { recordInteraction(customerId: $c, input: $i) { id } }",
+                                "variables": {"c": id, "i": {"type": "CALL", "subject": "\u{0}"}}}),
+        )
+        .await;
+    graphql.assert_field_error(422, "variables.i.subject");
+}
