@@ -169,6 +169,19 @@ impl OrderStatus {
     pub fn counts_as_purchase(self) -> bool {
         !matches!(self, Self::Cancelled | Self::Refunded)
     }
+
+    /// The statuses an order in this status may move to: forward only; cancelled and
+    /// refunded are final.
+    pub fn next(self) -> &'static [OrderStatus] {
+        use OrderStatus::{Cancelled, Completed, Paid, Pending, Refunded, Shipped};
+        match self {
+            Pending => &[Paid, Shipped, Completed, Cancelled],
+            Paid => &[Shipped, Completed, Cancelled, Refunded],
+            Shipped => &[Completed, Cancelled, Refunded],
+            Completed => &[Refunded],
+            Cancelled | Refunded => &[],
+        }
+    }
 }
 
 wire_enum! {

@@ -556,15 +556,11 @@ pub async fn open_complaint(
     }
     let description = c.text("description", input.description, 5000);
     let opened_at = past_time(&mut c, "opened_at", input.opened_at);
-    let (Some(category), Some(severity), Some(subject)) = (input.category, input.severity, subject)
-    else {
-        return Err(c.finish(()).err().unwrap_or(AppError::invalid(
-            "subject",
-            "required",
-            "is required",
-        )));
+    // Every missing field is reported together; past this point all three are present.
+    let (category, severity, subject) = c.finish((input.category, input.severity, subject))?;
+    let (Some(category), Some(severity), Some(subject)) = (category, severity, subject) else {
+        return Err(AppError::invalid("subject", "required", "is required"));
     };
-    c.finish(())?;
     let txn = super::begin_write(&state.db).await?;
     visible_customer(&txn, principal, customer_id).await?;
     let now = records::now();

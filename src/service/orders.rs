@@ -204,8 +204,7 @@ pub async fn update_product(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound { entity: "product" })?;
-    if let Some(v) = expected_version.filter(|v| *v != current.version) {
-        let _ = v;
+    if expected_version.is_some_and(|v| v != current.version) {
         return Err(AppError::PreconditionFailed {
             current: current.version,
         });
@@ -314,20 +313,6 @@ fn today() -> NaiveDate {
 
 fn is_overdue(m: &order::Model) -> bool {
     m.due_date.is_some_and(|d| d < today()) && outstanding(m) > Decimal::ZERO
-}
-
-impl OrderStatus {
-    /// The statuses an order in this status may move to.
-    pub fn next(self) -> &'static [OrderStatus] {
-        use OrderStatus::{Cancelled, Completed, Paid, Pending, Refunded, Shipped};
-        match self {
-            Pending => &[Paid, Shipped, Completed, Cancelled],
-            Paid => &[Shipped, Completed, Cancelled, Refunded],
-            Shipped => &[Completed, Cancelled, Refunded],
-            Completed => &[Refunded],
-            Cancelled | Refunded => &[],
-        }
-    }
 }
 
 /// Render orders with their lines: two statements however many orders.
