@@ -10,6 +10,7 @@
 //! - `types` holds the wire types both APIs expose.
 //! - `config`, `startup`, `telemetry` set the process up; `demo` generates the demo data set.
 
+pub mod analytics;
 pub mod auth;
 pub mod config;
 pub mod demo;
