@@ -9,6 +9,7 @@
 //!   Easy Way": log-likelihood, maximum-likelihood fit, P(alive), expected purchases.
 //! - [`gamma_gamma`]: the Gamma-Gamma spend model of Fader & Hardie (2005/2013): fit,
 //!   expected average order value, and discounted lifetime value with BG/NBD.
+//! - [`scores`]: loyalty 0–100 with its components, grade A–D, lifecycle stage, completeness.
 //! - [`special`]: log-gamma and the Gaussian hypergeometric function ₂F₁.
 //! - [`optimize`]: Nelder–Mead minimisation, used on log-parameters.
 
@@ -16,4 +17,5 @@ pub mod bgnbd;
 pub mod gamma_gamma;
 pub mod optimize;
 pub mod rfm;
+pub mod scores;
 pub mod special;
