@@ -46,6 +46,11 @@ enum Command {
         #[command(subcommand)]
         command: StatsCommand,
     },
+    /// Fit and inspect the churn and spend models behind the scores.
+    Scores {
+        #[command(subcommand)]
+        command: ScoresCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Print the GraphQL schema (SDL).
@@ -73,6 +78,20 @@ enum UserCommand {
 enum StatsCommand {
     /// Recompute every customer's aggregates from the orders (after a bulk load or restore).
     Rebuild,
+}
+
+#[derive(Subcommand)]
+enum ScoresCommand {
+    /// Fit BG/NBD and Gamma-Gamma on the orders up to the end of a date (default today) and
+    /// store the result; with too little data, say so (scores then use the RFM rules).
+    Fit {
+        /// YYYY-MM-DD; default today (UTC).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -124,6 +143,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "rebuilt purchase aggregates of {customers} customers in {:.1} s",
                 started.elapsed().as_secs_f64()
             );
+        }
+        Command::Scores {
+            command: ScoresCommand::Fit { as_of, json },
+        } => {
+            telemetry::init();
+            let settings = Settings::from_env()?;
+            let db = startup::connect(&settings).await?;
+            let as_of = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let report = service::scores::fit(&db, as_of, &settings.currency)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_fit(&report);
+            }
         }
         Command::User {
             command:
@@ -219,6 +254,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn print_fit(r: &service::scores::FitReport) {
+    println!(
+        "as of {}: {} customers with purchases, {} repeat buyers ({:.1} s)",
+        r.as_of, r.customers, r.repeat_buyers, r.fit_seconds
+    );
+    if let Some(m) = &r.message {
+        println!("{m}");
+    }
+    if let Some(p) = &r.bgnbd {
+        println!(
+            "BG/NBD (days): r = {:.4}, alpha = {:.4}, a = {:.4}, b = {:.4}; log-likelihood {:.2}",
+            p.r,
+            p.alpha,
+            p.a,
+            p.b,
+            r.log_likelihood.unwrap_or(f64::NAN)
+        );
+    }
+    if let Some(p) = &r.gamma_gamma {
+        println!(
+            "Gamma-Gamma: p = {:.4}, q = {:.4}, gamma = {:.4}",
+            p.p, p.q, p.gamma
+        );
+    }
 }
 
 fn random_secret() -> String {

@@ -22,5 +22,6 @@ pub mod points_entry;
 pub mod product;
 pub mod refresh_token;
 pub mod relationship;
+pub mod score_model;
 pub mod survey;
 pub mod user;

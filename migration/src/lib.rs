@@ -9,6 +9,7 @@ mod m20261122_000003_create_users;
 mod m20261122_000004_create_audit_events;
 mod m20261122_000005_create_api_keys;
 mod m20261123_000006_create_behaviour;
+mod m20261123_000007_create_score_models;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_create_audit_events::Migration),
             Box::new(m20261122_000005_create_api_keys::Migration),
             Box::new(m20261123_000006_create_behaviour::Migration),
+            Box::new(m20261123_000007_create_score_models::Migration),
         ]
     }
 }

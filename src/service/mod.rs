@@ -14,6 +14,7 @@ pub mod orders;
 pub(crate) mod pagination;
 pub mod records;
 pub mod relations;
+pub mod scores;
 pub mod timeline;
 pub mod users;
 

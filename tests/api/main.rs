@@ -20,4 +20,5 @@ mod orders;
 mod ownership;
 mod privacy;
 mod records_graphql;
+mod scores;
 mod validation;

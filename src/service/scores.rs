@@ -1,0 +1,264 @@
+//! Fitting the churn (BG/NBD) and spend (Gamma-Gamma) models on the store's own orders, and
+//! keeping each fit with its parameters, as-of date, data size, log-likelihood and time.
+//!
+//! A customer's history is read from their counted orders (cancelled and refunded left out)
+//! up to the end of the as-of date: purchase *days* in UTC, so several orders on one day are
+//! one purchase whose value is their sum; x = purchase days after the first, tₓ and T in days
+//! from the first. Spend uses orders in the server's currency.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use entity::{order, score_model};
+use rust_decimal::prelude::ToPrimitive;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::analytics::{bgnbd, gamma_gamma};
+use crate::error::{AppError, AppResult};
+
+/// One customer's purchase days up to the as-of date: (day, value in the base currency).
+#[derive(Debug, Clone, Default)]
+pub struct PurchaseDays {
+    pub days: BTreeMap<NaiveDate, f64>,
+}
+
+impl PurchaseDays {
+    /// The BG/NBD summary as of the end of `as_of`.
+    pub fn history(&self, as_of: NaiveDate) -> Option<bgnbd::History> {
+        let first = *self.days.keys().next()?;
+        let last = *self.days.keys().next_back()?;
+        let x = (self.days.len() - 1) as f64;
+        let t_x = (last - first).num_days() as f64;
+        let t = (as_of - first).num_days() as f64;
+        Some(bgnbd::History { x, t_x, t })
+    }
+
+    /// The Gamma-Gamma summary: repeat purchase days and their mean value.
+    pub fn spend(&self) -> Option<gamma_gamma::Spend> {
+        let repeat: Vec<f64> = self.days.values().skip(1).copied().collect();
+        if repeat.is_empty() {
+            return None;
+        }
+        let x = repeat.len() as f64;
+        Some(gamma_gamma::Spend {
+            x,
+            mean: repeat.iter().sum::<f64>() / x,
+        })
+    }
+}
+
+/// Every customer's purchase days up to the end of `as_of`, read in pages by order id.
+///
+/// # Errors
+/// Database failures.
+pub async fn purchase_days(
+    conn: &impl ConnectionTrait,
+    as_of: NaiveDate,
+    base_currency: &str,
+) -> AppResult<BTreeMap<Uuid, PurchaseDays>> {
+    const BATCH: u64 = 20_000;
+    let end: DateTime<Utc> = Utc.from_utc_datetime(
+        &as_of
+            .succ_opt()
+            .unwrap_or(as_of)
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default(),
+    );
+    let mut out: BTreeMap<Uuid, PurchaseDays> = BTreeMap::new();
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut query = order::Entity::find()
+            .select_only()
+            .column(order::Column::Id)
+            .column(order::Column::CustomerId)
+            .column(order::Column::OrderedAt)
+            .column(order::Column::Total)
+            .column(order::Column::Currency)
+            .filter(order::Column::OrderedAt.lt(end))
+            .filter(order::Column::Status.is_not_in(["cancelled", "refunded"]))
+            .order_by_asc(order::Column::Id)
+            .limit(BATCH);
+        if let Some(id) = after {
+            query = query.filter(order::Column::Id.gt(id));
+        }
+        let rows: Vec<(Uuid, Uuid, DateTime<Utc>, String, String)> =
+            query.into_tuple().all(conn).await?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.0);
+        for (_, customer, at, total, currency) in rows {
+            let value = if currency == base_currency {
+                total
+                    .parse::<rust_decimal::Decimal>()
+                    .ok()
+                    .and_then(|d| d.to_f64())
+                    .unwrap_or(0.0)
+            } else {
+                0.0
+            };
+            *out.entry(customer)
+                .or_default()
+                .days
+                .entry(at.date_naive())
+                .or_insert(0.0) += value;
+        }
+    }
+    Ok(out)
+}
+
+/// BG/NBD parameters as printed.
+#[derive(Debug, Clone, Serialize)]
+pub struct BgNbdParams {
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+}
+
+/// Gamma-Gamma parameters as printed.
+#[derive(Debug, Clone, Serialize)]
+pub struct GammaGammaParams {
+    pub p: f64,
+    pub q: f64,
+    pub gamma: f64,
+}
+
+/// The outcome of a fit, as stored and as printed by `dossier scores fit --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FitReport {
+    pub id: Uuid,
+    /// `fitted`, or `insufficient_data` (scores then use the RFM rules).
+    pub status: String,
+    pub bgnbd: Option<BgNbdParams>,
+    pub gamma_gamma: Option<GammaGammaParams>,
+    pub time_unit: &'static str,
+    pub as_of: NaiveDate,
+    /// Customers with at least one counted purchase by the as-of date.
+    pub customers: usize,
+    pub repeat_buyers: usize,
+    /// BG/NBD log-likelihood at the estimate.
+    pub log_likelihood: Option<f64>,
+    pub gamma_gamma_log_likelihood: Option<f64>,
+    pub fit_seconds: f64,
+    pub fitted_at: DateTime<Utc>,
+    /// Why a model was not fitted, when it was not.
+    pub message: Option<String>,
+}
+
+/// Fit both models as of the end of `as_of` and store the result (a refusal too).
+///
+/// # Errors
+/// `Validation` for an as-of date before any order or in the future; database failures.
+pub async fn fit(
+    db: &sea_orm::DatabaseConnection,
+    as_of: NaiveDate,
+    base_currency: &str,
+) -> AppResult<FitReport> {
+    let today = Utc::now().date_naive();
+    if as_of > today {
+        return Err(AppError::invalid(
+            "as_of",
+            "in_future",
+            "must not be after today",
+        ));
+    }
+    let started = std::time::Instant::now();
+    let customers = purchase_days(db, as_of, base_currency).await?;
+    if customers.is_empty() {
+        return Err(AppError::invalid(
+            "as_of",
+            "before_data",
+            "there are no counted orders up to this date",
+        ));
+    }
+    let histories: Vec<bgnbd::History> = customers
+        .values()
+        .filter_map(|c| c.history(as_of))
+        .collect();
+    let spends: Vec<gamma_gamma::Spend> =
+        customers.values().filter_map(PurchaseDays::spend).collect();
+    let repeat_buyers = spends.len();
+    // The optimiser is CPU-bound: keep it off the async workers.
+    let (bg, gg) =
+        tokio::task::spawn_blocking(move || (bgnbd::fit(&histories), gamma_gamma::fit(&spends)))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+    let (status, message) = match (&bg, &gg) {
+        (Ok(_), Some(_)) => ("fitted", None),
+        (Err(e), _) => (
+            "insufficient_data",
+            Some(format!(
+                "the churn model was not fitted ({e:?}); scores use the RFM rules"
+            )),
+        ),
+        (Ok(_), None) => (
+            "insufficient_data",
+            Some(format!(
+                "fewer than {} repeat buyers for the spend model; scores use the RFM rules",
+                gamma_gamma::MIN_BUYERS
+            )),
+        ),
+    };
+    let report = FitReport {
+        id: Uuid::now_v7(),
+        status: status.to_owned(),
+        bgnbd: bg.as_ref().ok().map(|f| BgNbdParams {
+            r: f.params.r,
+            alpha: f.params.alpha,
+            a: f.params.a,
+            b: f.params.b,
+        }),
+        gamma_gamma: gg.as_ref().map(|f| GammaGammaParams {
+            p: f.params.p,
+            q: f.params.q,
+            gamma: f.params.gamma,
+        }),
+        time_unit: "days",
+        as_of,
+        customers: customers.len(),
+        repeat_buyers,
+        log_likelihood: bg.as_ref().ok().map(|f| f.log_likelihood),
+        gamma_gamma_log_likelihood: gg.as_ref().map(|f| f.log_likelihood),
+        fit_seconds: started.elapsed().as_secs_f64(),
+        fitted_at: crate::service::records::now(),
+        message,
+    };
+    score_model::ActiveModel {
+        id: Set(report.id),
+        fitted_at: Set(report.fitted_at),
+        as_of: Set(as_of),
+        status: Set(report.status.clone()),
+        customers: Set(i64::try_from(report.customers).unwrap_or(i64::MAX)),
+        repeat_buyers: Set(i64::try_from(repeat_buyers).unwrap_or(i64::MAX)),
+        params: Set(json!(report)),
+        log_likelihood: Set(report.log_likelihood),
+        fit_millis: Set(i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)),
+        message: Set(report.message.clone()),
+    }
+    .insert(db)
+    .await?;
+    tracing::info!(
+        status,
+        customers = report.customers,
+        seconds = report.fit_seconds,
+        "scores fitted"
+    );
+    Ok(report)
+}
+
+/// The newest stored fit, if any.
+///
+/// # Errors
+/// Database failures.
+pub async fn latest(conn: &impl ConnectionTrait) -> AppResult<Option<serde_json::Value>> {
+    Ok(score_model::Entity::find()
+        .order_by_desc(score_model::Column::FittedAt)
+        .one(conn)
+        .await?
+        .map(|m| m.params))
+}
