@@ -92,6 +92,18 @@ enum ScoresCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Fit on the orders up to --calibration-end and compare predicted with actual purchases
+    /// per customer up to --holdout-end: totals, mean absolute error, and a table by number
+    /// of calibration purchases.
+    Validate {
+        #[arg(long)]
+        calibration_end: chrono::NaiveDate,
+        #[arg(long)]
+        holdout_end: chrono::NaiveDate,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -158,6 +170,50 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 print_fit(&report);
+            }
+        }
+        Command::Scores {
+            command:
+                ScoresCommand::Validate {
+                    calibration_end,
+                    holdout_end,
+                    json,
+                },
+        } => {
+            telemetry::init();
+            let settings = Settings::from_env()?;
+            let db = startup::connect(&settings).await?;
+            let report =
+                service::scores::validate(&db, calibration_end, holdout_end, &settings.currency)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "calibration to {}, holdout {} days to {}: {} customers",
+                    report.calibration_end,
+                    report.holdout_days,
+                    report.holdout_end,
+                    report.customers
+                );
+                println!(
+                    "predicted {:.1} purchases, actual {:.0}; mean absolute error {:.3} per customer",
+                    report.predicted_total, report.actual_total, report.mae
+                );
+                println!(
+                    "{:>22} {:>10} {:>10} {:>10}",
+                    "calibration repeats", "customers", "predicted", "actual"
+                );
+                for row in &report.by_frequency {
+                    println!(
+                        "{:>22} {:>10} {:>10.2} {:>10.2}",
+                        row.calibration_repeat_purchases,
+                        row.customers,
+                        row.predicted_mean,
+                        row.actual_mean
+                    );
+                }
             }
         }
         Command::User {

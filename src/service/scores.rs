@@ -262,3 +262,144 @@ pub async fn latest(conn: &impl ConnectionTrait) -> AppResult<Option<serde_json:
         .await?
         .map(|m| m.params))
 }
+
+/// One row of the validation table: customers grouped by repeat purchases in the
+/// calibration period (the last row holds 7 and more).
+#[derive(Debug, Clone, Serialize)]
+pub struct FrequencyRow {
+    pub calibration_repeat_purchases: String,
+    pub customers: usize,
+    /// Mean purchases per customer the model predicted for the holdout.
+    pub predicted_mean: f64,
+    /// Mean purchases per customer that happened.
+    pub actual_mean: f64,
+}
+
+/// How well the churn model fitted on a calibration period predicted a holdout period.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidationReport {
+    pub calibration_end: NaiveDate,
+    pub holdout_end: NaiveDate,
+    pub holdout_days: i64,
+    /// Customers whose first purchase lies in the calibration period.
+    pub customers: usize,
+    pub bgnbd: BgNbdParams,
+    pub predicted_total: f64,
+    pub actual_total: f64,
+    /// Mean absolute error of the per-customer predictions.
+    pub mae: f64,
+    pub by_frequency: Vec<FrequencyRow>,
+}
+
+/// Fit BG/NBD on the orders up to `calibration_end` and compare each customer's expected
+/// purchases in (`calibration_end`, `holdout_end`] with the purchase days they had.
+///
+/// # Errors
+/// `Validation` for dates in the wrong order or the future, or too little data to fit.
+pub async fn validate(
+    db: &sea_orm::DatabaseConnection,
+    calibration_end: NaiveDate,
+    holdout_end: NaiveDate,
+    base_currency: &str,
+) -> AppResult<ValidationReport> {
+    if holdout_end <= calibration_end {
+        return Err(AppError::invalid(
+            "holdout_end",
+            "not_after_calibration",
+            "must be after calibration_end",
+        ));
+    }
+    if holdout_end > Utc::now().date_naive() {
+        return Err(AppError::invalid(
+            "holdout_end",
+            "in_future",
+            "must not be after today",
+        ));
+    }
+    let all = purchase_days(db, holdout_end, base_currency).await?;
+    let mut calibration: Vec<(bgnbd::History, f64)> = Vec::new();
+    for days in all.values() {
+        let mut before = PurchaseDays::default();
+        let mut after = 0.0;
+        for (day, value) in &days.days {
+            if *day <= calibration_end {
+                before.days.insert(*day, *value);
+            } else {
+                after += 1.0;
+            }
+        }
+        if let Some(h) = before.history(calibration_end) {
+            calibration.push((h, after));
+        }
+    }
+    if calibration.is_empty() {
+        return Err(AppError::invalid(
+            "calibration_end",
+            "before_data",
+            "there are no counted orders up to this date",
+        ));
+    }
+    let histories: Vec<bgnbd::History> = calibration.iter().map(|(h, _)| *h).collect();
+    let fit = tokio::task::spawn_blocking(move || bgnbd::fit(&histories))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| {
+            AppError::invalid(
+                "calibration_end",
+                "insufficient_data",
+                format!("the churn model cannot be fitted on this period: {e:?}"),
+            )
+        })?;
+    let holdout_days = (holdout_end - calibration_end).num_days();
+    let mut predicted_total = 0.0;
+    let mut actual_total = 0.0;
+    let mut abs_error = 0.0;
+    let mut rows: BTreeMap<usize, (usize, f64, f64)> = BTreeMap::new();
+    for (h, actual) in &calibration {
+        let predicted =
+            bgnbd::expected_purchases(&fit.params, h, holdout_days as f64).ok_or_else(|| {
+                AppError::invalid(
+                    "calibration_end",
+                    "model_undefined",
+                    "the fitted model has no finite expectation (a ≤ 1): too few repeat buyers",
+                )
+            })?;
+        predicted_total += predicted;
+        actual_total += actual;
+        abs_error += (predicted - actual).abs();
+        let bucket = (h.x as usize).min(7);
+        let row = rows.entry(bucket).or_insert((0, 0.0, 0.0));
+        row.0 += 1;
+        row.1 += predicted;
+        row.2 += actual;
+    }
+    let by_frequency = rows
+        .into_iter()
+        .map(|(x, (n, p, a))| FrequencyRow {
+            calibration_repeat_purchases: if x == 7 {
+                "7+".to_owned()
+            } else {
+                x.to_string()
+            },
+            customers: n,
+            predicted_mean: p / n as f64,
+            actual_mean: a / n as f64,
+        })
+        .collect();
+    Ok(ValidationReport {
+        calibration_end,
+        holdout_end,
+        holdout_days,
+        customers: calibration.len(),
+        bgnbd: BgNbdParams {
+            r: fit.params.r,
+            alpha: fit.params.alpha,
+            a: fit.params.a,
+            b: fit.params.b,
+        },
+        predicted_total,
+        actual_total,
+        mae: abs_error / calibration.len() as f64,
+        by_frequency,
+    })
+}

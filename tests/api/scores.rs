@@ -44,10 +44,12 @@ async fn a_fit_needs_data_and_falls_back_to_rfm_rules_with_too_little() {
     assert_eq!(stored["status"], "insufficient_data");
 }
 
-#[tokio::test]
-async fn a_fit_on_enough_customers_stores_its_parameters_and_respects_the_as_of_date() {
-    let app = TestApp::spawn().await;
+/// 40 customers over the last year: every third buys once, the rest every 10–40 days, some
+/// stopped early, every third order of a buyer cancelled. Returns the counted purchases in
+/// the last `holdout` days.
+async fn buyers(app: &TestApp, holdout: i64) -> usize {
     let now = Utc::now();
+    let mut in_holdout = 0;
     // 40 customers: every third buys once, the rest every 10–40 days; some stopped early.
     for i in 0..40i64 {
         let id = app.create_customer(person(&format!("买家{i}"))).await["id"]
@@ -66,10 +68,21 @@ async fn a_fit_on_enough_customers_stores_its_parameters_and_respects_the_as_of_
                       &json!({"total": format!("{}", 20 + (i * 7 + n) % 30), "status": status, "ordered_at": at}))
                 .await;
             assert_eq!(r.status, 201, "{}", r.text);
+            if status != "cancelled" && day < holdout {
+                in_holdout += 1;
+            }
             day -= gap;
             n += 1;
         }
     }
+    in_holdout
+}
+
+#[tokio::test]
+async fn a_fit_on_enough_customers_stores_its_parameters_and_respects_the_as_of_date() {
+    let app = TestApp::spawn().await;
+    let now = Utc::now();
+    buyers(&app, 0).await;
     let today = now.date_naive();
     let report = scores::fit(&app.state.db, today, "CNY").await.unwrap();
     assert_eq!(report.status, "fitted", "{report:?}");
@@ -92,4 +105,30 @@ async fn a_fit_on_enough_customers_stores_its_parameters_and_respects_the_as_of_
         .await
         .unwrap();
     assert!(early.customers < 40, "{early:?}");
+}
+
+#[tokio::test]
+async fn validation_compares_predicted_and_actual_holdout_purchases() {
+    let app = TestApp::spawn().await;
+    let actual = buyers(&app, 120).await;
+    let today = Utc::now().date_naive();
+    let wrong = scores::validate(&app.state.db, today, today - Duration::days(1), "CNY")
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.field_errors()[0].code, "not_after_calibration");
+    let report = scores::validate(&app.state.db, today - Duration::days(120), today, "CNY")
+        .await
+        .unwrap();
+    assert_eq!(report.holdout_days, 120);
+    assert_eq!(
+        report.actual_total as usize, actual,
+        "every counted purchase day in the holdout"
+    );
+    assert!(
+        report.predicted_total > 0.0 && report.mae >= 0.0,
+        "{report:?}"
+    );
+    let grouped: usize = report.by_frequency.iter().map(|r| r.customers).sum();
+    assert_eq!(grouped, report.customers);
+    assert!(report.customers <= 40);
 }
