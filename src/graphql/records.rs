@@ -190,143 +190,86 @@ fn pages<V, const K: u8>(
     }
 }
 
-impl Loader<Latest<ORDERS>> for RecordsLoader {
-    type Value = Page<OrderView>;
-    type Error = async_graphql::Error;
+/// A loader of each kind's newest records per customer: one window-function statement per
+/// distinct page size, then the kind's renderer over the whole batch.
+macro_rules! latest_loader {
+    ($kind:ident, $view:ty, $entity:ty, $table:literal, $time:literal, $at:ident,
+     |$loader:ident, $rows:ident| $render:expr) => {
+        impl Loader<Latest<$kind>> for RecordsLoader {
+            type Value = Page<$view>;
+            type Error = async_graphql::Error;
 
-    async fn load(
-        &self,
-        keys: &[Latest<ORDERS>],
-    ) -> Result<HashMap<Latest<ORDERS>, Self::Value>, Self::Error> {
-        let mut out = HashMap::new();
-        for (limit, ids) in by_limit(keys) {
-            let rows = latest_per_customer::<entity::order::Entity>(
-                &self.state.db,
-                "orders",
-                "ordered_at",
-                &ids,
-                limit + 1,
-            )
-            .await
-            .map_err(gql)?;
-            let views = orders::render_orders(&self.state.db, &self.principal, rows)
-                .await
-                .map_err(gql)?;
-            pages(
-                views,
-                limit,
-                |v| v.customer_id,
-                |v| (v.ordered_at, v.id),
-                &mut out,
-            );
+            async fn load(
+                &self,
+                keys: &[Latest<$kind>],
+            ) -> Result<HashMap<Latest<$kind>, Self::Value>, Self::Error> {
+                let $loader = self;
+                let mut out = HashMap::new();
+                for (limit, ids) in by_limit(keys) {
+                    let $rows = latest_per_customer::<$entity>(
+                        &self.state.db,
+                        $table,
+                        $time,
+                        &ids,
+                        limit + 1,
+                    )
+                    .await
+                    .map_err(gql)?;
+                    let views: Vec<$view> = $render;
+                    pages(views, limit, |v| v.customer_id, |v| (v.$at, v.id), &mut out);
+                }
+                Ok(out)
+            }
         }
-        Ok(out)
-    }
+    };
 }
 
-impl Loader<Latest<INTERACTIONS>> for RecordsLoader {
-    type Value = Page<InteractionView>;
-    type Error = async_graphql::Error;
-
-    async fn load(
-        &self,
-        keys: &[Latest<INTERACTIONS>],
-    ) -> Result<HashMap<Latest<INTERACTIONS>, Self::Value>, Self::Error> {
-        let mut out = HashMap::new();
-        for (limit, ids) in by_limit(keys) {
-            let rows = latest_per_customer::<entity::interaction::Entity>(
-                &self.state.db,
-                "interactions",
-                "occurred_at",
-                &ids,
-                limit + 1,
-            )
-            .await
-            .map_err(gql)?;
-            let views = rows
-                .into_iter()
-                .map(|m| engagement::interaction_view(m, &self.principal))
-                .collect();
-            pages(
-                views,
-                limit,
-                |v| v.customer_id,
-                |v| (v.occurred_at, v.id),
-                &mut out,
-            );
-        }
-        Ok(out)
-    }
-}
-
-impl Loader<Latest<COMPLAINTS>> for RecordsLoader {
-    type Value = Page<ComplaintView>;
-    type Error = async_graphql::Error;
-
-    async fn load(
-        &self,
-        keys: &[Latest<COMPLAINTS>],
-    ) -> Result<HashMap<Latest<COMPLAINTS>, Self::Value>, Self::Error> {
-        let mut out = HashMap::new();
-        for (limit, ids) in by_limit(keys) {
-            let rows = latest_per_customer::<entity::complaint::Entity>(
-                &self.state.db,
-                "complaints",
-                "opened_at",
-                &ids,
-                limit + 1,
-            )
-            .await
-            .map_err(gql)?;
-            let views = engagement::render_complaints(&self.state.db, &self.principal, rows)
-                .await
-                .map_err(gql)?;
-            pages(
-                views,
-                limit,
-                |v| v.customer_id,
-                |v| (v.opened_at, v.id),
-                &mut out,
-            );
-        }
-        Ok(out)
-    }
-}
-
-impl Loader<Latest<SURVEYS>> for RecordsLoader {
-    type Value = Page<SurveyView>;
-    type Error = async_graphql::Error;
-
-    async fn load(
-        &self,
-        keys: &[Latest<SURVEYS>],
-    ) -> Result<HashMap<Latest<SURVEYS>, Self::Value>, Self::Error> {
-        let mut out = HashMap::new();
-        for (limit, ids) in by_limit(keys) {
-            let rows = latest_per_customer::<entity::survey::Entity>(
-                &self.state.db,
-                "surveys",
-                "answered_at",
-                &ids,
-                limit + 1,
-            )
-            .await
-            .map_err(gql)?;
-            let views = rows
-                .into_iter()
-                .map(|m| engagement::survey_view(m, &self.principal))
-                .collect();
-            pages(
-                views,
-                limit,
-                |v| v.customer_id,
-                |v| (v.answered_at, v.id),
-                &mut out,
-            );
-        }
-        Ok(out)
-    }
-}
+latest_loader!(
+    ORDERS,
+    OrderView,
+    entity::order::Entity,
+    "orders",
+    "ordered_at",
+    ordered_at,
+    |l, rows| orders::render_orders(&l.state.db, &l.principal, rows)
+        .await
+        .map_err(gql)?
+);
+latest_loader!(
+    INTERACTIONS,
+    InteractionView,
+    entity::interaction::Entity,
+    "interactions",
+    "occurred_at",
+    occurred_at,
+    |l, rows| rows
+        .into_iter()
+        .map(|m| engagement::interaction_view(m, &l.principal))
+        .collect()
+);
+latest_loader!(
+    COMPLAINTS,
+    ComplaintView,
+    entity::complaint::Entity,
+    "complaints",
+    "opened_at",
+    opened_at,
+    |l, rows| engagement::render_complaints(&l.state.db, &l.principal, rows)
+        .await
+        .map_err(gql)?
+);
+latest_loader!(
+    SURVEYS,
+    SurveyView,
+    entity::survey::Entity,
+    "surveys",
+    "answered_at",
+    answered_at,
+    |l, rows| rows
+        .into_iter()
+        .map(|m| engagement::survey_view(m, &l.principal))
+        .collect()
+);
 
 fn ids<const K: u8>(keys: &[Of<K>]) -> Vec<Uuid> {
     keys.iter().map(|k| k.0).collect()
