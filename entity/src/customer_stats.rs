@@ -9,6 +9,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub customer_id: Uuid,
     pub order_count: i64,
+    /// Distinct UTC dates with a counted order.
+    pub purchase_days: i64,
     pub monetary_total: String,
     pub outstanding: String,
     pub first_order_at: Option<DateTimeUtc>,

@@ -10,6 +10,7 @@ mod m20261122_000004_create_audit_events;
 mod m20261122_000005_create_api_keys;
 mod m20261123_000006_create_behaviour;
 mod m20261123_000007_create_score_models;
+mod m20261123_000008_add_purchase_days;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_create_api_keys::Migration),
             Box::new(m20261123_000006_create_behaviour::Migration),
             Box::new(m20261123_000007_create_score_models::Migration),
+            Box::new(m20261123_000008_add_purchase_days::Migration),
         ]
     }
 }

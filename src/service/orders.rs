@@ -888,6 +888,8 @@ pub async fn customer_orders(
 #[derive(Debug, Default, Clone)]
 pub struct Aggregate {
     pub order_count: i64,
+    /// Distinct UTC dates with a counted order.
+    pub purchase_days: std::collections::BTreeSet<chrono::NaiveDate>,
     pub monetary_total: Decimal,
     pub outstanding: Decimal,
     pub first_order_at: Option<DateTime<Utc>>,
@@ -910,6 +912,7 @@ impl Aggregate {
             return;
         }
         self.order_count += 1;
+        self.purchase_days.insert(at.date_naive());
         if currency == base {
             let total = dec(total);
             self.monetary_total += total;
@@ -923,6 +926,7 @@ impl Aggregate {
         customer_stats::ActiveModel {
             customer_id: Set(customer_id),
             order_count: Set(self.order_count),
+            purchase_days: Set(i64::try_from(self.purchase_days.len()).unwrap_or(i64::MAX)),
             monetary_total: Set(money_text(self.monetary_total)),
             outstanding: Set(money_text(self.outstanding)),
             first_order_at: Set(self.first_order_at),
@@ -977,6 +981,7 @@ async fn upsert_stats(
             OnConflict::column(C::CustomerId)
                 .update_columns([
                     C::OrderCount,
+                    C::PurchaseDays,
                     C::MonetaryTotal,
                     C::Outstanding,
                     C::FirstOrderAt,
@@ -1055,6 +1060,7 @@ pub fn stats_view(
     StatsView {
         customer_id,
         order_count: m.map_or(0, |m| m.order_count),
+        purchase_days: m.map_or(0, |m| m.purchase_days),
         monetary_total: f.money(
             "monetary_total",
             Some(m.map_or(&zero, |m| &m.monetary_total)),

@@ -185,6 +185,8 @@ pub struct StatsView {
     pub customer_id: Uuid,
     /// Orders that count as purchases.
     pub order_count: i64,
+    /// Distinct days (UTC) with such an order: the purchase frequency the churn model counts.
+    pub purchase_days: i64,
     /// Sum of their totals in the server's currency (financial).
     pub monetary_total: Option<String>,
     /// Sum of what is still unpaid (financial).

@@ -234,6 +234,27 @@ async fn aggregates_follow_every_order_write_and_ignore_cancelled_and_refunded_o
     let s = stats().await;
     assert_eq!(s["order_count"], 2, "{s}");
     assert_eq!(s["monetary_total"], "150.50");
+    assert_eq!(s["purchase_days"], 2);
+    // A second order on the same day is another order but not another purchase day.
+    let same_day = app
+        .post(
+            &path,
+            &json!({"total": "0", "status": "completed", "ordered_at": "2026-03-01T20:00:00Z"}),
+        )
+        .await;
+    assert_eq!(same_day.status, 201, "{}", same_day.text);
+    let s = stats().await;
+    assert_eq!(
+        (s["order_count"].as_i64(), s["purchase_days"].as_i64()),
+        (Some(3), Some(2))
+    );
+    let same_day_path = format!("/api/v1/orders/{}", same_day.body["id"].as_str().unwrap());
+    let refunded = app
+        .patch(&same_day_path, &json!({"status": "refunded"}), None)
+        .await;
+    assert_eq!(refunded.status, 200, "{}", refunded.text);
+    let s = stats().await;
+    assert_eq!(s["order_count"], 2, "a refund takes the order back out");
     assert_eq!(s["outstanding"], "60.00");
     assert_eq!(s["first_order_at"], "2025-01-10T08:00:00Z");
     assert_eq!(s["last_order_at"], "2026-03-01T08:00:00Z");
