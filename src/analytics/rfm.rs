@@ -108,6 +108,30 @@ pub fn quintiles(values: &[f64], higher_is_better: bool) -> Vec<u8> {
     scores
 }
 
+/// The 20th, 40th, 60th and 80th percentiles (nearest rank) of `values`, for scoring one
+/// customer at a time against a population ([`score_at`]); `None` for no values.
+pub fn cut_points(values: &[f64]) -> Option<[f64; 4]> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let at = |q: f64| sorted[((q * n as f64).ceil() as usize).clamp(1, n) - 1];
+    Some([at(0.2), at(0.4), at(0.6), at(0.8)])
+}
+
+/// A score 1–5 against cut points: one more for each cut point the value exceeds (or, when
+/// lower is better, stays at or under).
+pub fn score_at(value: f64, cuts: &[f64; 4], higher_is_better: bool) -> u8 {
+    let above = cuts.iter().filter(|c| value > **c).count() as u8;
+    if higher_is_better {
+        1 + above
+    } else {
+        5 - above
+    }
+}
+
 /// Scores of every customer (all with at least one purchase).
 pub fn score(customers: &[Rfm]) -> Vec<Scores> {
     let r = quintiles(
@@ -177,6 +201,19 @@ mod tests {
         assert!(s[..4].iter().all(|&x| x == s[0]) && s[4] == 5, "{s:?}");
         assert_eq!(quintiles(&[3.0], true), vec![3]);
         assert!(quintiles(&[], true).is_empty());
+    }
+
+    #[test]
+    fn cut_points_score_one_customer_like_the_population() {
+        let values: Vec<f64> = (1..=10).map(f64::from).collect();
+        let cuts = cut_points(&values).unwrap();
+        assert_eq!(cuts, [2.0, 4.0, 6.0, 8.0]);
+        let scored: Vec<u8> = values.iter().map(|v| score_at(*v, &cuts, true)).collect();
+        assert_eq!(scored, quintiles(&values, true));
+        assert_eq!(score_at(1.0, &cuts, false), 5, "the most recent scores 5");
+        assert_eq!(score_at(100.0, &cuts, false), 1);
+        assert!(cut_points(&[]).is_none());
+        assert_eq!(cut_points(&[7.0]), Some([7.0; 4]));
     }
 
     #[test]

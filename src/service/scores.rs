@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::analytics::{bgnbd, gamma_gamma};
+use crate::analytics::{bgnbd, gamma_gamma, rfm};
 use crate::error::{AppError, AppResult};
 
 /// One customer's purchase days up to the as-of date: (day, value in the base currency).
@@ -128,6 +128,37 @@ pub struct GammaGammaParams {
     pub gamma: f64,
 }
 
+/// Quintile cut points of the buyers' RFM values at a fit's as-of date, so one customer can
+/// be scored against the population without reading it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RfmCuts {
+    pub recency_days: [f64; 4],
+    pub frequency: [f64; 4],
+    pub monetary: [f64; 4],
+}
+
+impl RfmCuts {
+    /// Cut points of every customer's (days since last purchase, purchase days, spend).
+    fn of(customers: &BTreeMap<Uuid, PurchaseDays>, as_of: NaiveDate) -> Option<Self> {
+        let mut recency = Vec::new();
+        let mut frequency = Vec::new();
+        let mut monetary = Vec::new();
+        for c in customers.values() {
+            let Some(last) = c.days.keys().next_back() else {
+                continue;
+            };
+            recency.push((as_of - *last).num_days() as f64);
+            frequency.push(c.days.len() as f64);
+            monetary.push(c.days.values().sum());
+        }
+        Some(Self {
+            recency_days: rfm::cut_points(&recency)?,
+            frequency: rfm::cut_points(&frequency)?,
+            monetary: rfm::cut_points(&monetary)?,
+        })
+    }
+}
+
 /// The outcome of a fit, as stored and as printed by `dossier scores fit --json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct FitReport {
@@ -141,6 +172,8 @@ pub struct FitReport {
     /// Customers with at least one counted purchase by the as-of date.
     pub customers: usize,
     pub repeat_buyers: usize,
+    /// RFM quintile cut points among buyers at the as-of date.
+    pub rfm_cuts: Option<RfmCuts>,
     /// BG/NBD log-likelihood at the estimate.
     pub log_likelihood: Option<f64>,
     pub gamma_gamma_log_likelihood: Option<f64>,
@@ -222,6 +255,7 @@ pub async fn fit(
         as_of,
         customers: customers.len(),
         repeat_buyers,
+        rfm_cuts: RfmCuts::of(&customers, as_of),
         log_likelihood: bg.as_ref().ok().map(|f| f.log_likelihood),
         gamma_gamma_log_likelihood: gg.as_ref().map(|f| f.log_likelihood),
         fit_seconds: started.elapsed().as_secs_f64(),

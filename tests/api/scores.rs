@@ -96,6 +96,11 @@ async fn a_fit_on_enough_customers_stores_its_parameters_and_respects_the_as_of_
         "{bg:?}"
     );
     assert!(report.log_likelihood.unwrap() < 0.0);
+    let cuts = report.rfm_cuts.as_ref().unwrap();
+    for c in [cuts.recency_days, cuts.frequency, cuts.monetary] {
+        assert!(c.windows(2).all(|w| w[0] <= w[1]), "{cuts:?}");
+    }
+    assert_eq!(cuts.frequency[0], 1.0, "a third of the buyers bought once");
     let stored = scores::latest(&app.state.db).await.unwrap().unwrap();
     assert_eq!(stored["id"], json!(report.id));
     assert!(stored["bgnbd"]["alpha"].is_number());
