@@ -10,10 +10,31 @@
 //! | `DOSSIER_JWT_SECRET` | (required) | at least 32 bytes; signs access tokens (`serve --demo` makes one up) |
 //! | `DOSSIER_JWT_PREVIOUS_SECRETS` | (none) | comma-separated retired secrets still accepted until their tokens expire |
 //! | `DOSSIER_CORS_ORIGINS` | (none) | comma-separated browser origins allowed to call the API |
+//! | `DOSSIER_GRADE_SHARES` | `0.2,0.3,0.3` | shares of buyers graded A, B and C by spend (the rest are D) |
+//! | `DOSSIER_MONTHLY_DISCOUNT` | `0.01` | monthly discount rate of lifetime values |
+//! | `DOSSIER_SCORES_REFIT_HOURS` | `24` | hours between background refits of the churn and spend models and the score snapshot; `0` turns the job off |
 //! | `DOSSIER_LOG_FORMAT` | `pretty` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter |
 
 use anyhow::{Context, bail};
+
+use crate::analytics::scores::GradeShares;
+
+/// Parse `a,b,c`: shares of buyers graded A, B and C, each above 0, summing to at most 1.
+fn parse_shares(raw: &str) -> anyhow::Result<GradeShares> {
+    let parts: Vec<f64> = raw
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .context("DOSSIER_GRADE_SHARES must be three numbers such as 0.2,0.3,0.3")?;
+    let [a, b, c] = parts[..] else {
+        bail!("DOSSIER_GRADE_SHARES must be three numbers such as 0.2,0.3,0.3");
+    };
+    if [a, b, c].iter().any(|s| s.is_nan() || *s <= 0.0) || a + b + c > 1.0 + 1e-9 {
+        bail!("DOSSIER_GRADE_SHARES must be above 0 each and sum to at most 1");
+    }
+    Ok(GradeShares { a, b, c })
+}
 
 /// The default database: an SQLite file in the working directory, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://dossier.db?mode=rwc";
@@ -37,6 +58,12 @@ pub struct Settings {
     pub jwt_secret: Option<String>,
     /// Retired secrets whose tokens are still accepted.
     pub jwt_previous_secrets: Vec<String>,
+    /// Shares of buyers graded A, B and C.
+    pub grade_shares: GradeShares,
+    /// Monthly discount rate of lifetime values.
+    pub monthly_discount: f64,
+    /// Hours between background refits; 0 turns the job off.
+    pub refit_hours: u64,
 }
 
 impl Settings {
@@ -75,6 +102,24 @@ impl Settings {
                         .collect()
                 })
                 .unwrap_or_default(),
+            grade_shares: match var("DOSSIER_GRADE_SHARES") {
+                Some(v) => parse_shares(&v)?,
+                None => GradeShares::default(),
+            },
+            monthly_discount: match var("DOSSIER_MONTHLY_DISCOUNT") {
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .context("DOSSIER_MONTHLY_DISCOUNT must be a number such as 0.01")?,
+                None => 0.01,
+            },
+            refit_hours: match var("DOSSIER_SCORES_REFIT_HOURS") {
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .context("DOSSIER_SCORES_REFIT_HOURS must be a whole number of hours")?,
+                None => 24,
+            },
         };
         settings.validate()?;
         Ok(settings)
@@ -92,6 +137,9 @@ impl Settings {
             cors_origins: vec!["https://app.example.com".to_owned()],
             jwt_secret: Some("test-secret-0123456789-0123456789-abcdef".to_owned()),
             jwt_previous_secrets: Vec::new(),
+            grade_shares: GradeShares::default(),
+            monthly_discount: 0.01,
+            refit_hours: 0,
         }
     }
 
@@ -130,6 +178,9 @@ impl Settings {
         }
         if !crate::domain::is_currency_code(&self.currency) {
             bail!("DOSSIER_CURRENCY must be an ISO 4217 code such as CNY or USD");
+        }
+        if !(0.0..1.0).contains(&self.monthly_discount) {
+            bail!("DOSSIER_MONTHLY_DISCOUNT must be at least 0 and below 1");
         }
         if self.max_body_bytes < 1024 {
             bail!("DOSSIER_MAX_BODY_BYTES must be at least 1024");

@@ -15,6 +15,8 @@ pub struct Model {
     pub outstanding: String,
     pub first_order_at: Option<DateTimeUtc>,
     pub last_order_at: Option<DateTimeUtc>,
+    /// Value of the first purchase day in the base currency; null until recomputed.
+    pub first_day_total: Option<String>,
     pub updated_at: DateTimeUtc,
 }
 

@@ -11,6 +11,7 @@ mod m20261122_000005_create_api_keys;
 mod m20261123_000006_create_behaviour;
 mod m20261123_000007_create_score_models;
 mod m20261123_000008_add_purchase_days;
+mod m20261130_000009_create_score_snapshot;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_create_behaviour::Migration),
             Box::new(m20261123_000007_create_score_models::Migration),
             Box::new(m20261123_000008_add_purchase_days::Migration),
+            Box::new(m20261130_000009_create_score_snapshot::Migration),
         ]
     }
 }

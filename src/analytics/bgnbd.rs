@@ -163,6 +163,15 @@ pub fn fit(histories: &[History]) -> Result<Fit, FitError> {
     })
 }
 
+/// `a`, moved off the removable singularity at 1 of the expectation formulas.
+fn off_one(a: f64) -> f64 {
+    if (a - 1.0).abs() < 1e-7 {
+        1.0 + 1e-7
+    } else {
+        a
+    }
+}
+
 /// P(alive | x, tₓ, T) (FHL 2005, eq. 11); 1 for a customer with no repeat purchase.
 pub fn p_alive(p: &Params, h: &History) -> f64 {
     if h.x == 0.0 {
@@ -175,10 +184,12 @@ pub fn p_alive(p: &Params, h: &History) -> f64 {
 }
 
 /// Expected purchases in the next `days` of a customer with this history (FHL 2005,
-/// eq. 10). Needs a > 1 (the expectation is infinite otherwise) and `days` ≥ 0.
+/// eq. 10), for `days` ≥ 0. Finite for every a > 0: at a = 1 both factors of the formula
+/// vanish together, and it is evaluated a hair away.
 pub fn expected_purchases(p: &Params, h: &History, days: f64) -> Option<f64> {
-    let Params { r, alpha, a, b } = *p;
-    if a <= 1.0 || days.is_nan() || days < 0.0 {
+    let Params { r, alpha, b, .. } = *p;
+    let a = off_one(p.a);
+    if days.is_nan() || days < 0.0 {
         return None;
     }
     if days == 0.0 {
@@ -200,8 +211,9 @@ pub fn expected_purchases(p: &Params, h: &History, days: f64) -> Option<f64> {
 
 /// Expected purchases of a new customer in their first `days` (FHL 2005, eq. 9).
 pub fn expected_purchases_new(p: &Params, days: f64) -> Option<f64> {
-    let Params { r, alpha, a, b } = *p;
-    if a <= 1.0 || days.is_nan() || days < 0.0 {
+    let Params { r, alpha, b, .. } = *p;
+    let a = off_one(p.a);
+    if days.is_nan() || days < 0.0 {
         return None;
     }
     let f = hyp2f1(r, b, a + b - 1.0, days / (alpha + days))?;
@@ -317,6 +329,19 @@ mod tests {
             a: 1.5,
             b: 4.0,
         };
+        // Also when a < 1 (many customers drop out after few purchases), and at a = 1.
+        new_customers_match_simulation(&Params { a: 0.5, ..p });
+        let near = expected_purchases_new(&Params { a: 1.0, ..p }, 365.0).unwrap();
+        let below = expected_purchases_new(&Params { a: 0.999, ..p }, 365.0).unwrap();
+        let above = expected_purchases_new(&Params { a: 1.001, ..p }, 365.0).unwrap();
+        assert!(below > near && near > above, "{below} {near} {above}");
+        assert!((below - above).abs() / near < 0.01);
+        new_customers_match_simulation(&p);
+        conditional_expectations_behave(&p);
+        conditional_expectations_behave(&Params { a: 0.3, ..p });
+    }
+
+    fn new_customers_match_simulation(p: &Params) {
         // A new customer's expected purchases against the mean of many simulated ones.
         let days = 365.0;
         let mut rng = StdRng::seed_from_u64(11);
@@ -341,28 +366,30 @@ mod tests {
             }
         }
         let simulated = total / f64::from(n);
-        let model = expected_purchases_new(&p, days).unwrap();
+        let model = expected_purchases_new(p, days).unwrap();
         assert!(
             (model - simulated).abs() / simulated < 0.03,
-            "{model} vs {simulated}"
+            "{p:?}: {model} vs {simulated}"
         );
+    }
+
+    fn conditional_expectations_behave(p: &Params) {
         // Conditional expectations: zero days, monotone in the horizon, lower when lapsed.
         let h = History {
             x: 4.0,
             t_x: 200.0,
             t: 210.0,
         };
-        assert_eq!(expected_purchases(&p, &h, 0.0), Some(0.0));
-        let e30 = expected_purchases(&p, &h, 30.0).unwrap();
-        let e90 = expected_purchases(&p, &h, 90.0).unwrap();
+        assert_eq!(expected_purchases(p, &h, 0.0), Some(0.0));
+        let e30 = expected_purchases(p, &h, 30.0).unwrap();
+        let e90 = expected_purchases(p, &h, 90.0).unwrap();
         assert!(0.0 < e30 && e30 < e90, "{e30} {e90}");
         let lapsed = History {
             x: 4.0,
             t_x: 20.0,
             t: 210.0,
         };
-        assert!(expected_purchases(&p, &lapsed, 90.0).unwrap() < e90);
-        assert!(expected_purchases(&Params { a: 0.9, ..p }, &h, 30.0).is_none());
+        assert!(expected_purchases(p, &lapsed, 90.0).unwrap() < e90);
     }
 
     #[test]

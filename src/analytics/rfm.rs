@@ -121,6 +121,33 @@ pub fn cut_points(values: &[f64]) -> Option<[f64; 4]> {
     Some([at(0.2), at(0.4), at(0.6), at(0.8)])
 }
 
+/// The `k`/`n` percentiles (nearest rank) of `values` for k = 1 … n−1: `n − 1` points that
+/// split the values into `n` equal shares; `None` for no values.
+pub fn quantile_points(values: &[f64], n: usize) -> Option<Vec<f64>> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() || n < 2 {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let len = sorted.len();
+    Some(
+        (1..n)
+            .map(|k| sorted[((k as f64 / n as f64 * len as f64).ceil() as usize).clamp(1, len) - 1])
+            .collect(),
+    )
+}
+
+/// Where `value` ranks (0 lowest, 1 highest) against evenly spaced quantile points of a
+/// population: the share of points below it, points equal to it counting half.
+pub fn percentile_at(value: f64, points: &[f64]) -> f64 {
+    if points.is_empty() {
+        return 0.5;
+    }
+    let below = points.iter().filter(|p| **p < value).count() as f64;
+    let equal = points.iter().filter(|p| **p == value).count() as f64;
+    (below + equal / 2.0) / points.len() as f64
+}
+
 /// A score 1–5 against cut points: one more for each cut point the value exceeds (or, when
 /// lower is better, stays at or under).
 pub fn score_at(value: f64, cuts: &[f64; 4], higher_is_better: bool) -> u8 {
@@ -187,6 +214,22 @@ pub fn segment(s: Scores) -> Segment {
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantile_points_rank_one_value_against_the_population() {
+        let values: Vec<f64> = (1..=100).map(f64::from).collect();
+        let points = quantile_points(&values, 100).unwrap();
+        assert_eq!(points.len(), 99);
+        assert_eq!(points[49], 50.0);
+        assert!((percentile_at(95.5, &points) - 95.0 / 99.0).abs() < 1e-12);
+        assert_eq!(percentile_at(0.0, &points), 0.0);
+        assert_eq!(percentile_at(1000.0, &points), 1.0);
+        assert_eq!(percentile_at(3.0, &[]), 0.5);
+        // Everyone spent the same: everyone sits in the middle.
+        let same = quantile_points(&[7.0; 10], 100).unwrap();
+        assert_eq!(percentile_at(7.0, &same), 0.5);
+        assert!(quantile_points(&[], 100).is_none());
+    }
 
     #[test]
     fn quintiles_split_evenly_and_ties_share_a_score() {

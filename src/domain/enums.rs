@@ -347,3 +347,70 @@ wire_enum! {
         ComplaintEvent => "complaint_event", Consent => "consent",
     }
 }
+
+wire_enum! {
+    /// The eleven RFM segments (see `analytics::rfm`).
+    RfmSegment {
+        Champions => "champions", Loyal => "loyal", PotentialLoyalist => "potential_loyalist",
+        New => "new", Promising => "promising", NeedAttention => "need_attention",
+        AboutToSleep => "about_to_sleep", AtRisk => "at_risk", CantLose => "cant_lose",
+        Hibernating => "hibernating", Lost => "lost",
+    }
+}
+
+wire_enum! {
+    /// Where a customer is in their relationship with the business (see `analytics::scores`).
+    LifecycleStage {
+        Prospect => "prospect", New => "new", Active => "active", Loyal => "loyal",
+        AtRisk => "at_risk", Churned => "churned",
+    }
+}
+
+wire_enum! {
+    /// How churn risk was computed: by the fitted BG/NBD model, or by the RFM rules when no
+    /// model could be fitted.
+    ScoreMethod { Model => "model", Rules => "rules" }
+}
+
+/// Customer grade (客户分级) by value: A is the top share of buyers.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    async_graphql::Enum,
+)]
+pub enum CustomerGrade {
+    A,
+    B,
+    C,
+    D,
+}
+
+impl CustomerGrade {
+    /// Every grade, best first.
+    pub const ALL: &'static [CustomerGrade] = &[Self::A, Self::B, Self::C, Self::D];
+
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::A => "A",
+            Self::B => "B",
+            Self::C => "C",
+            Self::D => "D",
+        }
+    }
+
+    /// Parse a grade, in either case.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|g| g.as_str().eq_ignore_ascii_case(raw.trim()))
+    }
+}

@@ -5,6 +5,7 @@ mod custom_fields;
 mod customers;
 pub mod error;
 pub(crate) mod records;
+mod scores;
 mod users;
 
 use actix_web::{HttpResponse, web};

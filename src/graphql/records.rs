@@ -8,19 +8,22 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{
     ComplexObject, Context, ErrorExtensions, InputObject, Object, Result, SimpleObject,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::context;
 use super::customers::PageInfo;
+use super::scores::{ScoreKey, scores_of, selected_dates};
 use crate::auth::Principal;
 use crate::domain::{
     ComplaintSeverity, ComplaintStatus, InteractionKind, OrderChannel, OrderStatus, TimelineKind,
 };
+use crate::domain::{CustomerGrade, LifecycleStage};
 use crate::error::AppError;
 use crate::service::pagination;
 use crate::service::records::{Window, latest_per_customer};
+use crate::service::scoring;
 use crate::service::{Page, engagement, orders, relations, timeline};
 use crate::state::AppState;
 use crate::types::commerce::{
@@ -35,6 +38,7 @@ use crate::types::relations::{
     ConsentEventView, ConsentInput, ConsentView, LoyaltyInput, LoyaltyView, PointsEntryView,
     PointsInput, PreferencesInput, PreferencesView, RelationshipInput, RelationshipView,
 };
+use crate::types::scores::{ChurnView, LifetimeValueView, RfmView, ScoresView};
 
 /// Largest page of a nested connection.
 const MAX_NESTED: i32 = 50;
@@ -511,6 +515,90 @@ impl CustomerView {
         .await
         .map_err(gql)?
         .into())
+    }
+
+    /// Recency, frequency and monetary value with quintile scores and segment.
+    async fn rfm(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> Result<RfmView> {
+        let (_, principal) = context(ctx)?;
+        let c = scores_of(ctx, self.id, as_of).await?;
+        Ok(scoring::rfm_view(&c, principal))
+    }
+
+    /// Churn risk and P(alive) by the BG/NBD model (or the RFM rule without one).
+    async fn churn(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> Result<ChurnView> {
+        let c = scores_of(ctx, self.id, as_of).await?;
+        Ok(scoring::churn_view(
+            &c,
+            scoring::DEFAULT_HORIZON_DAYS.unsigned_abs(),
+        ))
+    }
+
+    /// Discounted expected spend over `months` (financial); null for prospects.
+    async fn lifetime_value(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 12, desc = "1–120.")] months: i32,
+        as_of: Option<NaiveDate>,
+    ) -> Result<Option<LifetimeValueView>> {
+        let months = scoring::horizon_months("months", months).map_err(gql)?;
+        let (state, principal) = context(ctx)?;
+        let c = scores_of(ctx, self.id, as_of).await?;
+        Ok(scoring::lifetime_value_view(
+            &c,
+            principal,
+            months,
+            &state.settings.currency,
+        ))
+    }
+
+    /// Grade by spend percentile (financial: null without clearance).
+    async fn grade(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<NaiveDate>,
+    ) -> Result<Option<CustomerGrade>> {
+        let (_, principal) = context(ctx)?;
+        let c = scores_of(ctx, self.id, as_of).await?;
+        Ok(scoring::grade_view(&c, principal))
+    }
+
+    /// Lifecycle stage by the documented rules.
+    async fn lifecycle_stage(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<NaiveDate>,
+    ) -> Result<LifecycleStage> {
+        Ok(scores_of(ctx, self.id, as_of).await?.stage)
+    }
+
+    /// Share of the profile's fields that are filled, 0–100.
+    async fn completeness(&self, ctx: &Context<'_>) -> Result<i32> {
+        Ok(i32::from(scores_of(ctx, self.id, None).await?.completeness))
+    }
+
+    /// Every score at once, as `GET /customers/{id}/scores` returns them.
+    async fn scores(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<NaiveDate>,
+        #[graphql(
+            default = 90,
+            desc = "Horizon of churn.expectedPurchases in REST form, 1–3650."
+        )]
+        horizon_days: i32,
+        #[graphql(default = 12, desc = "1–120.")] months: i32,
+    ) -> Result<ScoresView> {
+        let horizon = scoring::horizon_days("horizonDays", horizon_days).map_err(gql)?;
+        let months = scoring::horizon_months("months", months).map_err(gql)?;
+        let (state, principal) = context(ctx)?;
+        let c = scores_of(ctx, self.id, as_of).await?;
+        Ok(scoring::render(
+            &c,
+            principal,
+            horizon,
+            months,
+            &state.settings.currency,
+        ))
     }
 
     /// Purchase aggregates (cancelled and refunded orders excluded).
@@ -1048,6 +1136,7 @@ fn forget(ctx: &Context<'_>) {
         loader.clear::<Of<PREFERENCES>>();
         loader.clear::<Of<LOYALTY>>();
         loader.clear::<Of<RELATIONSHIPS>>();
+        loader.clear::<ScoreKey>();
     }
 }
 
@@ -1118,6 +1207,12 @@ pub async fn prime(ctx: &Context<'_>, ids: &[Uuid]) -> Result<()> {
         of!("preferences", PREFERENCES);
         of!("loyalty", LOYALTY);
         of!("relationships", RELATIONSHIPS);
+        for as_of in selected_dates(&node) {
+            let keys: Vec<ScoreKey> = ids.iter().map(|id| ScoreKey(*id, as_of)).collect();
+            loads.push(Box::pin(
+                async move { loader.load_many(keys).await.map(drop) },
+            ));
+        }
     }
     futures_util::future::try_join_all(loads).await?;
     Ok(())

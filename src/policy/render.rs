@@ -299,6 +299,7 @@ pub fn render_customer(
         updated_at: model.updated_at,
         deleted_at: model.deleted_at,
         masked: r.masked,
+        scores: None,
     }
 }
 

@@ -14,10 +14,12 @@ use crate::domain::{
 };
 use crate::error::{AppError, AppResult};
 use crate::service::customers::{self, CustomerFilter, CustomerQuery};
+use crate::service::scoring;
 use crate::state::AppState;
 use crate::types::customer::{
     CustomerInput, CustomerPage, CustomerView, RevealRequest, RevealView,
 };
+use uuid::Uuid;
 
 /// The customer routes.
 pub fn scope() -> actix_web::Scope {
@@ -86,6 +88,28 @@ pub struct ListParams {
     sort: Option<String>,
     /// `true` lists soft-deleted customers instead of live ones.
     deleted: Option<String>,
+    /// `scores` adds each customer's scores (as `GET /customers/{id}/scores` with its
+    /// defaults), for a fixed number of extra statements per page.
+    include: Option<String>,
+}
+
+/// Whether `include` asks for the scores; anything else in it is a 400.
+fn include_scores(raw: Option<&str>) -> AppResult<bool> {
+    let mut scores = false;
+    for part in raw.unwrap_or_default().split(',').map(str::trim) {
+        match part {
+            "" => {}
+            "scores" => scores = true,
+            _ => {
+                return Err(AppError::bad_param(
+                    "include",
+                    "invalid_include",
+                    "must be a comma-separated list of: scores",
+                ));
+            }
+        }
+    }
+    Ok(scores)
 }
 
 pub(super) fn enum_param<T>(
@@ -198,8 +222,25 @@ pub async fn list(
     principal: Principal,
     params: web::Query<ListParams>,
 ) -> AppResult<HttpResponse> {
-    let query = CustomerQuery::try_from(params.into_inner())?;
-    let page = customers::list(&state, &principal, query).await?;
+    let mut params = params.into_inner();
+    let with_scores = include_scores(params.include.take().as_deref())?;
+    let query = CustomerQuery::try_from(params)?;
+    let mut page = customers::list(&state, &principal, query).await?;
+    if with_scores {
+        let ids: Vec<Uuid> = page.items.iter().map(|c| c.id).collect();
+        let mut scores = scoring::compute_many(&state, &ids, None).await?;
+        for customer in &mut page.items {
+            customer.scores = scores.remove(&customer.id).map(|c| {
+                Box::new(scoring::render(
+                    &c,
+                    &principal,
+                    scoring::DEFAULT_HORIZON_DAYS.unsigned_abs(),
+                    scoring::DEFAULT_MONTHS.unsigned_abs(),
+                    &state.settings.currency,
+                ))
+            });
+        }
+    }
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .json(CustomerPage {

@@ -1,6 +1,7 @@
 //! REST under `/api/v1`: thin handlers that parse, call `service`, and shape the response.
 
 pub mod activity;
+pub mod analytics;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             // customer scope's 404.
             .configure(commerce::configure)
             .configure(activity::configure)
+            .configure(analytics::configure)
             .service(customers::scope())
             .service(custom_fields::scope()),
     )

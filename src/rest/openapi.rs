@@ -54,6 +54,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         super::activity::get_loyalty, super::activity::put_loyalty,
         super::activity::points_ledger, super::activity::record_points,
         super::activity::get_timeline,
+        super::analytics::customer_scores,
     ),
     components(schemas(
         Problem, FieldError, CustomerView, CustomerPage, CustomerInput, AddressView, AddressInput,
@@ -89,6 +90,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
     tags(
         (name = "customers", description = "Individual and organization customers"),
         (name = "products", description = "The product catalogue"),
+        (name = "scores", description = "Computed scores: RFM, churn (BG/NBD), lifetime value (Gamma-Gamma), loyalty, grade, lifecycle, completeness"),
         (name = "orders", description = "Orders (purchase records), receivables and purchase aggregates"),
         (name = "interactions", description = "Calls, e-mails, meetings, visits and messages"),
         (name = "surveys", description = "Satisfaction surveys (CSAT, NPS)"),

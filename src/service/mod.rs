@@ -15,6 +15,7 @@ pub(crate) mod pagination;
 pub mod records;
 pub mod relations;
 pub mod scores;
+pub mod scoring;
 pub mod timeline;
 pub mod users;
 

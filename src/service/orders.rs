@@ -888,8 +888,8 @@ pub async fn customer_orders(
 #[derive(Debug, Default, Clone)]
 pub struct Aggregate {
     pub order_count: i64,
-    /// Distinct UTC dates with a counted order.
-    pub purchase_days: std::collections::BTreeSet<chrono::NaiveDate>,
+    /// Distinct UTC dates with a counted order, with their value in the base currency.
+    pub purchase_days: std::collections::BTreeMap<chrono::NaiveDate, Decimal>,
     pub monetary_total: Decimal,
     pub outstanding: Decimal,
     pub first_order_at: Option<DateTime<Utc>>,
@@ -912,9 +912,10 @@ impl Aggregate {
             return;
         }
         self.order_count += 1;
-        self.purchase_days.insert(at.date_naive());
+        let day = self.purchase_days.entry(at.date_naive()).or_default();
         if currency == base {
             let total = dec(total);
+            *day += total;
             self.monetary_total += total;
             self.outstanding += (total - dec(paid)).max(Decimal::ZERO);
         }
@@ -931,6 +932,7 @@ impl Aggregate {
             outstanding: Set(money_text(self.outstanding)),
             first_order_at: Set(self.first_order_at),
             last_order_at: Set(self.last_order_at),
+            first_day_total: Set(self.purchase_days.values().next().map(|v| money_text(*v))),
             updated_at: Set(records::now()),
         }
     }
@@ -986,6 +988,7 @@ async fn upsert_stats(
                     C::Outstanding,
                     C::FirstOrderAt,
                     C::LastOrderAt,
+                    C::FirstDayTotal,
                     C::UpdatedAt,
                 ])
                 .to_owned(),

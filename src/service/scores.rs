@@ -26,6 +26,8 @@ use crate::error::{AppError, AppResult};
 #[derive(Debug, Clone, Default)]
 pub struct PurchaseDays {
     pub days: BTreeMap<NaiveDate, f64>,
+    /// Counted orders (several may fall on one day).
+    pub orders: i64,
 }
 
 impl PurchaseDays {
@@ -53,7 +55,19 @@ impl PurchaseDays {
     }
 }
 
-/// Every customer's purchase days up to the end of `as_of`, read in pages by order id.
+/// The first instant after the as-of date (UTC).
+pub fn end_of(as_of: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(
+        &as_of
+            .succ_opt()
+            .unwrap_or(as_of)
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default(),
+    )
+}
+
+/// Every customer's (or only `only`'s) purchase days up to the end of `as_of`, read in
+/// pages by order id.
 ///
 /// # Errors
 /// Database failures.
@@ -61,15 +75,10 @@ pub async fn purchase_days(
     conn: &impl ConnectionTrait,
     as_of: NaiveDate,
     base_currency: &str,
+    only: Option<&[Uuid]>,
 ) -> AppResult<BTreeMap<Uuid, PurchaseDays>> {
     const BATCH: u64 = 20_000;
-    let end: DateTime<Utc> = Utc.from_utc_datetime(
-        &as_of
-            .succ_opt()
-            .unwrap_or(as_of)
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default(),
-    );
+    let end = end_of(as_of);
     let mut out: BTreeMap<Uuid, PurchaseDays> = BTreeMap::new();
     let mut after: Option<Uuid> = None;
     loop {
@@ -87,6 +96,9 @@ pub async fn purchase_days(
         if let Some(id) = after {
             query = query.filter(order::Column::Id.gt(id));
         }
+        if let Some(ids) = only {
+            query = query.filter(order::Column::CustomerId.is_in(ids.iter().copied()));
+        }
         let rows: Vec<(Uuid, Uuid, DateTime<Utc>, String, String)> =
             query.into_tuple().all(conn).await?;
         let Some(last) = rows.last() else { break };
@@ -101,18 +113,16 @@ pub async fn purchase_days(
             } else {
                 0.0
             };
-            *out.entry(customer)
-                .or_default()
-                .days
-                .entry(at.date_naive())
-                .or_insert(0.0) += value;
+            let entry = out.entry(customer).or_default();
+            entry.orders += 1;
+            *entry.days.entry(at.date_naive()).or_insert(0.0) += value;
         }
     }
     Ok(out)
 }
 
 /// BG/NBD parameters as printed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct BgNbdParams {
     pub r: f64,
     pub alpha: f64,
@@ -121,7 +131,7 @@ pub struct BgNbdParams {
 }
 
 /// Gamma-Gamma parameters as printed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct GammaGammaParams {
     pub p: f64,
     pub q: f64,
@@ -130,7 +140,7 @@ pub struct GammaGammaParams {
 
 /// Quintile cut points of the buyers' RFM values at a fit's as-of date, so one customer can
 /// be scored against the population without reading it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RfmCuts {
     pub recency_days: [f64; 4],
     pub frequency: [f64; 4],
@@ -174,6 +184,8 @@ pub struct FitReport {
     pub repeat_buyers: usize,
     /// RFM quintile cut points among buyers at the as-of date.
     pub rfm_cuts: Option<RfmCuts>,
+    /// The 1st … 99th percentiles of buyers' spend, to rank one customer for the grade.
+    pub value_quantiles: Option<Vec<f64>>,
     /// BG/NBD log-likelihood at the estimate.
     pub log_likelihood: Option<f64>,
     pub gamma_gamma_log_likelihood: Option<f64>,
@@ -201,7 +213,7 @@ pub async fn fit(
         ));
     }
     let started = std::time::Instant::now();
-    let customers = purchase_days(db, as_of, base_currency).await?;
+    let customers = purchase_days(db, as_of, base_currency, None).await?;
     if customers.is_empty() {
         return Err(AppError::invalid(
             "as_of",
@@ -256,6 +268,13 @@ pub async fn fit(
         customers: customers.len(),
         repeat_buyers,
         rfm_cuts: RfmCuts::of(&customers, as_of),
+        value_quantiles: rfm::quantile_points(
+            &customers
+                .values()
+                .map(|c| c.days.values().sum())
+                .collect::<Vec<f64>>(),
+            100,
+        ),
         log_likelihood: bg.as_ref().ok().map(|f| f.log_likelihood),
         gamma_gamma_log_likelihood: gg.as_ref().map(|f| f.log_likelihood),
         fit_seconds: started.elapsed().as_secs_f64(),
@@ -350,7 +369,7 @@ pub async fn validate(
             "must not be after today",
         ));
     }
-    let all = purchase_days(db, holdout_end, base_currency).await?;
+    let all = purchase_days(db, holdout_end, base_currency, None).await?;
     let mut calibration: Vec<(bgnbd::History, f64)> = Vec::new();
     for days in all.values() {
         let mut before = PurchaseDays::default();
@@ -395,7 +414,7 @@ pub async fn validate(
                 AppError::invalid(
                     "calibration_end",
                     "model_undefined",
-                    "the fitted model has no finite expectation (a ≤ 1): too few repeat buyers",
+                    "the fitted model gives no finite expectation for this period",
                 )
             })?;
         predicted_total += predicted;

@@ -44,6 +44,10 @@ pub struct CustomerView {
     /// Fields this caller may not read in full: withheld (null) or shown masked.
     #[graphql(name = "maskedFields")]
     pub masked: Vec<String>,
+    /// With `include=scores` on a list: the customer's scores.
+    #[graphql(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scores: Option<Box<crate::types::scores::ScoresView>>,
 }
 
 /// A postal address.

@@ -11,4 +11,5 @@ pub mod customer;
 pub mod de;
 pub mod engagement;
 pub mod relations;
+pub mod scores;
 pub mod user;

@@ -118,7 +118,7 @@ pub struct RelationshipInput {
 
 /// A customer's loyalty membership and points balance.
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
-#[graphql(name = "Loyalty")]
+#[graphql(name = "Loyalty", complex)]
 pub struct LoyaltyView {
     pub customer_id: Uuid,
     /// Null when not a member.

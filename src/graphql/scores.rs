@@ -1,0 +1,122 @@
+//! Computed scores on `Customer` and `Loyalty`: one batch per distinct `asOf` in a request,
+//! primed from the customer list so a page costs a fixed number of statements.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use async_graphql::{ComplexObject, Context, ErrorExtensions, Result};
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::records::{RecordsLoader, RequestLoader};
+use crate::service::scoring::{self, Computed};
+use crate::types::relations::LoyaltyView;
+use crate::types::scores::LoyaltyComponentView;
+
+/// One customer's scores as of a date (`None`: now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ScoreKey(pub Uuid, pub Option<NaiveDate>);
+
+impl Loader<ScoreKey> for RecordsLoader {
+    type Value = Arc<Computed>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[ScoreKey]) -> Result<HashMap<ScoreKey, Arc<Computed>>> {
+        let mut by_date: HashMap<Option<NaiveDate>, Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            by_date.entry(key.1).or_default().push(key.0);
+        }
+        let mut out = HashMap::new();
+        for (as_of, ids) in by_date {
+            if let Some(date) = as_of {
+                scoring::check_as_of(&self.state.db, "asOf", date)
+                    .await
+                    .map_err(|e| e.extend())?;
+            }
+            let computed = scoring::compute_many(&self.state, &ids, as_of)
+                .await
+                .map_err(|e| e.extend())?;
+            out.extend(
+                computed
+                    .into_iter()
+                    .map(|(id, c)| (ScoreKey(id, as_of), Arc::new(c))),
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// The scores of one customer for this request.
+///
+/// # Errors
+/// A bad `asOf`, or database failures.
+pub async fn scores_of(
+    ctx: &Context<'_>,
+    id: Uuid,
+    as_of: Option<NaiveDate>,
+) -> Result<Arc<Computed>> {
+    ctx.data::<RequestLoader>()?
+        .load_one(ScoreKey(id, as_of))
+        .await?
+        .ok_or_else(|| async_graphql::Error::new("scores not computed"))
+}
+
+/// Fields of `Customer` that read the scores.
+pub const SCORE_FIELDS: &[&str] = &[
+    "rfm",
+    "churn",
+    "lifetimeValue",
+    "grade",
+    "lifecycleStage",
+    "completeness",
+    "scores",
+];
+
+/// The `asOf` dates the selected score fields of a customer list ask for.
+pub fn selected_dates(node: &async_graphql::Lookahead<'_>) -> BTreeSet<Option<NaiveDate>> {
+    let mut dates = BTreeSet::new();
+    let loyalty = node.field("loyalty");
+    let fields = SCORE_FIELDS
+        .iter()
+        .flat_map(|name| node.field(name).selection_fields())
+        .chain(loyalty.field("score").selection_fields())
+        .chain(loyalty.field("components").selection_fields());
+    for field in fields {
+        let Ok(args) = field.arguments() else {
+            continue;
+        };
+        match args.iter().find(|(n, _)| n.as_str() == "asOf") {
+            None | Some((_, async_graphql::Value::Null)) => {
+                dates.insert(None);
+            }
+            Some((_, async_graphql::Value::String(s))) => {
+                // A malformed date is reported by the field itself.
+                if let Ok(date) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                    dates.insert(Some(date));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    dates
+}
+
+#[ComplexObject]
+impl LoyaltyView {
+    /// Loyalty score 0–100 (see `components`).
+    async fn score(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> Result<f64> {
+        Ok(scores_of(ctx, self.customer_id, as_of).await?.loyalty)
+    }
+
+    /// The weighted components of the score; the monetary one needs financial clearance.
+    async fn components(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<NaiveDate>,
+    ) -> Result<Vec<LoyaltyComponentView>> {
+        let (_, principal) = super::context(ctx)?;
+        let c = scores_of(ctx, self.customer_id, as_of).await?;
+        Ok(scoring::loyalty_view(&c, principal).components)
+    }
+}

@@ -1,0 +1,786 @@
+//! Every customer's scores, computed when read from the maintained aggregates and the newest
+//! fitted model (or, for a past date, from the orders up to it and the newest model fitted
+//! by then), rendered through the policy. A batch of customers costs a fixed number of
+//! statements whatever its size.
+//!
+//! Without a fitted churn model the scores fall back to rules: churn risk is
+//! min(1, days since the last purchase / 365), the lifecycle stage uses recency (see
+//! `analytics::scores::stage`), and the expected purchases and lifetime value are null.
+//! Until a first fit, RFM scores, segment and grade are null too (they rank against the
+//! buyers counted by a fit).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use entity::{
+    complaint, customer, customer_stats, loyalty_account, order, relationship, score_model, survey,
+};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::scores::{RfmCuts, end_of, purchase_days};
+use crate::analytics::{bgnbd, gamma_gamma, rfm, scores as rules};
+use crate::auth::Principal;
+use crate::domain::{CustomerGrade, LifecycleStage, LoyaltyTier, RfmSegment, ScoreMethod};
+use crate::error::{AppError, AppResult};
+use crate::policy::Fields;
+use crate::state::AppState;
+use crate::types::scores::{
+    ChurnBasis, ChurnView, LifetimeValueView, LoyaltyComponentView, LoyaltyScoreView, ModelRef,
+    RfmView, ScoresView,
+};
+
+/// Expected purchases are reported over this many days unless asked otherwise.
+pub const DEFAULT_HORIZON_DAYS: i32 = 90;
+/// Lifetime value is reported over this many months unless asked otherwise.
+pub const DEFAULT_MONTHS: i32 = 12;
+const MAX_HORIZON_DAYS: i32 = 3650;
+const MAX_MONTHS: i32 = 120;
+
+/// A horizon in days: 1–3650.
+///
+/// # Errors
+/// `Validation` naming `field` outside that range.
+pub fn horizon_days(field: &str, days: i32) -> AppResult<u32> {
+    if !(1..=MAX_HORIZON_DAYS).contains(&days) {
+        return Err(AppError::invalid(
+            field,
+            "out_of_range",
+            format!("must be 1–{MAX_HORIZON_DAYS} days"),
+        ));
+    }
+    Ok(days.unsigned_abs())
+}
+
+/// A horizon in months: 1–120.
+///
+/// # Errors
+/// `Validation` naming `field` outside that range.
+pub fn horizon_months(field: &str, months: i32) -> AppResult<u32> {
+    if !(1..=MAX_MONTHS).contains(&months) {
+        return Err(AppError::invalid(
+            field,
+            "out_of_range",
+            format!("must be 1–{MAX_MONTHS} months"),
+        ));
+    }
+    Ok(months.unsigned_abs())
+}
+
+/// One customer's purchases as the scores see them.
+#[derive(Debug, Clone, Default)]
+pub struct Purchases {
+    pub orders: i64,
+    /// Distinct UTC dates with a counted order.
+    pub days: i64,
+    /// Spend in the base currency.
+    pub total: Decimal,
+    /// Value of the first purchase day; unknown for aggregates not recomputed since it
+    /// was added.
+    pub first_day_total: Option<Decimal>,
+    pub first: Option<NaiveDate>,
+    pub last: Option<NaiveDate>,
+}
+
+/// Everything one customer's scores are computed from.
+#[derive(Debug, Clone, Default)]
+pub struct Basis {
+    pub purchases: Purchases,
+    pub mean_csat: Option<f64>,
+    pub mean_nps: Option<f64>,
+    /// Complaints opened in the 365 days up to the as-of date.
+    pub recent_complaints: u32,
+    /// Customers this one referred.
+    pub referrals: u32,
+    pub tier: Option<LoyaltyTier>,
+    pub completeness: u8,
+}
+
+/// A stored fit, as the scores use it.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub reference: ModelRef,
+    pub bgnbd: Option<bgnbd::Params>,
+    pub gamma_gamma: Option<gamma_gamma::Params>,
+    pub cuts: Option<RfmCuts>,
+    /// Spend percentiles of buyers; the monetary quintile cut points for older fits.
+    pub value_points: Vec<f64>,
+}
+
+#[derive(serde::Deserialize)]
+struct StoredFit {
+    bgnbd: Option<super::scores::BgNbdParams>,
+    gamma_gamma: Option<super::scores::GammaGammaParams>,
+    rfm_cuts: Option<RfmCuts>,
+    #[serde(default)]
+    value_quantiles: Option<Vec<f64>>,
+}
+
+impl Model {
+    fn from_row(m: score_model::Model) -> Self {
+        let stored: Option<StoredFit> = serde_json::from_value(m.params).ok();
+        let (bg, gg, cuts, quantiles) = match stored {
+            Some(s) => (s.bgnbd, s.gamma_gamma, s.rfm_cuts, s.value_quantiles),
+            None => (None, None, None, None),
+        };
+        let value_points = quantiles
+            .or_else(|| cuts.as_ref().map(|c| c.monetary.to_vec()))
+            .unwrap_or_default();
+        Self {
+            reference: ModelRef {
+                id: m.id,
+                status: m.status,
+                as_of: m.as_of,
+                fitted_at: m.fitted_at,
+            },
+            bgnbd: bg.map(|p| bgnbd::Params {
+                r: p.r,
+                alpha: p.alpha,
+                a: p.a,
+                b: p.b,
+            }),
+            gamma_gamma: gg.map(|p| gamma_gamma::Params {
+                p: p.p,
+                q: p.q,
+                gamma: p.gamma,
+            }),
+            cuts,
+            value_points,
+        }
+    }
+}
+
+/// The model scores as of `as_of` use: the newest fit, or for a past date the newest fit
+/// made as of that date or earlier.
+///
+/// # Errors
+/// Database failures.
+pub async fn model_at(
+    conn: &impl ConnectionTrait,
+    as_of: Option<NaiveDate>,
+) -> AppResult<Option<Arc<Model>>> {
+    let mut query = score_model::Entity::find();
+    if let Some(date) = as_of {
+        query = query
+            .filter(score_model::Column::AsOf.lte(date))
+            .order_by_desc(score_model::Column::AsOf);
+    }
+    Ok(query
+        .order_by_desc(score_model::Column::FittedAt)
+        .one(conn)
+        .await?
+        .map(|m| Arc::new(Model::from_row(m))))
+}
+
+/// Check a requested as-of date: not in the future, not before the first order.
+///
+/// # Errors
+/// `Validation` naming `field`.
+pub async fn check_as_of(
+    conn: &impl ConnectionTrait,
+    field: &str,
+    date: NaiveDate,
+) -> AppResult<()> {
+    if date > Utc::now().date_naive() {
+        return Err(AppError::invalid(
+            field,
+            "in_future",
+            "must not be after today",
+        ));
+    }
+    let first: Option<chrono::DateTime<Utc>> = order::Entity::find()
+        .select_only()
+        .column_as(order::Column::OrderedAt.min(), "first")
+        .into_tuple()
+        .one(conn)
+        .await?
+        .flatten();
+    if first.is_none_or(|f| f.date_naive() > date) {
+        return Err(AppError::invalid(
+            field,
+            "before_data",
+            "there are no orders up to this date",
+        ));
+    }
+    Ok(())
+}
+
+/// The profile fields completeness counts, by kind.
+fn completeness(m: &customer::Model) -> u8 {
+    let common = [
+        m.phone.is_some(),
+        m.email.is_some(),
+        m.addr_province.is_some(),
+        m.addr_city.is_some(),
+        m.addr_street.is_some(),
+    ];
+    let specific: Vec<bool> = if m.kind == "organization" {
+        vec![
+            m.legal_name.is_some(),
+            m.credit_code.is_some(),
+            m.industry.is_some(),
+            m.website.is_some(),
+            m.employee_count.is_some(),
+        ]
+    } else {
+        vec![
+            m.family_name.is_some() || m.given_name.is_some(),
+            m.gender.is_some(),
+            m.birthday.is_some(),
+            m.occupation.is_some(),
+            m.employer.is_some(),
+        ]
+    };
+    let filled: Vec<bool> = common.into_iter().chain(specific).collect();
+    rules::completeness(&filled)
+}
+
+/// A customer, then the sum and count of their CSAT answers, then of their NPS answers.
+type SurveySums = (Uuid, Option<i64>, i64, Option<i64>, i64);
+
+fn dec(raw: &str) -> Decimal {
+    raw.parse().unwrap_or(Decimal::ZERO)
+}
+
+/// The bases of many customers: six statements whatever their number. Purchases come from
+/// the maintained aggregates, or with `as_of` from the orders up to the end of that date.
+///
+/// # Errors
+/// Database failures.
+pub async fn bases(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+    as_of: Option<NaiveDate>,
+    base_currency: &str,
+) -> AppResult<HashMap<Uuid, Basis>> {
+    let mut out: HashMap<Uuid, Basis> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let list = || ids.iter().copied();
+    for m in customer::Entity::find()
+        .filter(customer::Column::Id.is_in(list()))
+        .all(conn)
+        .await?
+    {
+        out.entry(m.id).or_default().completeness = completeness(&m);
+    }
+    match as_of {
+        None => {
+            for s in customer_stats::Entity::find()
+                .filter(customer_stats::Column::CustomerId.is_in(list()))
+                .all(conn)
+                .await?
+            {
+                out.entry(s.customer_id).or_default().purchases = Purchases {
+                    orders: s.order_count,
+                    days: s.purchase_days,
+                    total: dec(&s.monetary_total),
+                    first_day_total: s.first_day_total.as_deref().map(dec),
+                    first: s.first_order_at.map(|t| t.date_naive()),
+                    last: s.last_order_at.map(|t| t.date_naive()),
+                };
+            }
+        }
+        Some(date) => {
+            for (id, p) in purchase_days(conn, date, base_currency, Some(ids)).await? {
+                let total: f64 = p.days.values().sum();
+                out.entry(id).or_default().purchases = Purchases {
+                    orders: p.orders,
+                    days: i64::try_from(p.days.len()).unwrap_or(i64::MAX),
+                    total: Decimal::from_f64(total).unwrap_or_default().round_dp(2),
+                    first_day_total: p.days.values().next().and_then(|v| Decimal::from_f64(*v)),
+                    first: p.days.keys().next().copied(),
+                    last: p.days.keys().next_back().copied(),
+                };
+            }
+        }
+    }
+    let end = end_of(as_of.unwrap_or_else(|| Utc::now().date_naive()));
+    let surveys: Vec<SurveySums> = survey::Entity::find()
+        .select_only()
+        .column(survey::Column::CustomerId)
+        // SUM of an INTEGER is BIGINT on PostgreSQL, and NULL over no answers.
+        .column_as(Expr::cust("CAST(SUM(\"csat\") AS BIGINT)"), "csat_sum")
+        .column_as(survey::Column::Csat.count(), "csat_n")
+        .column_as(Expr::cust("CAST(SUM(\"nps\") AS BIGINT)"), "nps_sum")
+        .column_as(survey::Column::Nps.count(), "nps_n")
+        .filter(survey::Column::CustomerId.is_in(list()))
+        .filter(survey::Column::AnsweredAt.lt(end))
+        .group_by(survey::Column::CustomerId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for (id, csat, csat_n, nps, nps_n) in surveys {
+        let basis = out.entry(id).or_default();
+        let mean = |sum: Option<i64>, n: i64| (n > 0).then(|| sum.unwrap_or(0) as f64 / n as f64);
+        basis.mean_csat = mean(csat, csat_n);
+        basis.mean_nps = mean(nps, nps_n);
+    }
+    let complaints: Vec<(Uuid, i64)> = complaint::Entity::find()
+        .select_only()
+        .column(complaint::Column::CustomerId)
+        .column_as(complaint::Column::Id.count(), "n")
+        .filter(complaint::Column::CustomerId.is_in(list()))
+        .filter(complaint::Column::OpenedAt.lt(end))
+        .filter(complaint::Column::OpenedAt.gte(end - chrono::Duration::days(365)))
+        .group_by(complaint::Column::CustomerId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for (id, n) in complaints {
+        out.entry(id).or_default().recent_complaints = u32::try_from(n).unwrap_or(u32::MAX);
+    }
+    // A `referred_by` link is stored from the referred customer's side.
+    let referrals: Vec<(Uuid, i64)> = relationship::Entity::find()
+        .select_only()
+        .column(relationship::Column::ToId)
+        .column_as(relationship::Column::Id.count(), "n")
+        .filter(relationship::Column::ToId.is_in(list()))
+        .filter(relationship::Column::Kind.eq("referred_by"))
+        .filter(relationship::Column::CreatedAt.lt(end))
+        .group_by(relationship::Column::ToId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for (id, n) in referrals {
+        out.entry(id).or_default().referrals = u32::try_from(n).unwrap_or(u32::MAX);
+    }
+    for a in loyalty_account::Entity::find()
+        .filter(loyalty_account::Column::CustomerId.is_in(list()))
+        .all(conn)
+        .await?
+    {
+        out.entry(a.customer_id).or_default().tier = LoyaltyTier::parse(&a.tier);
+    }
+    Ok(out)
+}
+
+/// One customer's scores, before the policy.
+#[derive(Debug, Clone)]
+pub struct Computed {
+    pub customer_id: Uuid,
+    pub as_of: NaiveDate,
+    pub model: Option<ModelRef>,
+    pub recency_days: Option<i64>,
+    pub frequency: i64,
+    pub monetary: Decimal,
+    pub rfm: Option<rfm::Scores>,
+    pub segment: Option<RfmSegment>,
+    pub method: ScoreMethod,
+    pub p_alive: Option<f64>,
+    pub risk: Option<f64>,
+    pub churn: Option<ChurnBasis>,
+    /// Expected value of one purchase (Gamma-Gamma).
+    pub average_value: Option<f64>,
+    pub loyalty: f64,
+    pub components: Vec<rules::Component>,
+    pub tier: Option<LoyaltyTier>,
+    pub grade: Option<CustomerGrade>,
+    pub stage: LifecycleStage,
+    pub completeness: u8,
+    pub monthly_discount: f64,
+}
+
+impl Computed {
+    /// Expected purchase days in the next `days`; null without a model.
+    pub fn expected_purchases(&self, days: u32) -> Option<f64> {
+        let b = self.churn?;
+        bgnbd::expected_purchases(&b.params, &b.history, f64::from(days))
+    }
+
+    /// Discounted expected spend over `months`; null without both models.
+    pub fn lifetime_value(&self, months: u32) -> Option<f64> {
+        let b = self.churn?;
+        gamma_gamma::lifetime_value(
+            &b.params,
+            &b.history,
+            self.average_value?,
+            months,
+            self.monthly_discount,
+        )
+    }
+}
+
+fn segment(s: rfm::Segment) -> RfmSegment {
+    use rfm::Segment as S;
+    match s {
+        S::Champions => RfmSegment::Champions,
+        S::Loyal => RfmSegment::Loyal,
+        S::PotentialLoyalist => RfmSegment::PotentialLoyalist,
+        S::New => RfmSegment::New,
+        S::Promising => RfmSegment::Promising,
+        S::NeedAttention => RfmSegment::NeedAttention,
+        S::AboutToSleep => RfmSegment::AboutToSleep,
+        S::AtRisk => RfmSegment::AtRisk,
+        S::CantLose => RfmSegment::CantLose,
+        S::Hibernating => RfmSegment::Hibernating,
+        S::Lost => RfmSegment::Lost,
+    }
+}
+
+fn stage(s: rules::Stage) -> LifecycleStage {
+    use rules::Stage as S;
+    match s {
+        S::Prospect => LifecycleStage::Prospect,
+        S::New => LifecycleStage::New,
+        S::Active => LifecycleStage::Active,
+        S::Loyal => LifecycleStage::Loyal,
+        S::AtRisk => LifecycleStage::AtRisk,
+        S::Churned => LifecycleStage::Churned,
+    }
+}
+
+fn grade(g: rules::Grade) -> CustomerGrade {
+    match g {
+        rules::Grade::A => CustomerGrade::A,
+        rules::Grade::B => CustomerGrade::B,
+        rules::Grade::C => CustomerGrade::C,
+        rules::Grade::D => CustomerGrade::D,
+    }
+}
+
+/// Scores computed with the server's settings.
+pub struct Scorer<'a> {
+    pub model: Option<&'a Model>,
+    pub as_of: NaiveDate,
+    pub shares: &'a rules::GradeShares,
+    pub monthly_discount: f64,
+}
+
+impl Scorer<'_> {
+    /// One customer's scores.
+    pub fn compute(&self, customer_id: Uuid, b: &Basis) -> Computed {
+        let p = &b.purchases;
+        let model = self.model;
+        let bg = model.and_then(|m| m.bgnbd);
+        let method = if bg.is_some() {
+            ScoreMethod::Model
+        } else {
+            ScoreMethod::Rules
+        };
+        let buyer = match (p.first, p.last) {
+            (Some(first), Some(last)) if p.days > 0 => Some((first, last)),
+            _ => None,
+        };
+        let monetary = p.total;
+        let monetary_f = monetary.to_f64().unwrap_or(0.0);
+        let mut facts = rules::Facts {
+            orders: u32::try_from(p.orders).unwrap_or(u32::MAX),
+            mean_csat: b.mean_csat,
+            mean_nps: b.mean_nps,
+            recent_complaints: b.recent_complaints,
+            referrals: b.referrals,
+            ..rules::Facts::default()
+        };
+        let mut computed = Computed {
+            customer_id,
+            as_of: self.as_of,
+            model: model.map(|m| m.reference.clone()),
+            recency_days: None,
+            frequency: p.days,
+            monetary,
+            rfm: None,
+            segment: None,
+            method,
+            p_alive: None,
+            risk: None,
+            churn: None,
+            average_value: None,
+            loyalty: 0.0,
+            components: Vec::new(),
+            tier: b.tier,
+            grade: model.map(|_| CustomerGrade::D),
+            stage: LifecycleStage::Prospect,
+            completeness: b.completeness,
+            monthly_discount: self.monthly_discount,
+        };
+        if let Some((first, last)) = buyer {
+            let recency = (self.as_of - last).num_days().max(0);
+            let tenure = (self.as_of - first).num_days().max(0);
+            facts.recency_days = Some(recency as f64);
+            facts.tenure_days = Some(tenure as f64);
+            computed.recency_days = Some(recency);
+            if let Some(cuts) = model.and_then(|m| m.cuts.as_ref()) {
+                let s = rfm::Scores {
+                    r: rfm::score_at(recency as f64, &cuts.recency_days, false),
+                    f: rfm::score_at(p.days as f64, &cuts.frequency, true),
+                    m: rfm::score_at(monetary_f, &cuts.monetary, true),
+                };
+                computed.rfm = Some(s);
+                computed.segment = Some(segment(rfm::segment(s)));
+            }
+            if let Some(m) = model {
+                let percentile = rfm::percentile_at(monetary_f, &m.value_points);
+                facts.monetary_percentile = percentile;
+                computed.grade = Some(grade(rules::grade(percentile, self.shares)));
+            } else {
+                facts.monetary_percentile = 0.5;
+            }
+            let history = bgnbd::History {
+                x: (p.days - 1).max(0) as f64,
+                t_x: (last - first).num_days().max(0) as f64,
+                t: tenure as f64,
+            };
+            match bg {
+                Some(params) => {
+                    let alive = bgnbd::p_alive(&params, &history);
+                    computed.p_alive = Some(alive);
+                    computed.risk = Some(1.0 - alive);
+                    computed.churn = Some(ChurnBasis { params, history });
+                }
+                None => computed.risk = Some((recency as f64 / 365.0).min(1.0)),
+            }
+            if let Some(gg) = model.and_then(|m| m.gamma_gamma) {
+                let repeat = p.days - 1;
+                let spend = (repeat > 0).then(|| {
+                    let repeat_total = match p.first_day_total {
+                        Some(first_day) => (monetary - first_day).to_f64().unwrap_or(0.0),
+                        None => monetary_f * repeat as f64 / p.days as f64,
+                    };
+                    gamma_gamma::Spend {
+                        x: repeat as f64,
+                        mean: repeat_total / repeat as f64,
+                    }
+                });
+                computed.average_value = gamma_gamma::expected_average_value(
+                    &gg,
+                    spend.as_ref().filter(|s| s.mean > 0.0),
+                );
+            }
+        }
+        let (score, components) = rules::loyalty(&facts);
+        computed.loyalty = score;
+        computed.components = components;
+        computed.stage = stage(rules::stage(&facts, computed.p_alive));
+        computed
+    }
+}
+
+fn money(v: f64) -> String {
+    Decimal::from_f64(v)
+        .map(|d| d.round_dp(2).to_string())
+        .unwrap_or_default()
+}
+
+/// RFM as a caller may see it.
+pub fn rfm_view(c: &Computed, principal: &Principal) -> RfmView {
+    let mut f = Fields::new(principal, "scores.rfm");
+    let monetary = c.monetary.round_dp(2).to_string();
+    RfmView {
+        recency_days: c.recency_days,
+        frequency: c.frequency,
+        monetary: f.money("monetary", Some(&monetary)),
+        r: c.rfm.map(|s| i32::from(s.r)),
+        f: c.rfm.map(|s| i32::from(s.f)),
+        m: f.whole("m", c.rfm.map(|s| i32::from(s.m)).as_ref()),
+        segment: f.whole("segment", c.segment.as_ref()),
+        masked: f.finish(),
+    }
+}
+
+/// Churn as a caller sees it (nothing in it is private).
+pub fn churn_view(c: &Computed, horizon: u32) -> ChurnView {
+    ChurnView {
+        method: c.method,
+        p_alive: c.p_alive,
+        risk: c.risk,
+        expected_purchases: c.expected_purchases(horizon),
+        horizon_days: i32::try_from(horizon).unwrap_or(i32::MAX),
+        basis: c.churn,
+    }
+}
+
+/// Lifetime value as a caller may see it; null for prospects.
+pub fn lifetime_value_view(
+    c: &Computed,
+    principal: &Principal,
+    months: u32,
+    currency: &str,
+) -> Option<LifetimeValueView> {
+    c.recency_days?;
+    let mut f = Fields::new(principal, "scores.lifetime_value");
+    let value = c.lifetime_value(months).map(money);
+    let average = c.average_value.map(money);
+    Some(LifetimeValueView {
+        months: i32::try_from(months).unwrap_or(i32::MAX),
+        value: f.money("value", value.as_deref()),
+        expected_order_value: f.money("expected_order_value", average.as_deref()),
+        currency: currency.to_owned(),
+        monthly_discount: c.monthly_discount,
+        masked: f.finish(),
+    })
+}
+
+/// Loyalty as a caller may see it: the monetary component is financial.
+pub fn loyalty_view(c: &Computed, principal: &Principal) -> LoyaltyScoreView {
+    let mut f = Fields::new(principal, "scores.loyalty.components");
+    LoyaltyScoreView {
+        score: c.loyalty,
+        tier: c.tier,
+        components: c
+            .components
+            .iter()
+            .map(|comp| LoyaltyComponentView {
+                name: comp.name.to_owned(),
+                value: f.whole(comp.name, Some(&((comp.value * 1000.0).round() / 1000.0))),
+                weight: comp.weight,
+            })
+            .collect(),
+    }
+}
+
+/// The grade, if the caller may read it (financial).
+pub fn grade_view(c: &Computed, principal: &Principal) -> Option<CustomerGrade> {
+    Fields::new(principal, "scores").whole("grade", c.grade.as_ref())
+}
+
+/// Every score of one customer for a caller.
+pub fn render(
+    c: &Computed,
+    principal: &Principal,
+    horizon: u32,
+    months: u32,
+    currency: &str,
+) -> ScoresView {
+    let rfm = rfm_view(c, principal);
+    let lifetime_value = lifetime_value_view(c, principal, months, currency);
+    let loyalty = loyalty_view(c, principal);
+    let mut masked: Vec<String> = rfm.masked.iter().map(|m| format!("rfm.{m}")).collect();
+    if let Some(v) = &lifetime_value {
+        masked.extend(v.masked.iter().map(|m| format!("lifetime_value.{m}")));
+    }
+    masked.extend(
+        loyalty
+            .components
+            .iter()
+            .filter(|comp| comp.value.is_none())
+            .map(|comp| format!("loyalty.components.{}", comp.name)),
+    );
+    let grade = grade_view(c, principal);
+    if grade.is_none() && c.grade.is_some() {
+        masked.push("grade".to_owned());
+    }
+    ScoresView {
+        customer_id: c.customer_id,
+        as_of: c.as_of,
+        model: c.model.clone(),
+        rfm,
+        churn: churn_view(c, horizon),
+        lifetime_value,
+        loyalty,
+        grade,
+        lifecycle_stage: c.stage,
+        completeness: i32::from(c.completeness),
+        masked,
+    }
+}
+
+/// Scores of many customers the caller has already been allowed to see: a fixed number of
+/// statements.
+///
+/// # Errors
+/// Database failures.
+pub async fn compute_many(
+    state: &AppState,
+    ids: &[Uuid],
+    as_of: Option<NaiveDate>,
+) -> AppResult<HashMap<Uuid, Computed>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let model = model_at(&state.db, as_of).await?;
+    let mut bases = bases(&state.db, ids, as_of, &state.settings.currency).await?;
+    let scorer = Scorer {
+        model: model.as_deref(),
+        as_of: as_of.unwrap_or_else(|| Utc::now().date_naive()),
+        shares: &state.settings.grade_shares,
+        monthly_discount: state.settings.monthly_discount,
+    };
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let basis = bases.remove(id).unwrap_or_default();
+            (*id, scorer.compute(*id, &basis))
+        })
+        .collect())
+}
+
+/// What a caller asks of the scores.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoreRequest {
+    pub as_of: Option<NaiveDate>,
+    pub horizon_days: u32,
+    pub months: u32,
+}
+
+impl ScoreRequest {
+    /// Check the horizons (and the as-of date, which costs a statement).
+    ///
+    /// # Errors
+    /// `Validation` naming the bad parameter.
+    pub async fn new(
+        conn: &impl ConnectionTrait,
+        as_of: Option<NaiveDate>,
+        horizon_days: Option<i32>,
+        months: Option<i32>,
+    ) -> AppResult<Self> {
+        let horizon = horizon_days_or_default(horizon_days);
+        let months = months.unwrap_or(DEFAULT_MONTHS);
+        let mut errors = Vec::new();
+        let horizon = horizon.map_err(|e| errors.extend(e.field_errors().to_vec()));
+        let months =
+            horizon_months("months", months).map_err(|e| errors.extend(e.field_errors().to_vec()));
+        if let Some(date) = as_of
+            && let Err(e) = check_as_of(conn, "as_of", date).await
+        {
+            match e {
+                AppError::Validation(v) => errors.extend(v),
+                other => return Err(other),
+            }
+        }
+        match (horizon, months) {
+            (Ok(horizon_days), Ok(months)) if errors.is_empty() => Ok(Self {
+                as_of,
+                horizon_days,
+                months,
+            }),
+            _ => Err(AppError::Validation(errors)),
+        }
+    }
+}
+
+fn horizon_days_or_default(days: Option<i32>) -> AppResult<u32> {
+    horizon_days("horizon_days", days.unwrap_or(DEFAULT_HORIZON_DAYS))
+}
+
+/// `GET /customers/{id}/scores`.
+///
+/// # Errors
+/// `NotFound` for a customer the caller cannot see; database failures.
+pub async fn customer_scores(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    request: ScoreRequest,
+) -> AppResult<ScoresView> {
+    super::records::require_reader(principal)?;
+    super::records::visible_customer(&state.db, principal, id).await?;
+    let mut all = compute_many(state, &[id], request.as_of).await?;
+    let computed = all
+        .remove(&id)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("scores not computed")))?;
+    Ok(render(
+        &computed,
+        principal,
+        request.horizon_days,
+        request.months,
+        &state.settings.currency,
+    ))
+}

@@ -1,0 +1,146 @@
+//! Computed scores as callers see them: RFM, churn, lifetime value, loyalty, grade,
+//! lifecycle stage and profile completeness.
+
+use async_graphql::{ComplexObject, ErrorExtensions, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::analytics::bgnbd;
+use crate::domain::{CustomerGrade, LifecycleStage, LoyaltyTier, RfmSegment, ScoreMethod};
+
+/// The fitted model scores were computed with.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "ScoreModelRef")]
+pub struct ModelRef {
+    pub id: Uuid,
+    /// `fitted`, or `insufficient_data` (churn then uses the RFM rules).
+    pub status: String,
+    /// The date the model was fitted as of.
+    pub as_of: NaiveDate,
+    pub fitted_at: DateTime<Utc>,
+}
+
+/// Recency, frequency and monetary value with their quintile scores (5 = best) and segment.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "Rfm")]
+pub struct RfmView {
+    /// Days since the last purchase; null without purchases.
+    pub recency_days: Option<i64>,
+    /// Purchase days (several orders on one day are one purchase).
+    pub frequency: i64,
+    /// Spend in the base currency, decimal string (financial).
+    pub monetary: Option<String>,
+    pub r: Option<i32>,
+    pub f: Option<i32>,
+    /// Monetary quintile (financial).
+    pub m: Option<i32>,
+    /// Segment from R and the mean of F and M (financial: it uses M).
+    pub segment: Option<RfmSegment>,
+    /// Fields this caller may not read in full.
+    #[graphql(name = "maskedFields")]
+    pub masked: Vec<String>,
+}
+
+/// What the churn model knows of one customer, for expectations over any horizon.
+#[derive(Debug, Clone, Copy)]
+pub struct ChurnBasis {
+    pub params: bgnbd::Params,
+    pub history: bgnbd::History,
+}
+
+/// Churn risk: 1 − P(alive) by the BG/NBD model, or, without a fitted model, by the RFM rule
+/// min(1, days since the last purchase / 365).
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "Churn", complex)]
+pub struct ChurnView {
+    pub method: ScoreMethod,
+    /// Probability the customer is still active; null without a model or purchases.
+    pub p_alive: Option<f64>,
+    /// 0–1; null for prospects.
+    pub risk: Option<f64>,
+    /// Expected purchase days within `horizon_days` (REST; GraphQL takes `days`).
+    #[graphql(skip)]
+    pub expected_purchases: Option<f64>,
+    #[graphql(skip)]
+    pub horizon_days: i32,
+    #[graphql(skip)]
+    #[serde(skip)]
+    pub basis: Option<ChurnBasis>,
+}
+
+#[ComplexObject]
+impl ChurnView {
+    /// Expected purchase days in the next `days` (1–3650); null without a model.
+    async fn expected_purchases(
+        &self,
+        #[graphql(default = 90)] days: i32,
+    ) -> async_graphql::Result<Option<f64>> {
+        let days = crate::service::scoring::horizon_days("days", days).map_err(|e| e.extend())?;
+        Ok(self
+            .basis
+            .and_then(|b| bgnbd::expected_purchases(&b.params, &b.history, f64::from(days))))
+    }
+}
+
+/// Customer lifetime value over a horizon (financial).
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "LifetimeValue")]
+pub struct LifetimeValueView {
+    pub months: i32,
+    /// Discounted expected spend, decimal string; null without a model or clearance.
+    pub value: Option<String>,
+    /// Expected value of one purchase (Gamma-Gamma), decimal string.
+    pub expected_order_value: Option<String>,
+    pub currency: String,
+    /// Monthly discount rate applied.
+    pub monthly_discount: f64,
+    #[graphql(name = "maskedFields")]
+    pub masked: Vec<String>,
+}
+
+/// One weighted part of the loyalty score.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "LoyaltyComponent")]
+pub struct LoyaltyComponentView {
+    /// recency, frequency, monetary, tenure, satisfaction, complaints or referrals.
+    pub name: String,
+    /// 0–1; null when withheld (monetary is financial).
+    pub value: Option<f64>,
+    /// The weights sum to 1.
+    pub weight: f64,
+}
+
+/// Loyalty 0–100 with the components it is computed from, and the membership tier.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "LoyaltyScore")]
+pub struct LoyaltyScoreView {
+    pub score: f64,
+    pub tier: Option<LoyaltyTier>,
+    pub components: Vec<LoyaltyComponentView>,
+}
+
+/// Every score of one customer, as of a date.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "CustomerScores")]
+pub struct ScoresView {
+    pub customer_id: Uuid,
+    /// The date the scores describe (today unless asked for a past date).
+    pub as_of: NaiveDate,
+    /// The model used; null when none was fitted by `as_of`.
+    pub model: Option<ModelRef>,
+    pub rfm: RfmView,
+    pub churn: ChurnView,
+    /// Null for prospects (no purchase yet).
+    pub lifetime_value: Option<LifetimeValueView>,
+    pub loyalty: LoyaltyScoreView,
+    /// By spend percentile among buyers (financial); prospects are D.
+    pub grade: Option<CustomerGrade>,
+    pub lifecycle_stage: LifecycleStage,
+    /// Share of the profile's fields that are filled, 0–100.
+    pub completeness: i32,
+    /// Fields this caller may not read in full.
+    #[graphql(name = "maskedFields")]
+    pub masked: Vec<String>,
+}
