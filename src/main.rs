@@ -82,8 +82,9 @@ enum StatsCommand {
 
 #[derive(Subcommand)]
 enum ScoresCommand {
-    /// Fit BG/NBD and Gamma-Gamma on the orders up to the end of a date (default today) and
-    /// store the result; with too little data, say so (scores then use the RFM rules).
+    /// Fit BG/NBD and Gamma-Gamma on the orders up to the end of a date (default today),
+    /// store the result and refresh the score snapshot; with too little data, say so (scores
+    /// then use the RFM rules).
     Fit {
         /// YYYY-MM-DD; default today (UTC).
         #[arg(long)]
@@ -92,6 +93,8 @@ enum ScoresCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Recompute every customer's scores into the snapshot segment filters read.
+    Snapshot,
     /// Fit on the orders up to --calibration-end and compare predicted with actual purchases
     /// per customer up to --holdout-end: totals, mean absolute error, and a table by number
     /// of calibration purchases.
@@ -166,11 +169,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let report = service::scores::fit(&db, as_of, &settings.currency)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let snapshot = service::scoring::refresh_snapshot(&db, &settings)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                let mut doc = serde_json::to_value(&report)?;
+                doc["snapshot"] = serde_json::to_value(&snapshot)?;
+                println!("{}", serde_json::to_string_pretty(&doc)?);
             } else {
                 print_fit(&report);
+                println!("score snapshot: {} customers", snapshot.customers);
             }
+        }
+        Command::Scores {
+            command: ScoresCommand::Snapshot,
+        } => {
+            telemetry::init();
+            let settings = Settings::from_env()?;
+            let db = startup::connect(&settings).await?;
+            let started = std::time::Instant::now();
+            let snapshot = service::scoring::refresh_snapshot(&db, &settings)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "scored {} customers in {:.1} s",
+                snapshot.customers,
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::Scores {
             command:

@@ -96,6 +96,12 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = AppState::new(db, settings)?;
         let server = run(listener, state.clone())?;
+        if state.settings.refit_hours > 0 {
+            tokio::spawn(crate::service::scoring::refit_schedule(
+                state.db.clone(),
+                state.settings.clone(),
+            ));
+        }
         Ok(Self {
             port,
             state,

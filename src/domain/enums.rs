@@ -414,3 +414,11 @@ impl CustomerGrade {
             .find(|g| g.as_str().eq_ignore_ascii_case(raw.trim()))
     }
 }
+
+wire_enum! {
+    /// A comparison in a segment condition.
+    FilterOp {
+        Eq => "eq", Ne => "ne", In => "in", NotIn => "not_in", Gt => "gt", Gte => "gte",
+        Lt => "lt", Lte => "lte",
+    }
+}

@@ -25,6 +25,7 @@ pub struct QueryRoot(
     users::UserQuery,
     audit::AuditQuery,
     records::RecordsQuery,
+    scores::AnalyticsQuery,
 );
 
 /// The mutation root.
@@ -35,6 +36,7 @@ pub struct MutationRoot(
     custom_fields::CustomFieldMutation,
     users::UserMutation,
     records::RecordsMutation,
+    scores::AnalyticsMutation,
 );
 
 /// The executable schema.

@@ -92,13 +92,14 @@ connection! {
     ConsentEventConnection, ConsentEventEdge, ConsentEventView, "ConsentEventConnection", "ConsentEventEdge";
     PointsConnection, PointsEdge, PointsEntryView, "PointsConnection", "PointsEdge";
     TimelineConnection, TimelineEdge, TimelineEntry, "TimelineConnection", "TimelineEdge";
+    SegmentMemberConnection, SegmentMemberEdge, CustomerView, "SegmentMemberConnection", "SegmentMemberEdge";
 }
 
-fn gql(e: AppError) -> async_graphql::Error {
+pub(crate) fn gql(e: AppError) -> async_graphql::Error {
     e.extend()
 }
 
-fn window(first: Option<i32>, after: Option<String>) -> Result<Window> {
+pub(crate) fn window(first: Option<i32>, after: Option<String>) -> Result<Window> {
     Window::new(first.map(i64::from), "first", after, "after").map_err(gql)
 }
 

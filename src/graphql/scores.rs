@@ -5,14 +5,17 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use async_graphql::{ComplexObject, Context, ErrorExtensions, Result};
+use async_graphql::{ComplexObject, Context, ErrorExtensions, Object, Result};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::records::{RecordsLoader, RequestLoader};
+use super::records::{RecordsLoader, RequestLoader, SegmentMemberConnection, gql, window};
 use crate::service::scoring::{self, Computed};
+use crate::service::segments;
 use crate::types::relations::LoyaltyView;
 use crate::types::scores::LoyaltyComponentView;
+use crate::types::scores::SnapshotView;
+use crate::types::segments::{SegmentInput, SegmentView};
 
 /// One customer's scores as of a date (`None`: now).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,7 +37,7 @@ impl Loader<ScoreKey> for RecordsLoader {
                     .await
                     .map_err(|e| e.extend())?;
             }
-            let computed = scoring::compute_many(&self.state, &ids, as_of)
+            let computed = scoring::compute_many(&self.state.db, &self.state.settings, &ids, as_of)
                 .await
                 .map_err(|e| e.extend())?;
             out.extend(
@@ -119,4 +122,105 @@ impl LoyaltyView {
         let c = scores_of(ctx, self.customer_id, as_of).await?;
         Ok(scoring::loyalty_view(&c, principal).components)
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Segments and the snapshot
+
+#[ComplexObject]
+impl SegmentView {
+    /// Members (by id), each with its current scores.
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50, desc = "1–200.")] first: i32,
+        after: Option<String>,
+    ) -> Result<SegmentMemberConnection> {
+        let (state, principal) = super::context(ctx)?;
+        let w = window(Some(first), after)?;
+        Ok(segments::members(state, principal, self.id, &w)
+            .await
+            .map_err(gql)?
+            .into())
+    }
+}
+
+/// Queries of segments and the score snapshot.
+#[derive(Default)]
+pub struct AnalyticsQuery;
+
+#[Object]
+impl AnalyticsQuery {
+    /// Every segment the caller may use, by name, with its current size.
+    async fn segments(&self, ctx: &Context<'_>) -> Result<Vec<SegmentView>> {
+        let (state, principal) = super::context(ctx)?;
+        segments::list(state, principal).await.map_err(gql)
+    }
+
+    /// One segment.
+    async fn segment(&self, ctx: &Context<'_>, id: Uuid) -> Result<SegmentView> {
+        let (state, principal) = super::context(ctx)?;
+        segments::get(state, principal, id).await.map_err(gql)
+    }
+
+    /// The score snapshot segment filters read.
+    async fn score_snapshot(&self, ctx: &Context<'_>) -> Result<SnapshotView> {
+        let (state, principal) = super::context(ctx)?;
+        crate::service::records::require_reader(principal).map_err(gql)?;
+        scoring::snapshot(&state.db).await.map_err(gql)
+    }
+}
+
+/// Mutations of segments and the score snapshot.
+#[derive(Default)]
+pub struct AnalyticsMutation;
+
+#[Object]
+impl AnalyticsMutation {
+    /// Save a segment.
+    async fn create_segment(&self, ctx: &Context<'_>, input: SegmentInput) -> Result<SegmentView> {
+        let (state, principal) = super::context(ctx)?;
+        let doc = to_doc(&input)?;
+        segments::create(state, principal, doc).await.map_err(gql)
+    }
+
+    /// Replace a segment's name, description and filter.
+    async fn update_segment(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        input: SegmentInput,
+        expected_version: Option<i64>,
+    ) -> Result<SegmentView> {
+        let (state, principal) = super::context(ctx)?;
+        let doc = to_doc(&input)?;
+        segments::update(state, principal, id, expected_version, doc)
+            .await
+            .map_err(gql)
+    }
+
+    /// Delete a segment; true when it existed.
+    async fn delete_segment(&self, ctx: &Context<'_>, id: Uuid) -> Result<bool> {
+        let (state, principal) = super::context(ctx)?;
+        segments::delete(state, principal, id).await.map_err(gql)?;
+        Ok(true)
+    }
+
+    /// Recompute every customer's scores into the snapshot now.
+    async fn refresh_score_snapshot(&self, ctx: &Context<'_>) -> Result<SnapshotView> {
+        let (state, principal) = super::context(ctx)?;
+        scoring::require_analytics_operator(principal).map_err(gql)?;
+        ctx.data::<RequestLoader>()?.clear::<ScoreKey>();
+        scoring::refresh_snapshot(&state.db, &state.settings)
+            .await
+            .map_err(gql)
+    }
+}
+
+fn to_doc(input: &SegmentInput) -> Result<serde_json::Value> {
+    Ok(serde_json::json!({
+        "name": input.name,
+        "description": input.description,
+        "filter": input.filter,
+    }))
 }

@@ -1,24 +1,72 @@
-//! Computed scores: `/api/v1/customers/{id}/scores`.
+//! Computed scores (`/customers/{id}/scores`), the models behind them (`/scores/…`) and
+//! saved segments (`/segments`).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::body::JsonBody;
+use super::commerce::PageParams;
 use super::error::{Problem, method_not_allowed};
+use super::if_match;
 use super::records;
 use crate::auth::Principal;
 use crate::domain::parse_id;
 use crate::error::{AppError, AppResult};
+use crate::service::input::parse_document;
+use crate::service::scores::{FitReport, ValidationReport};
 use crate::service::scoring::{self, ScoreRequest};
+use crate::service::segments;
 use crate::state::AppState;
 use crate::types::scores::ScoresView;
+use crate::types::scores::SnapshotView;
+use crate::types::segments::{MemberPage, SegmentInput, SegmentList, SegmentView};
 
-/// Routes of the scores.
+/// Routes of the scores, the models and the segments.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/customers/{id}/scores")
             .route(web::get().to(customer_scores))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/scores/fit")
+            .route(web::post().to(fit))
+            .default_service(method_not_allowed("POST")),
+    )
+    .service(
+        web::resource("/scores/snapshot")
+            .route(web::get().to(snapshot))
+            .route(web::post().to(refresh_snapshot))
+            .default_service(method_not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/scores/validation")
+            .route(web::post().to(validation))
+            .default_service(method_not_allowed("POST")),
+    )
+    .service(
+        web::resource("/segments")
+            .route(web::get().to(list_segments))
+            .route(web::post().to(create_segment))
+            .default_service(method_not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/segments/{id}")
+            .route(web::get().to(get_segment))
+            .route(web::put().to(update_segment))
+            .route(web::delete().to(delete_segment))
+            .default_service(method_not_allowed("GET, PUT, DELETE")),
+    )
+    .service(
+        web::resource("/segments/{id}/members")
+            .route(web::get().to(segment_members))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/segments/{id}/export")
+            .route(web::get().to(export_segment))
             .default_service(method_not_allowed("GET")),
     );
 }
@@ -95,4 +143,252 @@ pub async fn customer_scores(
         actix_web::http::StatusCode::OK,
         &view,
     ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Models, snapshot and validation
+
+/// Body of `POST /scores/fit`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FitRequest {
+    /// Fit on orders up to the end of this date (default today).
+    pub as_of: Option<NaiveDate>,
+}
+
+/// A fit and the snapshot refreshed with it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct FitResponse {
+    /// Null when there are no orders yet (scores use the rules).
+    pub fit: Option<FitReport>,
+    pub snapshot: SnapshotView,
+}
+
+/// Fit the churn and spend models now and refresh the score snapshot (admins and managers).
+/// With too little data the fit says so (`status: insufficient_data`) and scores use the
+/// RFM rules.
+#[utoipa::path(post, path = "/api/v1/scores/fit", tag = "scores", request_body = FitRequest,
+    responses((status = 200, description = "The fit and the refreshed snapshot", body = FitResponse),
+        (status = 403, description = "Not an admin or manager", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`as_of` in the future or before any order", body = Problem, content_type = "application/problem+json")))]
+pub async fn fit(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    scoring::require_model_operator(&principal)?;
+    let request: FitRequest = parse_document(body.0)?;
+    let (fit, snapshot) = scoring::refit(&state.db, &state.settings, request.as_of).await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &FitResponse { fit, snapshot },
+    ))
+}
+
+/// The score snapshot segment filters read: when it was refreshed and with which model.
+#[utoipa::path(get, path = "/api/v1/scores/snapshot", tag = "scores",
+    responses((status = 200, description = "The snapshot", body = SnapshotView)))]
+pub async fn snapshot(state: web::Data<AppState>, principal: Principal) -> AppResult<HttpResponse> {
+    crate::service::records::require_reader(&principal)?;
+    let view = scoring::snapshot(&state.db).await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &view,
+    ))
+}
+
+/// Recompute every customer's scores into the snapshot now (admins, managers, analysts).
+#[utoipa::path(post, path = "/api/v1/scores/snapshot", tag = "scores",
+    responses((status = 200, description = "The refreshed snapshot", body = SnapshotView),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json")))]
+pub async fn refresh_snapshot(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> AppResult<HttpResponse> {
+    scoring::require_analytics_operator(&principal)?;
+    let view = scoring::refresh_snapshot(&state.db, &state.settings).await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &view,
+    ))
+}
+
+/// Body of `POST /scores/validation`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidationRequest {
+    /// The model is fitted on orders up to the end of this date.
+    pub calibration_end: NaiveDate,
+    /// Predictions are compared with the purchases after `calibration_end` up to this date.
+    pub holdout_end: NaiveDate,
+}
+
+/// How well the churn model predicts: fit on a calibration period, compare predicted with
+/// actual purchases per customer in the holdout period (totals, mean absolute error, a table
+/// by calibration purchases). Admins, managers and analysts.
+#[utoipa::path(post, path = "/api/v1/scores/validation", tag = "scores", request_body = ValidationRequest,
+    responses((status = 200, description = "The report", body = ValidationReport),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Dates in the wrong order, in the future, or too little data", body = Problem, content_type = "application/problem+json")))]
+pub async fn validation(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    scoring::require_analytics_operator(&principal)?;
+    let r: ValidationRequest = parse_document(body.0)?;
+    let report = crate::service::scores::validate(
+        &state.db,
+        r.calibration_end,
+        r.holdout_end,
+        &state.settings.currency,
+    )
+    .await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &report,
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Segments
+
+/// Every segment the caller may use, by name, with its current size.
+#[utoipa::path(get, path = "/api/v1/segments", tag = "segments",
+    responses((status = 200, description = "The segments", body = SegmentList)))]
+pub async fn list_segments(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> AppResult<HttpResponse> {
+    let data = segments::list(&state, &principal).await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &SegmentList { data },
+    ))
+}
+
+/// Save a segment: a name and conditions over profile fields, tags and scores, all of which
+/// must hold.
+#[utoipa::path(post, path = "/api/v1/segments", tag = "segments", request_body = SegmentInput,
+    responses((status = 201, description = "Saved, with its current size", body = SegmentView),
+        (status = 403, description = "A condition on a field the caller may not read", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown field, unsuitable operator or bad value, named as `filter[i].…`", body = Problem, content_type = "application/problem+json")))]
+pub async fn create_segment(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    records::create(
+        &state,
+        &principal,
+        &req,
+        body.0,
+        Some("/api/v1/segments"),
+        |doc| segments::create(&state, &principal, doc),
+    )
+    .await
+}
+
+/// One segment with its current size and the time of the snapshot it reads.
+#[utoipa::path(get, path = "/api/v1/segments/{id}", tag = "segments",
+    params(("id" = String, Path, description = "Segment id")),
+    responses((status = 200, description = "The segment", body = SegmentView),
+        (status = 403, description = "Its filter uses a field the caller may not read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such segment", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_segment(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let view = segments::get(&state, &principal, parse_id("id", &id)?).await?;
+    Ok(records::ok_with_etag(&view))
+}
+
+/// Replace a segment's name, description and filter (its author, a manager or an admin).
+#[utoipa::path(put, path = "/api/v1/segments/{id}", tag = "segments", request_body = SegmentInput,
+    params(("id" = String, Path, description = "Segment id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on")),
+    responses((status = 200, description = "Saved", body = SegmentView),
+        (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such segment", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn update_segment(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    let id = parse_id("id", &id)?;
+    let view = segments::update(&state, &principal, id, if_match(&req)?, body.0).await?;
+    Ok(records::ok_with_etag(&view))
+}
+
+/// Delete a segment (its customers are untouched).
+#[utoipa::path(delete, path = "/api/v1/segments/{id}", tag = "segments",
+    params(("id" = String, Path, description = "Segment id")),
+    responses((status = 204, description = "Deleted"),
+        (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such segment", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_segment(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    segments::delete(&state, &principal, parse_id("id", &id)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A page of a segment's members (by id), each with its current scores.
+#[utoipa::path(get, path = "/api/v1/segments/{id}/members", tag = "segments",
+    params(("id" = String, Path, description = "Segment id"), PageParams),
+    responses((status = 200, description = "A page of members", body = MemberPage),
+        (status = 403, description = "Its filter uses a field the caller may not read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such segment", body = Problem, content_type = "application/problem+json")))]
+pub async fn segment_members(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+    params: web::Query<PageParams>,
+) -> AppResult<HttpResponse> {
+    let p = params.into_inner();
+    let id = parse_id("id", &id)?;
+    let w = records::window(p.cursor, p.limit.as_deref())?;
+    let page = segments::members(&state, &principal, id, &w).await?;
+    let snapshot_at = segments::snapshot_at(&state).await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &MemberPage {
+            data: page.items,
+            next_cursor: page.next_cursor,
+            snapshot_at,
+        },
+    ))
+}
+
+/// A segment's members as CSV (UTF-8, header row), streamed; fields the caller may not read
+/// are empty cells.
+#[utoipa::path(get, path = "/api/v1/segments/{id}/export", tag = "segments",
+    params(("id" = String, Path, description = "Segment id")),
+    responses((status = 200, description = "CSV of the members", content_type = "text/csv"),
+        (status = 403, description = "Its filter uses a field the caller may not read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such segment", body = Problem, content_type = "application/problem+json")))]
+pub async fn export_segment(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id("id", &id)?;
+    let stream = segments::export_csv(state.get_ref().clone(), principal, id).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"segment-{id}.csv\""),
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .streaming(stream))
 }

@@ -228,7 +228,7 @@ pub async fn list(
     let mut page = customers::list(&state, &principal, query).await?;
     if with_scores {
         let ids: Vec<Uuid> = page.items.iter().map(|c| c.id).collect();
-        let mut scores = scoring::compute_many(&state, &ids, None).await?;
+        let mut scores = scoring::compute_many(&state.db, &state.settings, &ids, None).await?;
         for customer in &mut page.items {
             customer.scores = scores.remove(&customer.id).map(|c| {
                 Box::new(scoring::render(

@@ -46,6 +46,7 @@ resource! {
     crate::types::relations::ConsentEventView => |_| None,
     crate::types::relations::RelationshipView => |_| None,
     crate::types::relations::PointsEntryView => |_| None,
+    crate::types::segments::SegmentView => |v| Some(v.version),
 }
 
 /// Declares the JSON body of a page of `T`: `{"data": […], "next_cursor": …}`.

@@ -628,7 +628,7 @@ pub(crate) async fn find(
         .ok_or(AppError::NotFound { entity: "customer" })
 }
 
-async fn render(
+pub(crate) async fn render(
     conn: &impl ConnectionTrait,
     principal: &Principal,
     models: &[customer::Model],

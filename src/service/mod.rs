@@ -16,6 +16,7 @@ pub mod records;
 pub mod relations;
 pub mod scores;
 pub mod scoring;
+pub mod segments;
 pub mod timeline;
 pub mod users;
 

@@ -122,7 +122,7 @@ pub async fn purchase_days(
 }
 
 /// BG/NBD parameters as printed.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct BgNbdParams {
     pub r: f64,
     pub alpha: f64,
@@ -131,7 +131,7 @@ pub struct BgNbdParams {
 }
 
 /// Gamma-Gamma parameters as printed.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct GammaGammaParams {
     pub p: f64,
     pub q: f64,
@@ -140,7 +140,7 @@ pub struct GammaGammaParams {
 
 /// Quintile cut points of the buyers' RFM values at a fit's as-of date, so one customer can
 /// be scored against the population without reading it.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RfmCuts {
     pub recency_days: [f64; 4],
     pub frequency: [f64; 4],
@@ -170,7 +170,7 @@ impl RfmCuts {
 }
 
 /// The outcome of a fit, as stored and as printed by `dossier scores fit --json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FitReport {
     pub id: Uuid,
     /// `fitted`, or `insufficient_data` (scores then use the RFM rules).
@@ -318,7 +318,7 @@ pub async fn latest(conn: &impl ConnectionTrait) -> AppResult<Option<serde_json:
 
 /// One row of the validation table: customers grouped by repeat purchases in the
 /// calibration period (the last row holds 7 and more).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FrequencyRow {
     pub calibration_repeat_purchases: String,
     pub customers: usize,
@@ -329,7 +329,7 @@ pub struct FrequencyRow {
 }
 
 /// How well the churn model fitted on a calibration period predicted a holdout period.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ValidationReport {
     pub calibration_end: NaiveDate,
     pub holdout_end: NaiveDate,

@@ -6,6 +6,10 @@
 //! Without a fitted churn model the scores fall back to rules: churn risk is
 //! min(1, days since the last purchase / 365), the lifecycle stage uses recency (see
 //! `analytics::scores::stage`), and the expected purchases and lifetime value are null.
+//! The same rule gives the risk of one-off buyers even with a model: BG/NBD lets a customer
+//! drop out only after a repeat purchase, so it deems every one-off buyer alive (P = 1);
+//! their `p_alive` is null and `method` says `rules`, while expected purchases and lifetime
+//! value still come from the model.
 //! Until a first fit, RFM scores, segment and grade are null too (they rank against the
 //! buyers counted by a fit).
 
@@ -14,7 +18,8 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use entity::{
-    complaint, customer, customer_stats, loyalty_account, order, relationship, score_model, survey,
+    complaint, customer, customer_score, customer_stats, loyalty_account, order, relationship,
+    score_model, survey,
 };
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
@@ -27,13 +32,14 @@ use uuid::Uuid;
 use super::scores::{RfmCuts, end_of, purchase_days};
 use crate::analytics::{bgnbd, gamma_gamma, rfm, scores as rules};
 use crate::auth::Principal;
+use crate::config::Settings;
 use crate::domain::{CustomerGrade, LifecycleStage, LoyaltyTier, RfmSegment, ScoreMethod};
 use crate::error::{AppError, AppResult};
 use crate::policy::Fields;
 use crate::state::AppState;
 use crate::types::scores::{
     ChurnBasis, ChurnView, LifetimeValueView, LoyaltyComponentView, LoyaltyScoreView, ModelRef,
-    RfmView, ScoresView,
+    RfmView, ScoresView, SnapshotView,
 };
 
 /// Expected purchases are reported over this many days unless asked otherwise.
@@ -528,14 +534,21 @@ impl Scorer<'_> {
                 t_x: (last - first).num_days().max(0) as f64,
                 t: tenure as f64,
             };
+            if let Some(params) = bg {
+                computed.churn = Some(ChurnBasis { params, history });
+            }
             match bg {
-                Some(params) => {
+                // BG/NBD lets customers drop out only after a repeat purchase, so it deems
+                // every one-off buyer alive; their risk comes from the rule instead.
+                Some(params) if history.x > 0.0 => {
                     let alive = bgnbd::p_alive(&params, &history);
                     computed.p_alive = Some(alive);
                     computed.risk = Some(1.0 - alive);
-                    computed.churn = Some(ChurnBasis { params, history });
                 }
-                None => computed.risk = Some((recency as f64 / 365.0).min(1.0)),
+                _ => {
+                    computed.method = ScoreMethod::Rules;
+                    computed.risk = Some((recency as f64 / 365.0).min(1.0));
+                }
             }
             if let Some(gg) = model.and_then(|m| m.gamma_gamma) {
                 let repeat = p.days - 1;
@@ -688,20 +701,21 @@ pub fn render(
 /// # Errors
 /// Database failures.
 pub async fn compute_many(
-    state: &AppState,
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
     ids: &[Uuid],
     as_of: Option<NaiveDate>,
 ) -> AppResult<HashMap<Uuid, Computed>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let model = model_at(&state.db, as_of).await?;
-    let mut bases = bases(&state.db, ids, as_of, &state.settings.currency).await?;
+    let model = model_at(conn, as_of).await?;
+    let mut bases = bases(conn, ids, as_of, &settings.currency).await?;
     let scorer = Scorer {
         model: model.as_deref(),
         as_of: as_of.unwrap_or_else(|| Utc::now().date_naive()),
-        shares: &state.settings.grade_shares,
-        monthly_discount: state.settings.monthly_discount,
+        shares: &settings.grade_shares,
+        monthly_discount: settings.monthly_discount,
     };
     Ok(ids
         .iter()
@@ -772,7 +786,7 @@ pub async fn customer_scores(
 ) -> AppResult<ScoresView> {
     super::records::require_reader(principal)?;
     super::records::visible_customer(&state.db, principal, id).await?;
-    let mut all = compute_many(state, &[id], request.as_of).await?;
+    let mut all = compute_many(&state.db, &state.settings, &[id], request.as_of).await?;
     let computed = all
         .remove(&id)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("scores not computed")))?;
@@ -783,4 +797,178 @@ pub async fn customer_scores(
         request.months,
         &state.settings.currency,
     ))
+}
+
+/// Customers scored per batch when the snapshot is refreshed.
+const SNAPSHOT_BATCH: u64 = 1000;
+
+fn snapshot_row(c: &Computed, at: chrono::DateTime<Utc>) -> customer_score::ActiveModel {
+    use sea_orm::Set;
+    let small = |v: u8| Some(i16::from(v));
+    customer_score::ActiveModel {
+        customer_id: Set(c.customer_id),
+        computed_at: Set(at),
+        model_id: Set(c.model.as_ref().map(|m| m.id)),
+        recency_days: Set(c.recency_days),
+        frequency: Set(c.frequency),
+        monetary: Set(c.monetary.to_f64().unwrap_or(0.0)),
+        r: Set(c.rfm.and_then(|s| small(s.r))),
+        f: Set(c.rfm.and_then(|s| small(s.f))),
+        m: Set(c.rfm.and_then(|s| small(s.m))),
+        rfm_segment: Set(c.segment.map(|s| s.as_str().to_owned())),
+        p_alive: Set(c.p_alive),
+        churn_risk: Set(c.risk),
+        lifetime_value: Set(c
+            .lifetime_value(DEFAULT_MONTHS.unsigned_abs())
+            .filter(|v| v.is_finite())),
+        loyalty: Set(c.loyalty),
+        grade: Set(c.grade.map(|g| g.as_str().to_owned())),
+        lifecycle_stage: Set(c.stage.as_str().to_owned()),
+        completeness: Set(i16::from(c.completeness)),
+    }
+}
+
+/// Recompute every live customer's scores into the snapshot, in one transaction (readers
+/// see the old snapshot until it commits).
+///
+/// # Errors
+/// Database failures.
+pub async fn refresh_snapshot(
+    db: &sea_orm::DatabaseConnection,
+    settings: &Settings,
+) -> AppResult<SnapshotView> {
+    let started = std::time::Instant::now();
+    let at = super::records::now();
+    let txn = super::begin_write(db).await?;
+    customer_score::Entity::delete_many().exec(&txn).await?;
+    let mut after: Option<Uuid> = None;
+    let mut count: i64 = 0;
+    loop {
+        let mut query = customer::Entity::find()
+            .select_only()
+            .column(customer::Column::Id)
+            .filter(customer::Column::DeletedAt.is_null())
+            .order_by_asc(customer::Column::Id)
+            .limit(SNAPSHOT_BATCH);
+        if let Some(id) = after {
+            query = query.filter(customer::Column::Id.gt(id));
+        }
+        let ids: Vec<Uuid> = query.into_tuple().all(&txn).await?;
+        let Some(last) = ids.last() else { break };
+        after = Some(*last);
+        let computed = compute_many(&txn, settings, &ids, None).await?;
+        let rows: Vec<customer_score::ActiveModel> =
+            computed.values().map(|c| snapshot_row(c, at)).collect();
+        count += i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        customer_score::Entity::insert_many(rows).exec(&txn).await?;
+    }
+    txn.commit().await?;
+    tracing::info!(
+        customers = count,
+        seconds = started.elapsed().as_secs_f64(),
+        "score snapshot refreshed"
+    );
+    snapshot(db).await
+}
+
+/// When the snapshot was refreshed, how many customers it holds, and with which model.
+///
+/// # Errors
+/// Database failures.
+pub async fn snapshot(conn: &impl ConnectionTrait) -> AppResult<SnapshotView> {
+    let (computed_at, customers): (Option<chrono::DateTime<Utc>>, i64) =
+        customer_score::Entity::find()
+            .select_only()
+            .column_as(customer_score::Column::ComputedAt.max(), "at")
+            .column_as(customer_score::Column::CustomerId.count(), "n")
+            .into_tuple()
+            .one(conn)
+            .await?
+            .unwrap_or((None, 0));
+    let model = model_at(conn, None).await?.map(|m| m.reference.clone());
+    Ok(SnapshotView {
+        computed_at,
+        customers,
+        model,
+    })
+}
+
+/// Fit the models as of `as_of` (default today) and refresh the snapshot with them. With no
+/// orders at all the snapshot is still refreshed (scores then use the rules).
+///
+/// # Errors
+/// A bad as-of date; database failures.
+pub async fn refit(
+    db: &sea_orm::DatabaseConnection,
+    settings: &Settings,
+    as_of: Option<NaiveDate>,
+) -> AppResult<(Option<super::scores::FitReport>, SnapshotView)> {
+    let date = as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let report = match super::scores::fit(db, date, &settings.currency).await {
+        Ok(r) => Some(r),
+        Err(AppError::Validation(errors))
+            if as_of.is_none() && errors.iter().any(|e| e.code == "before_data") =>
+        {
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let snapshot = refresh_snapshot(db, settings).await?;
+    Ok((report, snapshot))
+}
+
+/// Refit and refresh the snapshot whenever the newest fit is older than the configured
+/// interval (checked every quarter of an hour, and once at start). Runs until the process
+/// stops; failures are logged and retried at the next check.
+pub async fn refit_schedule(db: sea_orm::DatabaseConnection, settings: Arc<Settings>) {
+    let interval = chrono::Duration::hours(i64::try_from(settings.refit_hours).unwrap_or(24));
+    loop {
+        let newest = score_model::Entity::find()
+            .order_by_desc(score_model::Column::FittedAt)
+            .one(&db)
+            .await;
+        let due = match &newest {
+            Ok(Some(m)) => Utc::now() - m.fitted_at >= interval,
+            Ok(None) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the newest fit");
+                false
+            }
+        };
+        if due && let Err(e) = refit(&db, &settings, None).await {
+            tracing::warn!(error = %e, "scheduled refit failed");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(15 * 60)).await;
+    }
+}
+
+/// Fitting models is for admins and managers (and the operator): it takes CPU and changes
+/// every score.
+///
+/// # Errors
+/// `Forbidden` for anyone else.
+pub fn require_model_operator(principal: &Principal) -> AppResult<()> {
+    use crate::domain::Role;
+    match principal.role {
+        Some(Role::Admin | Role::Manager) => Ok(()),
+        None if !principal.is_api_key() => Ok(()),
+        _ => Err(AppError::Forbidden(
+            "fitting the score models needs an admin or a manager".to_owned(),
+        )),
+    }
+}
+
+/// Refreshing the snapshot and validating the model are also open to analysts.
+///
+/// # Errors
+/// `Forbidden` for anyone else.
+pub fn require_analytics_operator(principal: &Principal) -> AppResult<()> {
+    use crate::domain::Role;
+    match principal.role {
+        Some(Role::Admin | Role::Manager | Role::Analyst) => Ok(()),
+        None if !principal.is_api_key() => Ok(()),
+        _ => Err(AppError::Forbidden(
+            "this needs an admin, a manager or an analyst".to_owned(),
+        )),
+    }
 }

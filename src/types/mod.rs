@@ -12,4 +12,5 @@ pub mod de;
 pub mod engagement;
 pub mod relations;
 pub mod scores;
+pub mod segments;
 pub mod user;

@@ -50,13 +50,15 @@ pub struct ChurnBasis {
     pub history: bgnbd::History,
 }
 
-/// Churn risk: 1 − P(alive) by the BG/NBD model, or, without a fitted model, by the RFM rule
-/// min(1, days since the last purchase / 365).
+/// Churn risk: 1 − P(alive) by the BG/NBD model, or by the rule min(1, days since the last
+/// purchase / 365) without a fitted model and for one-off buyers (whom BG/NBD always deems
+/// alive).
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
 #[graphql(name = "Churn", complex)]
 pub struct ChurnView {
     pub method: ScoreMethod,
-    /// Probability the customer is still active; null without a model or purchases.
+    /// Probability the customer is still active; null without a model, without purchases
+    /// and for one-off buyers.
     pub p_alive: Option<f64>,
     /// 0–1; null for prospects.
     pub risk: Option<f64>,
@@ -143,4 +145,16 @@ pub struct ScoresView {
     /// Fields this caller may not read in full.
     #[graphql(name = "maskedFields")]
     pub masked: Vec<String>,
+}
+
+/// The score snapshot segment filters and the overview read.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "ScoreSnapshot")]
+pub struct SnapshotView {
+    /// When it was last refreshed; null before the first refresh.
+    pub computed_at: Option<DateTime<Utc>>,
+    /// Customers in it.
+    pub customers: i64,
+    /// The model it was computed with.
+    pub model: Option<ModelRef>,
 }

@@ -21,4 +21,5 @@ mod ownership;
 mod privacy;
 mod records_graphql;
 mod scores;
+mod segments;
 mod validation;

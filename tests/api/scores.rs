@@ -48,7 +48,7 @@ async fn a_fit_needs_data_and_falls_back_to_rfm_rules_with_too_little() {
 /// 40 customers over the last year: every third buys once, the rest every 10–40 days, some
 /// stopped early, every third order of a buyer cancelled. Returns the counted purchases in
 /// the last `holdout` days.
-async fn buyers(app: &TestApp, holdout: i64) -> usize {
+pub(crate) async fn buyers(app: &TestApp, holdout: i64) -> usize {
     let now = Utc::now();
     let mut in_holdout = 0;
     // 40 customers: every third buys once, the rest every 10–40 days; some stopped early.
@@ -279,6 +279,14 @@ async fn a_customers_scores_follow_the_fitted_model_and_the_policy() {
         .await
         .body;
     assert_eq!(o["rfm"]["frequency"], 1);
+    // BG/NBD deems one-off buyers alive; their risk comes from the recency rule.
+    assert_eq!(o["churn"]["method"], "rules", "{o}");
+    assert!(o["churn"]["p_alive"].is_null());
+    assert!(
+        (o["churn"]["risk"].as_f64().unwrap() - 360.0 / 365.0).abs() < 1e-9,
+        "{o}"
+    );
+    assert!(o["churn"]["expected_purchases"].as_f64().unwrap() > 0.0);
     assert_eq!(o["rfm"]["r"], 1, "{o}");
     assert!(o["loyalty"]["score"].as_f64() < s["loyalty"]["score"].as_f64());
 
