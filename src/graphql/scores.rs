@@ -14,7 +14,7 @@ use crate::service::scoring::{self, Computed};
 use crate::service::segments;
 use crate::types::relations::LoyaltyView;
 use crate::types::scores::LoyaltyComponentView;
-use crate::types::scores::SnapshotView;
+use crate::types::scores::{OverviewView, SnapshotView};
 use crate::types::segments::{SegmentInput, SegmentView};
 
 /// One customer's scores as of a date (`None`: now).
@@ -161,6 +161,19 @@ impl AnalyticsQuery {
     async fn segment(&self, ctx: &Context<'_>, id: Uuid) -> Result<SegmentView> {
         let (state, principal) = super::context(ctx)?;
         segments::get(state, principal, id).await.map_err(gql)
+    }
+
+    /// The customer base at a glance (see `GET /api/v1/overview`).
+    async fn overview(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 12, desc = "Months of revenue, 1–36.")] months: i32,
+        #[graphql(default = 10, desc = "Customers in the lifetime-value ranking, 1–100.")] top: i32,
+    ) -> Result<OverviewView> {
+        let (state, principal) = super::context(ctx)?;
+        crate::service::overview::overview(state, principal, months, top)
+            .await
+            .map_err(gql)
     }
 
     /// The score snapshot segment filters read.

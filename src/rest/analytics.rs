@@ -20,7 +20,7 @@ use crate::service::scoring::{self, ScoreRequest};
 use crate::service::segments;
 use crate::state::AppState;
 use crate::types::scores::ScoresView;
-use crate::types::scores::SnapshotView;
+use crate::types::scores::{OverviewView, SnapshotView};
 use crate::types::segments::{MemberPage, SegmentInput, SegmentList, SegmentView};
 
 /// Routes of the scores, the models and the segments.
@@ -45,6 +45,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/scores/validation")
             .route(web::post().to(validation))
             .default_service(method_not_allowed("POST")),
+    )
+    .service(
+        web::resource("/overview")
+            .route(web::get().to(overview))
+            .default_service(method_not_allowed("GET")),
     )
     .service(
         web::resource("/segments")
@@ -391,4 +396,39 @@ pub async fn export_segment(
         ))
         .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
         .streaming(stream))
+}
+
+// ---------------------------------------------------------------------------------------
+// Overview
+
+/// Query parameters of the overview.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OverviewParams {
+    /// Months of revenue, 1–36 (default 12).
+    pub months: Option<String>,
+    /// Customers in the lifetime-value ranking, 1–100 (default 10).
+    pub top: Option<String>,
+}
+
+/// The customer base at a glance: counts by RFM segment, grade and lifecycle stage, the
+/// churn-risk histogram, the top customers by lifetime value (from the score snapshot) and
+/// revenue by month and channel. Sales users see their own customers; money needs financial
+/// clearance (withheld parts are null and named in `masked`).
+#[utoipa::path(get, path = "/api/v1/overview", tag = "scores", params(OverviewParams),
+    responses((status = 200, description = "The overview", body = OverviewView),
+        (status = 400, description = "A malformed parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter out of range", body = Problem, content_type = "application/problem+json")))]
+pub async fn overview(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<OverviewParams>,
+) -> AppResult<HttpResponse> {
+    let months = int_param("months", params.months.as_deref())?.unwrap_or(12);
+    let top = int_param("top", params.top.as_deref())?.unwrap_or(10);
+    let view = crate::service::overview::overview(&state, &principal, months, top).await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &view,
+    ))
 }

@@ -59,7 +59,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         super::analytics::list_segments, super::analytics::create_segment,
         super::analytics::get_segment, super::analytics::update_segment,
         super::analytics::delete_segment, super::analytics::segment_members,
-        super::analytics::export_segment,
+        super::analytics::export_segment, super::analytics::overview,
     ),
     components(schemas(
         Problem, FieldError, CustomerView, CustomerPage, CustomerInput, AddressView, AddressInput,

@@ -11,6 +11,7 @@ pub mod engagement;
 pub mod idempotency;
 pub mod input;
 pub mod orders;
+pub mod overview;
 pub(crate) mod pagination;
 pub mod records;
 pub mod relations;

@@ -158,3 +158,69 @@ pub struct SnapshotView {
     /// The model it was computed with.
     pub model: Option<ModelRef>,
 }
+
+/// Customers sharing one value.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "OverviewBucket")]
+pub struct Bucket {
+    /// The value (segment, grade or stage); `none` for customers without one.
+    pub key: String,
+    pub customers: i64,
+}
+
+/// Customers whose churn risk lies in [from, to) (the last bin includes 1).
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "RiskBin")]
+pub struct RiskBin {
+    pub from: f64,
+    pub to: f64,
+    pub customers: i64,
+}
+
+/// A customer ranked by lifetime value.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "TopCustomer")]
+pub struct TopCustomer {
+    pub customer_id: Uuid,
+    pub display_name: String,
+    /// Over the snapshot's 12 months, decimal string.
+    pub lifetime_value: String,
+}
+
+/// Revenue of one month through one channel (counted orders in the base currency).
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "RevenueRow")]
+pub struct RevenueRow {
+    /// `YYYY-MM` (UTC).
+    pub month: String,
+    pub channel: String,
+    pub orders: i64,
+    /// Decimal string.
+    pub revenue: String,
+}
+
+/// The customer base at a glance: counts by RFM segment, grade and lifecycle stage, the
+/// churn-risk histogram (from the score snapshot), the top customers by lifetime value and
+/// revenue by month and channel. A sales user sees their own customers only; money needs
+/// financial clearance.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "Overview")]
+pub struct OverviewView {
+    pub snapshot: SnapshotView,
+    /// Customers in the snapshot the caller can see.
+    pub customers: i64,
+    /// Null without financial clearance (segments use spend).
+    pub by_rfm_segment: Option<Vec<Bucket>>,
+    /// Null without financial clearance.
+    pub by_grade: Option<Vec<Bucket>>,
+    pub by_lifecycle_stage: Vec<Bucket>,
+    /// Ten bins of 0.1; prospects (no risk) are not counted.
+    pub churn_risk_histogram: Vec<RiskBin>,
+    /// Null without financial clearance.
+    pub top_lifetime_value: Option<Vec<TopCustomer>>,
+    /// The last `months` months, oldest first; null without financial clearance.
+    pub revenue_by_month: Option<Vec<RevenueRow>>,
+    pub currency: String,
+    #[graphql(name = "maskedFields")]
+    pub masked: Vec<String>,
+}

@@ -401,3 +401,107 @@ async fn the_validation_report_is_served_over_the_api() {
         .await;
     r.assert_problem(403, "forbidden");
 }
+
+#[tokio::test]
+async fn the_overview_counts_the_base_and_sums_revenue() {
+    let app = TestApp::spawn().await;
+    scored(&app).await;
+    let all = everyone(&app).await;
+    let o = app.get("/api/v1/overview?months=13&top=5").await;
+    assert_eq!(o.status, 200, "{}", o.text);
+    let o = o.body;
+    assert_eq!(o["customers"], 40);
+    let total = |key: &str| -> i64 {
+        o[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["customers"].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!(total("by_lifecycle_stage"), 40);
+    assert_eq!(total("by_grade"), 40);
+    assert_eq!(total("by_rfm_segment"), 40);
+    assert_eq!(total("churn_risk_histogram"), 40, "every buyer has a risk");
+    let grade_a = all.iter().filter(|c| c["scores"]["grade"] == "A").count() as i64;
+    let listed_a = o["by_grade"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["key"] == "A")
+        .map_or(0, |b| b["customers"].as_i64().unwrap());
+    assert_eq!(listed_a, grade_a);
+    let top = o["top_lifetime_value"].as_array().unwrap();
+    assert_eq!(top.len(), 5);
+    let values: Vec<f64> = top
+        .iter()
+        .map(|t| t["lifetime_value"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(values.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
+    // Every counted order lies within the last 13 months: revenue adds up to the spend.
+    let revenue: f64 = o["revenue_by_month"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["revenue"].as_str().unwrap().parse::<f64>().unwrap())
+        .sum();
+    let spend: f64 = all
+        .iter()
+        .map(|c| {
+            c["scores"]["rfm"]["monetary"]
+                .as_str()
+                .unwrap()
+                .parse::<f64>()
+                .unwrap()
+        })
+        .sum();
+    assert!((revenue - spend).abs() < 0.01, "{revenue} vs {spend}");
+    assert!(
+        o["revenue_by_month"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["month"].as_str().unwrap().len() == 7 && r["channel"].is_string())
+    );
+
+    // Support sees the stages and risks, not the money.
+    let support = app.client_for(&app.user_token(Role::Support).await);
+    let s = app
+        .send(support.get(format!("{}/api/v1/overview", app.base)))
+        .await
+        .body;
+    assert!(s["by_grade"].is_null() && s["revenue_by_month"].is_null());
+    assert!(s["top_lifetime_value"].is_null());
+    assert_eq!(s["masked"].as_array().unwrap().len(), 4);
+    assert_eq!(s["customers"], 40);
+    // A sales user owns none of these customers.
+    let sales = app.client_for(&app.user_token(Role::Sales).await);
+    let mine = app
+        .send(sales.get(format!("{}/api/v1/overview", app.base)))
+        .await
+        .body;
+    assert_eq!(mine["customers"], 0);
+    assert_eq!(mine["revenue_by_month"], json!([]));
+
+    app.get("/api/v1/overview?months=0")
+        .await
+        .assert_field_error(422, "months");
+    app.get("/api/v1/overview?top=many")
+        .await
+        .assert_field_error(400, "top");
+    let gql = app
+        .graphql(
+            "{ overview(top: 3) { customers byLifecycleStage { key customers } topLifetimeValue { displayName lifetimeValue } churnRiskHistogram { from customers } } }",
+            json!({}),
+        )
+        .await;
+    assert!(gql["errors"].is_null(), "{gql}");
+    assert_eq!(gql["data"]["overview"]["customers"], 40);
+    assert_eq!(
+        gql["data"]["overview"]["topLifetimeValue"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}

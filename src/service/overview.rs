@@ -1,0 +1,282 @@
+//! The overview: the customer base by RFM segment, grade and lifecycle stage, the churn-risk
+//! histogram and the top customers by lifetime value (all from the score snapshot), and
+//! revenue by month and channel (from the orders). A fixed number of statements.
+
+use chrono::{Datelike, NaiveDate, Utc};
+use entity::{customer, customer_score, order};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use super::customers::row_scope;
+use super::{records, scoring};
+use crate::auth::{Clearance, Principal};
+use crate::domain::Sensitivity;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::types::scores::{Bucket, OverviewView, RevenueRow, RiskBin, TopCustomer};
+
+/// Longest revenue history, in months.
+const MAX_MONTHS: i32 = 36;
+/// Most customers in the top list.
+const MAX_TOP: i32 = 100;
+
+/// The ids of the live customers the caller may see.
+fn visible(principal: &Principal) -> SelectStatement {
+    let mut q = Query::select();
+    q.column(customer::Column::Id)
+        .from(customer::Entity)
+        .and_where(customer::Column::DeletedAt.is_null());
+    if let Some(owner) = row_scope(principal) {
+        q.and_where(customer::Column::OwnerId.eq(owner));
+    }
+    q
+}
+
+async fn buckets(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    column: customer_score::Column,
+) -> AppResult<Vec<Bucket>> {
+    let rows: Vec<(Option<String>, i64)> = customer_score::Entity::find()
+        .select_only()
+        .column(column)
+        .column_as(customer_score::Column::CustomerId.count(), "n")
+        .filter(customer_score::Column::CustomerId.in_subquery(visible(principal)))
+        .group_by(column)
+        .order_by_asc(column)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(key, customers)| Bucket {
+            key: key.unwrap_or_else(|| "none".to_owned()),
+            customers,
+        })
+        .collect())
+}
+
+/// Customers in each of the ten churn-risk bins.
+type HistogramRow = (
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// The first day of the month `back` months before `date`'s month.
+fn month_start(date: NaiveDate, back: i32) -> NaiveDate {
+    let index = date.year() * 12 + i32::try_from(date.month0()).unwrap_or(0) - back;
+    NaiveDate::from_ymd_opt(
+        index.div_euclid(12),
+        index.rem_euclid(12).unsigned_abs() + 1,
+        1,
+    )
+    .unwrap_or(date)
+}
+
+/// The overview for a caller.
+///
+/// # Errors
+/// `Validation` for `months` outside 1–36 or `top` outside 1–100; database failures.
+pub async fn overview(
+    state: &AppState,
+    principal: &Principal,
+    months: i32,
+    top: i32,
+) -> AppResult<OverviewView> {
+    records::require_reader(principal)?;
+    if !(1..=MAX_MONTHS).contains(&months) {
+        return Err(AppError::invalid(
+            "months",
+            "out_of_range",
+            format!("must be 1–{MAX_MONTHS}"),
+        ));
+    }
+    if !(1..=MAX_TOP).contains(&top) {
+        return Err(AppError::invalid(
+            "top",
+            "out_of_range",
+            format!("must be 1–{MAX_TOP}"),
+        ));
+    }
+    let db = &state.db;
+    let financial = principal.clearance(Sensitivity::Financial) == Clearance::Full;
+    let mut masked = Vec::new();
+    let snapshot = scoring::snapshot(db).await?;
+    let by_lifecycle_stage = buckets(db, principal, customer_score::Column::LifecycleStage).await?;
+    let customers = by_lifecycle_stage.iter().map(|b| b.customers).sum();
+
+    // Ten bins in one statement, portable to both databases.
+    let bins: Vec<String> = (0..10u8)
+        .map(|i| {
+            let from = f64::from(i) / 10.0;
+            let upper = if i == 9 {
+                String::new()
+            } else {
+                format!(" AND churn_risk < {:.1}", from + 0.1)
+            };
+            format!(
+                "CAST(SUM(CASE WHEN churn_risk >= {from:.1}{upper} THEN 1 ELSE 0 END) AS BIGINT)"
+            )
+        })
+        .collect();
+    let mut histogram_query = customer_score::Entity::find()
+        .select_only()
+        .filter(customer_score::Column::CustomerId.in_subquery(visible(principal)));
+    for (i, bin) in bins.iter().enumerate() {
+        histogram_query = histogram_query.column_as(Expr::cust(bin.clone()), format!("b{i}"));
+    }
+    let counts: [Option<i64>; 10] = histogram_query
+        .into_tuple::<HistogramRow>()
+        .one(db)
+        .await?
+        .map(|t| [t.0, t.1, t.2, t.3, t.4, t.5, t.6, t.7, t.8, t.9])
+        .unwrap_or_default();
+    let churn_risk_histogram = (0..10u8)
+        .map(|i| RiskBin {
+            from: f64::from(i) / 10.0,
+            to: f64::from(i + 1) / 10.0,
+            customers: counts[usize::from(i)].unwrap_or(0),
+        })
+        .collect();
+
+    let (by_rfm_segment, by_grade, top_lifetime_value, revenue_by_month) = if financial {
+        let segments = buckets(db, principal, customer_score::Column::RfmSegment).await?;
+        let grades = buckets(db, principal, customer_score::Column::Grade).await?;
+        let top_rows: Vec<(Uuid, String, Option<f64>)> = customer_score::Entity::find()
+            .select_only()
+            .column(customer_score::Column::CustomerId)
+            .column_as(
+                Expr::col((customer::Entity, customer::Column::DisplayName)),
+                "display_name",
+            )
+            .column(customer_score::Column::LifetimeValue)
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                customer_score::Entity::belongs_to(customer::Entity)
+                    .from(customer_score::Column::CustomerId)
+                    .to(customer::Column::Id)
+                    .into(),
+            )
+            .filter(customer_score::Column::CustomerId.in_subquery(visible(principal)))
+            .filter(customer_score::Column::LifetimeValue.is_not_null())
+            .order_by_desc(customer_score::Column::LifetimeValue)
+            .order_by_asc(customer_score::Column::CustomerId)
+            .limit(u64::from(top.unsigned_abs()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let top_list = top_rows
+            .into_iter()
+            .map(|(customer_id, display_name, value)| TopCustomer {
+                customer_id,
+                display_name,
+                lifetime_value: Decimal::try_from(value.unwrap_or(0.0))
+                    .unwrap_or_default()
+                    .round_dp(2)
+                    .to_string(),
+            })
+            .collect();
+        let revenue = revenue(state, principal, months).await?;
+        (Some(segments), Some(grades), Some(top_list), Some(revenue))
+    } else {
+        masked.extend(
+            [
+                "by_rfm_segment",
+                "by_grade",
+                "top_lifetime_value",
+                "revenue_by_month",
+            ]
+            .map(str::to_owned),
+        );
+        (None, None, None, None)
+    };
+    Ok(OverviewView {
+        snapshot,
+        customers,
+        by_rfm_segment,
+        by_grade,
+        by_lifecycle_stage,
+        churn_risk_histogram,
+        top_lifetime_value,
+        revenue_by_month,
+        currency: state.settings.currency.clone(),
+        masked,
+    })
+}
+
+/// Revenue of counted orders in the base currency by UTC month and channel.
+async fn revenue(
+    state: &AppState,
+    principal: &Principal,
+    months: i32,
+) -> AppResult<Vec<RevenueRow>> {
+    let db = &state.db;
+    let from = month_start(Utc::now().date_naive(), months - 1);
+    let start = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let month = match db.get_database_backend() {
+        DatabaseBackend::Postgres => "to_char(\"ordered_at\" AT TIME ZONE 'UTC', 'YYYY-MM')",
+        _ => "strftime('%Y-%m', \"ordered_at\")",
+    };
+    // Totals are exact decimal text: sum them as decimals and read the sum back as text.
+    let sum = match db.get_database_backend() {
+        DatabaseBackend::Postgres => "CAST(SUM(CAST(\"total\" AS NUMERIC)) AS TEXT)",
+        _ => "CAST(SUM(CAST(\"total\" AS REAL)) AS TEXT)",
+    };
+    let rows: Vec<(String, String, i64, Option<String>)> = order::Entity::find()
+        .select_only()
+        .column_as(Expr::cust(month), "month")
+        .column(order::Column::Channel)
+        .column_as(order::Column::Id.count(), "orders")
+        .column_as(Expr::cust(sum), "revenue")
+        .filter(order::Column::OrderedAt.gte(start))
+        .filter(order::Column::Status.is_not_in(["cancelled", "refunded"]))
+        .filter(order::Column::Currency.eq(state.settings.currency.as_str()))
+        .filter(order::Column::CustomerId.in_subquery(visible(principal)))
+        .group_by(Expr::cust(month))
+        .group_by(order::Column::Channel)
+        .order_by_asc(Expr::cust(month))
+        .order_by_asc(order::Column::Channel)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(month, channel, orders, revenue)| RevenueRow {
+            month,
+            channel,
+            orders,
+            revenue: revenue
+                .and_then(|r| r.parse::<Decimal>().ok())
+                .unwrap_or_default()
+                .round_dp(2)
+                .to_string(),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_count_back_across_years() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
+        assert_eq!(month_start(d(2026, 11, 30), 0), d(2026, 11, 1));
+        assert_eq!(month_start(d(2026, 11, 30), 11), d(2025, 12, 1));
+        assert_eq!(month_start(d(2026, 1, 5), 1), d(2025, 12, 1));
+        assert_eq!(month_start(d(2026, 3, 31), 35), d(2023, 5, 1));
+    }
+}
