@@ -277,6 +277,6 @@ mod tests {
         assert_eq!(month_start(d(2026, 11, 30), 0), d(2026, 11, 1));
         assert_eq!(month_start(d(2026, 11, 30), 11), d(2025, 12, 1));
         assert_eq!(month_start(d(2026, 1, 5), 1), d(2025, 12, 1));
-        assert_eq!(month_start(d(2026, 3, 31), 35), d(2023, 5, 1));
+        assert_eq!(month_start(d(2026, 3, 31), 35), d(2023, 4, 1));
     }
 }
