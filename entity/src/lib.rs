@@ -3,6 +3,8 @@
 //! No business rules live here; `src/service` owns them. Enumerations are stored as short
 //! lower-case strings and parsed into domain types by the service layer.
 
+pub mod alert;
+pub mod alert_rule;
 pub mod api_key;
 pub mod audit_event;
 pub mod complaint;

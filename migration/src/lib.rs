@@ -12,6 +12,7 @@ mod m20261123_000006_create_behaviour;
 mod m20261123_000007_create_score_models;
 mod m20261123_000008_add_purchase_days;
 mod m20261130_000009_create_score_snapshot;
+mod m20261130_000010_create_alerts;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_create_score_models::Migration),
             Box::new(m20261123_000008_add_purchase_days::Migration),
             Box::new(m20261130_000009_create_score_snapshot::Migration),
+            Box::new(m20261130_000010_create_alerts::Migration),
         ]
     }
 }

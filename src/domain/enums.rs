@@ -422,3 +422,39 @@ wire_enum! {
         Lt => "lt", Lte => "lte",
     }
 }
+
+wire_enum! {
+    /// What an alert rule watches.
+    AlertKind {
+        OverdueReceivable => "overdue_receivable", ChurnRisk => "churn_risk",
+        NoContact => "no_contact", ComplaintSla => "complaint_sla",
+    }
+}
+
+wire_enum! {
+    /// Where an alert is in its handling: open → acknowledged → resolved (or open →
+    /// resolved); resolved is final.
+    AlertStatus { Open => "open", Acknowledged => "acknowledged", Resolved => "resolved" }
+}
+
+impl AlertKind {
+    /// The class of data an alert of this kind reveals: overdue receivables, churn by
+    /// grade and silent high-value customers are financial; complaint SLAs are not.
+    pub fn class(self) -> Sensitivity {
+        match self {
+            Self::ComplaintSla => Sensitivity::Public,
+            _ => Sensitivity::Financial,
+        }
+    }
+}
+
+impl AlertStatus {
+    /// The statuses an alert may move to from this one.
+    pub fn next(self) -> &'static [AlertStatus] {
+        match self {
+            Self::Open => &[Self::Acknowledged, Self::Resolved],
+            Self::Acknowledged => &[Self::Resolved],
+            Self::Resolved => &[],
+        }
+    }
+}

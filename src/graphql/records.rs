@@ -93,6 +93,7 @@ connection! {
     PointsConnection, PointsEdge, PointsEntryView, "PointsConnection", "PointsEdge";
     TimelineConnection, TimelineEdge, TimelineEntry, "TimelineConnection", "TimelineEdge";
     SegmentMemberConnection, SegmentMemberEdge, CustomerView, "SegmentMemberConnection", "SegmentMemberEdge";
+    AlertConnection, AlertEdge, crate::types::alerts::AlertView, "AlertConnection", "AlertEdge";
 }
 
 pub(crate) fn gql(e: AppError) -> async_graphql::Error {

@@ -9,9 +9,14 @@ use async_graphql::{ComplexObject, Context, ErrorExtensions, Object, Result};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::records::{RecordsLoader, RequestLoader, SegmentMemberConnection, gql, window};
+use super::records::{
+    AlertConnection, RecordsLoader, RequestLoader, SegmentMemberConnection, gql, window,
+};
+use crate::domain::{AlertKind, AlertStatus};
+use crate::service::alerts;
 use crate::service::scoring::{self, Computed};
 use crate::service::segments;
+use crate::types::alerts::{AlertRuleInput, AlertRuleView, AlertView, EvaluationView};
 use crate::types::relations::LoyaltyView;
 use crate::types::scores::LoyaltyComponentView;
 use crate::types::scores::{OverviewView, SnapshotView};
@@ -145,7 +150,16 @@ impl SegmentView {
     }
 }
 
-/// Queries of segments and the score snapshot.
+/// Which alerts to list.
+#[derive(Debug, Default, async_graphql::InputObject)]
+pub struct AlertFilterInput {
+    pub status: Option<AlertStatus>,
+    pub kind: Option<AlertKind>,
+    pub customer_id: Option<Uuid>,
+    pub rule_id: Option<Uuid>,
+}
+
+/// Queries of segments, the score snapshot, the overview and alerts.
 #[derive(Default)]
 pub struct AnalyticsQuery;
 
@@ -174,6 +188,42 @@ impl AnalyticsQuery {
         crate::service::overview::overview(state, principal, months, top)
             .await
             .map_err(gql)
+    }
+
+    /// Alerts the caller may see, newest first.
+    async fn alerts(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AlertFilterInput>,
+        #[graphql(default = 50, desc = "1–200.")] first: i32,
+        after: Option<String>,
+    ) -> Result<AlertConnection> {
+        let (state, principal) = super::context(ctx)?;
+        let f = filter.unwrap_or_default();
+        let filter = alerts::AlertFilter {
+            status: f.status,
+            kind: f.kind,
+            customer_id: f.customer_id,
+            rule_id: f.rule_id,
+        };
+        Ok(
+            alerts::list(state, principal, &filter, &window(Some(first), after)?)
+                .await
+                .map_err(gql)?
+                .into(),
+        )
+    }
+
+    /// One alert.
+    async fn alert(&self, ctx: &Context<'_>, id: Uuid) -> Result<AlertView> {
+        let (state, principal) = super::context(ctx)?;
+        alerts::get(state, principal, id).await.map_err(gql)
+    }
+
+    /// Every alert rule, by name.
+    async fn alert_rules(&self, ctx: &Context<'_>) -> Result<Vec<AlertRuleView>> {
+        let (state, principal) = super::context(ctx)?;
+        alerts::list_rules(state, principal).await.map_err(gql)
     }
 
     /// The score snapshot segment filters read.
@@ -217,6 +267,60 @@ impl AnalyticsMutation {
         let (state, principal) = super::context(ctx)?;
         segments::delete(state, principal, id).await.map_err(gql)?;
         Ok(true)
+    }
+
+    /// Configure an alert rule (admins and managers).
+    async fn create_alert_rule(
+        &self,
+        ctx: &Context<'_>,
+        input: AlertRuleInput,
+    ) -> Result<AlertRuleView> {
+        let (state, principal) = super::context(ctx)?;
+        let doc = serde_json::json!({
+            "name": input.name,
+            "kind": input.kind,
+            "params": input.params.map(|p| p.0),
+            "enabled": input.enabled,
+        });
+        alerts::create_rule(state, principal, doc)
+            .await
+            .map_err(gql)
+    }
+
+    /// Delete an alert rule; its alerts stay.
+    async fn delete_alert_rule(&self, ctx: &Context<'_>, id: Uuid) -> Result<bool> {
+        let (state, principal) = super::context(ctx)?;
+        alerts::delete_rule(state, principal, id)
+            .await
+            .map_err(gql)?;
+        Ok(true)
+    }
+
+    /// Evaluate every enabled rule now.
+    async fn evaluate_alerts(&self, ctx: &Context<'_>) -> Result<EvaluationView> {
+        let (state, principal) = super::context(ctx)?;
+        alerts::evaluate_now(state, principal).await.map_err(gql)
+    }
+
+    /// Acknowledge an open alert.
+    async fn acknowledge_alert(&self, ctx: &Context<'_>, id: Uuid) -> Result<AlertView> {
+        let (state, principal) = super::context(ctx)?;
+        alerts::transition(state, principal, id, AlertStatus::Acknowledged, None)
+            .await
+            .map_err(gql)
+    }
+
+    /// Resolve an alert, with an optional note.
+    async fn resolve_alert(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        resolution: Option<String>,
+    ) -> Result<AlertView> {
+        let (state, principal) = super::context(ctx)?;
+        alerts::transition(state, principal, id, AlertStatus::Resolved, resolution)
+            .await
+            .map_err(gql)
     }
 
     /// Recompute every customer's scores into the snapshot now.

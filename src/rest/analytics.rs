@@ -8,17 +8,24 @@ use utoipa::IntoParams;
 
 use super::body::JsonBody;
 use super::commerce::PageParams;
+use super::customers::enum_param;
 use super::error::{Problem, method_not_allowed};
 use super::if_match;
 use super::records;
+use super::records::AlertPage;
 use crate::auth::Principal;
 use crate::domain::parse_id;
+use crate::domain::{AlertKind, AlertStatus};
 use crate::error::{AppError, AppResult};
+use crate::service::alerts::{self, AlertFilter};
 use crate::service::input::parse_document;
 use crate::service::scores::{FitReport, ValidationReport};
 use crate::service::scoring::{self, ScoreRequest};
 use crate::service::segments;
 use crate::state::AppState;
+use crate::types::alerts::{
+    AlertRuleInput, AlertRuleList, AlertRuleView, AlertView, EvaluationView, ResolveInput,
+};
 use crate::types::scores::ScoresView;
 use crate::types::scores::{OverviewView, SnapshotView};
 use crate::types::segments::{MemberPage, SegmentInput, SegmentList, SegmentView};
@@ -44,6 +51,43 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/scores/validation")
             .route(web::post().to(validation))
+            .default_service(method_not_allowed("POST")),
+    )
+    .service(
+        web::resource("/alert-rules")
+            .route(web::get().to(list_alert_rules))
+            .route(web::post().to(create_alert_rule))
+            .default_service(method_not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/alert-rules/{id}")
+            .route(web::put().to(update_alert_rule))
+            .route(web::delete().to(delete_alert_rule))
+            .default_service(method_not_allowed("PUT, DELETE")),
+    )
+    .service(
+        web::resource("/alerts")
+            .route(web::get().to(list_alerts))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/alerts/evaluate")
+            .route(web::post().to(evaluate_alerts))
+            .default_service(method_not_allowed("POST")),
+    )
+    .service(
+        web::resource("/alerts/{id}")
+            .route(web::get().to(get_alert))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/alerts/{id}/acknowledge")
+            .route(web::post().to(acknowledge_alert))
+            .default_service(method_not_allowed("POST")),
+    )
+    .service(
+        web::resource("/alerts/{id}/resolve")
+            .route(web::post().to(resolve_alert))
             .default_service(method_not_allowed("POST")),
     )
     .service(
@@ -427,6 +471,221 @@ pub async fn overview(
     let months = int_param("months", params.months.as_deref())?.unwrap_or(12);
     let top = int_param("top", params.top.as_deref())?.unwrap_or(10);
     let view = crate::service::overview::overview(&state, &principal, months, top).await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &view,
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Alerts
+
+/// Every alert rule, by name.
+#[utoipa::path(get, path = "/api/v1/alert-rules", tag = "alerts",
+    responses((status = 200, description = "The rules", body = AlertRuleList)))]
+pub async fn list_alert_rules(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> AppResult<HttpResponse> {
+    let data = alerts::list_rules(&state, &principal).await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &AlertRuleList { data },
+    ))
+}
+
+/// Configure an alert rule (admins and managers).
+#[utoipa::path(post, path = "/api/v1/alert-rules", tag = "alerts", request_body = AlertRuleInput,
+    responses((status = 201, description = "Configured, with its defaults filled in", body = AlertRuleView),
+        (status = 403, description = "Not an admin or manager", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad parameter, named as `params.…`", body = Problem, content_type = "application/problem+json")))]
+pub async fn create_alert_rule(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    records::create(&state, &principal, &req, body.0, None, |doc| {
+        alerts::create_rule(&state, &principal, doc)
+    })
+    .await
+}
+
+/// Replace an alert rule (admins and managers).
+#[utoipa::path(put, path = "/api/v1/alert-rules/{id}", tag = "alerts", request_body = AlertRuleInput,
+    params(("id" = String, Path, description = "Rule id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on")),
+    responses((status = 200, description = "Saved", body = AlertRuleView),
+        (status = 404, description = "No such rule", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn update_alert_rule(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    let id = parse_id("id", &id)?;
+    let view = alerts::update_rule(&state, &principal, id, if_match(&req)?, body.0).await?;
+    Ok(records::ok_with_etag(&view))
+}
+
+/// Delete an alert rule; its alerts stay, for the record.
+#[utoipa::path(delete, path = "/api/v1/alert-rules/{id}", tag = "alerts",
+    params(("id" = String, Path, description = "Rule id")),
+    responses((status = 204, description = "Deleted"),
+        (status = 404, description = "No such rule", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_alert_rule(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    alerts::delete_rule(&state, &principal, parse_id("id", &id)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Query parameters of `GET /alerts`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AlertParams {
+    cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    limit: Option<String>,
+    /// `open`, `acknowledged` or `resolved`.
+    status: Option<String>,
+    /// `overdue_receivable`, `churn_risk`, `no_contact` or `complaint_sla`.
+    kind: Option<String>,
+    customer_id: Option<String>,
+    rule_id: Option<String>,
+}
+
+/// Alerts the caller may see, newest first: their customers' (sales), and kinds whose data
+/// they may read (receivables, churn by grade and silent high-value customers need financial
+/// clearance).
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertParams),
+    responses((status = 200, description = "A page of alerts", body = AlertPage),
+        (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_alerts(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<AlertParams>,
+) -> AppResult<HttpResponse> {
+    let p = params.into_inner();
+    let filter = AlertFilter {
+        status: enum_param(
+            "status",
+            p.status,
+            AlertStatus::parse,
+            AlertStatus::expected,
+        )?,
+        kind: enum_param("kind", p.kind, AlertKind::parse, AlertKind::expected)?,
+        customer_id: p
+            .customer_id
+            .map(|v| parse_id("customer_id", v.trim()))
+            .transpose()?,
+        rule_id: p
+            .rule_id
+            .map(|v| parse_id("rule_id", v.trim()))
+            .transpose()?,
+    };
+    let w = records::window(p.cursor, p.limit.as_deref())?;
+    let page = alerts::list(&state, &principal, &filter, &w).await?;
+    Ok(records::page::<_, AlertPage>(page))
+}
+
+/// Evaluate every enabled rule now: raise alerts for new subjects, resolve those whose
+/// condition cleared (admins, managers, analysts). The background job does the same every
+/// quarter of an hour.
+#[utoipa::path(post, path = "/api/v1/alerts/evaluate", tag = "alerts",
+    responses((status = 200, description = "What the evaluation did", body = EvaluationView),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json")))]
+pub async fn evaluate_alerts(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> AppResult<HttpResponse> {
+    let view = alerts::evaluate_now(&state, &principal).await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &view,
+    ))
+}
+
+/// One alert.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts",
+    params(("id" = String, Path, description = "Alert id")),
+    responses((status = 200, description = "The alert", body = AlertView),
+        (status = 404, description = "No such alert (or not visible)", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_alert(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let view = alerts::get(&state, &principal, parse_id("id", &id)?).await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &view,
+    ))
+}
+
+/// Acknowledge an open alert.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", tag = "alerts",
+    params(("id" = String, Path, description = "Alert id")),
+    responses((status = 200, description = "Acknowledged", body = AlertView),
+        (status = 404, description = "No such alert", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not open; `allowed` lists the legal moves", body = Problem, content_type = "application/problem+json")))]
+pub async fn acknowledge_alert(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id("id", &id)?;
+    let view = alerts::transition(&state, &principal, id, AlertStatus::Acknowledged, None).await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &view,
+    ))
+}
+
+/// Resolve an alert, with an optional note of what was done.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", tag = "alerts", request_body = ResolveInput,
+    params(("id" = String, Path, description = "Alert id")),
+    responses((status = 200, description = "Resolved", body = AlertView),
+        (status = 404, description = "No such alert", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already resolved", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Resolution too long", body = Problem, content_type = "application/problem+json")))]
+pub async fn resolve_alert(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    use actix_web::FromRequest;
+    let id = parse_id("id", &id)?;
+    // The body is optional; when one is sent it must be a valid document.
+    let empty = !req
+        .headers()
+        .contains_key(actix_web::http::header::CONTENT_TYPE)
+        && req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .is_none_or(|v| v.as_bytes() == b"0");
+    let input: ResolveInput = if empty {
+        ResolveInput::default()
+    } else {
+        let body = JsonBody::from_request(&req, &mut payload.into_inner()).await?;
+        parse_document(body.0)?
+    };
+    let view = alerts::transition(
+        &state,
+        &principal,
+        id,
+        AlertStatus::Resolved,
+        input.resolution,
+    )
+    .await?;
     Ok(records::private_json(
         actix_web::http::StatusCode::OK,
         &view,

@@ -47,6 +47,7 @@ resource! {
     crate::types::relations::RelationshipView => |_| None,
     crate::types::relations::PointsEntryView => |_| None,
     crate::types::segments::SegmentView => |v| Some(v.version),
+    crate::types::alerts::AlertRuleView => |v| Some(v.version),
 }
 
 /// Declares the JSON body of a page of `T`: `{"data": […], "next_cursor": …}`.
@@ -77,6 +78,7 @@ page_type! {
     ConsentEventPage => crate::types::relations::ConsentEventView,
     PointsPage => crate::types::relations::PointsEntryView,
     TimelinePage => crate::types::engagement::TimelineEntry,
+    AlertPage => crate::types::alerts::AlertView,
 }
 
 /// The page window from `cursor` and `limit` query parameters.

@@ -3,6 +3,7 @@
 //! REST handlers and GraphQL resolvers call these functions with the caller's `Principal`
 //! and get back views already rendered through `policy`.
 
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod custom_fields;

@@ -918,8 +918,8 @@ pub async fn refit(
 }
 
 /// Refit and refresh the snapshot whenever the newest fit is older than the configured
-/// interval (checked every quarter of an hour, and once at start). Runs until the process
-/// stops; failures are logged and retried at the next check.
+/// interval, and evaluate the alert rules: every quarter of an hour, and once at start.
+/// Runs until the process stops; failures are logged and retried at the next check.
 pub async fn refit_schedule(db: sea_orm::DatabaseConnection, settings: Arc<Settings>) {
     let interval = chrono::Duration::hours(i64::try_from(settings.refit_hours).unwrap_or(24));
     loop {
@@ -937,6 +937,13 @@ pub async fn refit_schedule(db: sea_orm::DatabaseConnection, settings: Arc<Setti
         };
         if due && let Err(e) = refit(&db, &settings, None).await {
             tracing::warn!(error = %e, "scheduled refit failed");
+        }
+        match super::alerts::evaluate(&db).await {
+            Ok(r) if r.raised + r.cleared > 0 => {
+                tracing::info!(raised = r.raised, cleared = r.cleared, "alerts evaluated");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "alert evaluation failed"),
         }
         tokio::time::sleep(std::time::Duration::from_secs(15 * 60)).await;
     }

@@ -3,6 +3,7 @@
 //! Output types are produced only by `policy`, so a response can never carry a field the
 //! caller may not see. Input types are parsed by `service`, so both APIs share every rule.
 
+pub mod alerts;
 pub mod api_key;
 pub mod audit;
 pub mod commerce;

@@ -6,6 +6,7 @@
 mod support;
 
 mod activity;
+mod alerts;
 mod api_keys;
 mod audit;
 mod auth;

@@ -8,7 +8,7 @@ use crate::scores::buyers;
 use crate::support::{Resp, TestApp, person};
 
 /// 40 buyers (half of them in 上海市, half in 北京市) and a fitted model with a snapshot.
-async fn scored(app: &TestApp) {
+pub(crate) async fn scored(app: &TestApp) {
     buyers(app, 0).await;
     let all = app.get("/api/v1/customers?limit=200").await.body["data"]
         .as_array()
@@ -32,7 +32,7 @@ async fn scored(app: &TestApp) {
 }
 
 /// Every customer with its scores, as the admin sees them.
-async fn everyone(app: &TestApp) -> Vec<Value> {
+pub(crate) async fn everyone(app: &TestApp) -> Vec<Value> {
     app.get("/api/v1/customers?limit=200&include=scores")
         .await
         .body["data"]
