@@ -624,11 +624,13 @@ fn at(now: DateTime<Utc>, days_ago: f64) -> String {
 pub fn demo_history(
     i: usize,
     organization: bool,
+    lapsed: bool,
     product_ids: &[uuid::Uuid],
     now: DateTime<Utc>,
 ) -> DemoHistory {
     let mut rng = StdRng::seed_from_u64(0x0D05_51E5 ^ i as u64);
     let pattern = match rng.random_range(0..100) {
+        _ if lapsed => Pattern::Lapsed,
         0..20 => Pattern::Prospect,
         20..42 => Pattern::OneOff,
         42..80 => Pattern::Regular,
@@ -641,9 +643,15 @@ pub fn demo_history(
         Pattern::Prospect => {}
         Pattern::OneOff => times.push(rng.random_range(1.0..730.0)),
         Pattern::Regular | Pattern::Lapsed => {
-            let mean_gap: f64 = rng.random_range(14.0..60.0);
-            let stop = if matches!(pattern, Pattern::Lapsed) {
-                rng.random_range(240.0..480.0)
+            // Lapsed customers were often good ones: frequent buyers who stopped.
+            let lapsed = matches!(pattern, Pattern::Lapsed);
+            let mean_gap: f64 = if lapsed {
+                rng.random_range(10.0..30.0)
+            } else {
+                rng.random_range(14.0..60.0)
+            };
+            let stop = if lapsed {
+                rng.random_range(150.0..420.0)
             } else {
                 0.0
             };
@@ -841,7 +849,7 @@ mod history_tests {
         let now = Utc::now();
         let products: Vec<uuid::Uuid> = PRODUCTS.iter().map(|_| uuid::Uuid::now_v7()).collect();
         let histories: Vec<DemoHistory> = (0..300)
-            .map(|i| demo_history(i, i % 3 == 0, &products, now))
+            .map(|i| demo_history(i, i % 3 == 0, false, &products, now))
             .collect();
         let orders: usize = histories.iter().map(|h| h.orders.len()).sum();
         assert!(

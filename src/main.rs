@@ -433,7 +433,13 @@ async fn load_demo(settings: &Settings) -> anyhow::Result<()> {
     for (i, customer) in created.iter().enumerate() {
         let id = customer.id;
         let organization = customer.kind == dossier::domain::CustomerKind::Organization;
-        let history = demo::demo_history(i, organization, &products, now);
+        // Half the Shanghai wholesale accounts have stopped buying: at-risk, high-value.
+        let shanghai = customer
+            .address
+            .as_ref()
+            .is_some_and(|a| a.city.as_deref() == Some("上海市"));
+        let lapsed = organization && shanghai && i % 2 == 0;
+        let history = demo::demo_history(i, organization, lapsed, &products, now);
         for doc in history.orders {
             service::orders::create_order(&state, &operator, Some(id), doc).await?;
             orders += 1;
@@ -488,9 +494,39 @@ async fn load_demo(settings: &Settings) -> anyhow::Result<()> {
             service::relations::link(&state, &operator, id, doc).await?;
         }
     }
+    // Scores, a segment and alert rules, so every part of the API has something to show.
+    let (fit, snapshot) = service::scoring::refit(&state.db, settings, None).await?;
+    if let Some(fit) = &fit {
+        print_fit(fit);
+    }
+    let segment = serde_json::json!({
+        "name": "上海的流失风险A/B级客户",
+        "description": "Grade A or B customers in Shanghai whose churn risk is above 0.5",
+        "filter": [
+            {"field": "churn_risk", "op": "gt", "value": 0.5},
+            {"field": "grade", "op": "in", "value": ["A", "B"]},
+            {"field": "city", "op": "eq", "value": "上海"},
+        ],
+    });
+    let segment = service::segments::create(&state, &operator, segment).await?;
+    for rule in [
+        serde_json::json!({"name": "A/B级客户流失预警", "kind": "churn_risk",
+                           "params": {"threshold": 0.6, "grades": ["A", "B"]}}),
+        serde_json::json!({"name": "应收账款逾期30天", "kind": "overdue_receivable",
+                           "params": {"days": 30}}),
+        serde_json::json!({"name": "A级客户90天未联系", "kind": "no_contact",
+                           "params": {"days": 90, "grades": ["A"]}}),
+        serde_json::json!({"name": "投诉超过处理时限", "kind": "complaint_sla"}),
+    ] {
+        service::alerts::create_rule(&state, &operator, rule).await?;
+    }
+    let alerts = service::alerts::evaluate(&state.db).await?;
     tracing::info!(
         customers = total,
         orders,
+        scored = snapshot.customers,
+        segment_members = segment.member_count,
+        alerts = alerts.raised,
         seconds = started.elapsed().as_secs(),
         "demo data loaded"
     );

@@ -183,10 +183,11 @@ pub async fn overview(
             .map(|(customer_id, display_name, value)| TopCustomer {
                 customer_id,
                 display_name,
-                lifetime_value: Decimal::try_from(value.unwrap_or(0.0))
-                    .unwrap_or_default()
-                    .round_dp(2)
-                    .to_string(),
+                lifetime_value: records::money_text(
+                    Decimal::try_from(value.unwrap_or(0.0))
+                        .unwrap_or_default()
+                        .round_dp(2),
+                ),
             })
             .collect();
         let revenue = revenue(state, principal, months).await?;
@@ -258,11 +259,12 @@ async fn revenue(
             month,
             channel,
             orders,
-            revenue: revenue
-                .and_then(|r| r.parse::<Decimal>().ok())
-                .unwrap_or_default()
-                .round_dp(2)
-                .to_string(),
+            revenue: records::money_text(
+                revenue
+                    .and_then(|r| r.parse::<Decimal>().ok())
+                    .unwrap_or_default()
+                    .round_dp(2),
+            ),
         })
         .collect())
 }

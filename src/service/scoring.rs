@@ -578,14 +578,14 @@ impl Scorer<'_> {
 
 fn money(v: f64) -> String {
     Decimal::from_f64(v)
-        .map(|d| d.round_dp(2).to_string())
+        .map(|d| super::records::money_text(d.round_dp(2)))
         .unwrap_or_default()
 }
 
 /// RFM as a caller may see it.
 pub fn rfm_view(c: &Computed, principal: &Principal) -> RfmView {
     let mut f = Fields::new(principal, "scores.rfm");
-    let monetary = c.monetary.round_dp(2).to_string();
+    let monetary = super::records::money_text(c.monetary.round_dp(2));
     RfmView {
         recency_days: c.recency_days,
         frequency: c.frequency,

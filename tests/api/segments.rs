@@ -461,6 +461,20 @@ async fn the_overview_counts_the_base_and_sums_revenue() {
             .as_array()
             .unwrap()
             .iter()
+            .all(|r| r["revenue"]
+                .as_str()
+                .unwrap()
+                .split('.')
+                .nth(1)
+                .map(str::len)
+                == Some(2)),
+        "two decimals: {o}"
+    );
+    assert!(
+        o["revenue_by_month"]
+            .as_array()
+            .unwrap()
+            .iter()
             .all(|r| r["month"].as_str().unwrap().len() == 7 && r["channel"].is_string())
     );
 
