@@ -5,7 +5,7 @@
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/dossier_bench bench/run.sh
 #
 # Creates an admin, loads N customers (default 2000) and 3 orders and a call for each through
-# the REST API as that admin, then runs `wrk` (installed from Debian if missing) against list, get and search endpoints on
+# the REST API as that admin, fits the score models, then runs `wrk` (installed from Debian if missing) against list, get and search endpoints on
 # loopback for a bounded time, signed in (every request verifies its token).
 # Nothing here asserts: it prints numbers to compare between commits and databases.
 set -euo pipefail
@@ -94,6 +94,23 @@ elapsed = time.time() - start
 print(f"create orders (1 client, sequential, lines + aggregates): {count} in {elapsed:.1f} s = {count / elapsed:.0f} req/s")
 PY
 
+# Fit the churn and spend models and score everyone (the job the server runs on its schedule).
+start=$(date +%s%N)
+"$BIN" scores fit >/dev/null
+echo "scores fit + snapshot of $N customers: $(( ($(date +%s%N) - start) / 1000000 )) ms"
+curl -s "http://127.0.0.1:$PORT/api/v1/segments" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"name": "bench", "filter": [{"field": "city", "op": "eq", "value": "上海"}, {"field": "frequency", "op": "gte", "value": 1}]}' >"$WORK/segment.json"
+SEGMENT="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$WORK/segment.json")"
+start=$(date +%s%N)
+rows=$(curl -s "http://127.0.0.1:$PORT/api/v1/segments/$SEGMENT/export" -H "Authorization: Bearer $TOKEN" | wc -l)
+echo "segment export: $((rows - 1)) members as CSV in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+
+cat >"$WORK/scores.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"query": "{ customers(first: 50) { nodes { id rfm { recencyDays frequency monetary r f m segment } churn { pAlive risk expectedPurchases(days: 90) } lifetimeValue(months: 12) { value } loyalty { score tier components { name value } } grade lifecycleStage completeness } } }"}'
+LUA
+
 cat >"$WORK/page.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -121,4 +138,9 @@ run "GET /customers/{id}/orders" "/api/v1/customers/$ID/orders?limit=20"
 run "GET /customers/{id}/timeline" "/api/v1/customers/$ID/timeline?limit=20"
 run "GET /orders?limit=50" "/api/v1/orders?limit=50"
 run "GraphQL 50 customers + records" "/graphql" "$WORK/page.lua"
+run "GET /customers/{id}/scores" "/api/v1/customers/$ID/scores"
+run "GET /customers?limit=50&include=scores" "/api/v1/customers?limit=50&include=scores"
+run "GraphQL 50 customers + every score" "/graphql" "$WORK/scores.lua"
+run "GET /overview" "/api/v1/overview"
+run "GET /segments/{id}/members?limit=50" "/api/v1/segments/$SEGMENT/members?limit=50"
 echo "server RSS: $(ps -o rss= -p "$PID" | awk '{printf "%.1f MiB", $1/1024}')"

@@ -226,6 +226,26 @@ impl AnalyticsQuery {
         alerts::list_rules(state, principal).await.map_err(gql)
     }
 
+    /// How well the churn model predicts: fitted on the orders up to `calibrationEnd`,
+    /// compared with the purchases up to `holdoutEnd` (admins, managers, analysts).
+    async fn score_validation(
+        &self,
+        ctx: &Context<'_>,
+        calibration_end: NaiveDate,
+        holdout_end: NaiveDate,
+    ) -> Result<crate::service::scores::ValidationReport> {
+        let (state, principal) = super::context(ctx)?;
+        scoring::require_analytics_operator(principal).map_err(gql)?;
+        crate::service::scores::validate(
+            &state.db,
+            calibration_end,
+            holdout_end,
+            &state.settings.currency,
+        )
+        .await
+        .map_err(gql)
+    }
+
     /// The score snapshot segment filters read.
     async fn score_snapshot(&self, ctx: &Context<'_>) -> Result<SnapshotView> {
         let (state, principal) = super::context(ctx)?;

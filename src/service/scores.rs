@@ -122,7 +122,10 @@ pub async fn purchase_days(
 }
 
 /// BG/NBD parameters as printed.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema, async_graphql::SimpleObject,
+)]
+#[graphql(name = "BgNbdParams")]
 pub struct BgNbdParams {
     pub r: f64,
     pub alpha: f64,
@@ -318,7 +321,8 @@ pub async fn latest(conn: &impl ConnectionTrait) -> AppResult<Option<serde_json:
 
 /// One row of the validation table: customers grouped by repeat purchases in the
 /// calibration period (the last row holds 7 and more).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "ValidationRow")]
 pub struct FrequencyRow {
     pub calibration_repeat_purchases: String,
     pub customers: usize,
@@ -329,7 +333,8 @@ pub struct FrequencyRow {
 }
 
 /// How well the churn model fitted on a calibration period predicted a holdout period.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "ValidationReport")]
 pub struct ValidationReport {
     pub calibration_end: NaiveDate,
     pub holdout_end: NaiveDate,

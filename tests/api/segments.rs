@@ -391,6 +391,17 @@ async fn the_validation_report_is_served_over_the_api() {
         )
         .await;
     wrong.assert_field_error(422, "holdout_end");
+    let gql = app
+        .graphql(
+            "query($c: NaiveDate!, $h: NaiveDate!) { scoreValidation(calibrationEnd: $c, holdoutEnd: $h) { actualTotal mae byFrequency { calibrationRepeatPurchases customers } } }",
+            json!({"c": calibration_end, "h": today}),
+        )
+        .await;
+    assert!(gql["errors"].is_null(), "{gql}");
+    assert_eq!(
+        gql["data"]["scoreValidation"]["actualTotal"],
+        r.body["actual_total"]
+    );
     let support = app.client_for(&app.user_token(Role::Support).await);
     let r = app
         .send(
