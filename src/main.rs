@@ -361,6 +361,9 @@ fn print_fit(r: &service::scores::FitReport) {
             p.p, p.q, p.gamma
         );
     }
+    for note in &r.notes {
+        println!("note: {note}");
+    }
 }
 
 fn random_secret() -> String {

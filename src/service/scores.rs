@@ -196,6 +196,34 @@ pub struct FitReport {
     pub fitted_at: DateTime<Utc>,
     /// Why a model was not fitted, when it was not.
     pub message: Option<String>,
+    /// How to read parameters that ran to a boundary of the parameter space.
+    pub notes: Vec<String>,
+}
+
+/// Parameters at a boundary are limits, not nonsense: say what they mean.
+fn boundary_notes(bg: Option<&BgNbdParams>, gg: Option<&GammaGammaParams>) -> Vec<String> {
+    const HUGE: f64 = 1e4;
+    let mut notes = Vec::new();
+    if let Some(p) = bg
+        && p.a > HUGE
+        && p.b > HUGE
+    {
+        notes.push(format!(
+            "BG/NBD: a and b ran to their limit: every customer has the same chance to drop out \
+             after a purchase, {:.4}",
+            p.a / (p.a + p.b)
+        ));
+    }
+    if let Some(p) = gg
+        && p.p > HUGE
+    {
+        notes.push(
+            "Gamma-Gamma: p ran to its limit (and γ towards 0): order values barely vary around \
+             each customer's own mean, so a repeat buyer's expected order value is that mean"
+                .to_owned(),
+        );
+    }
+    notes
 }
 
 /// Fit both models as of the end of `as_of` and store the result (a refusal too).
@@ -283,6 +311,11 @@ pub async fn fit(
         fit_seconds: started.elapsed().as_secs_f64(),
         fitted_at: crate::service::records::now(),
         message,
+        notes: Vec::new(),
+    };
+    let report = FitReport {
+        notes: boundary_notes(report.bgnbd.as_ref(), report.gamma_gamma.as_ref()),
+        ..report
     };
     score_model::ActiveModel {
         id: Set(report.id),
@@ -460,4 +493,39 @@ pub async fn validate(
         mae: abs_error / calibration.len() as f64,
         by_frequency,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_at_a_boundary_are_explained() {
+        let ordinary = BgNbdParams {
+            r: 0.6,
+            alpha: 20.0,
+            a: 0.8,
+            b: 2.5,
+        };
+        let spend = GammaGammaParams {
+            p: 6.0,
+            q: 4.0,
+            gamma: 15.0,
+        };
+        assert!(boundary_notes(Some(&ordinary), Some(&spend)).is_empty());
+        let flat = BgNbdParams {
+            a: 4.0e5,
+            b: 1.6e7,
+            ..ordinary
+        };
+        let fixed = GammaGammaParams {
+            p: 4.0e9,
+            q: 1.4,
+            gamma: 1e-8,
+        };
+        let notes = boundary_notes(Some(&flat), Some(&fixed));
+        assert_eq!(notes.len(), 2);
+        assert!(notes[0].contains("0.0244"), "{notes:?}");
+        assert!(notes[1].contains("own mean"));
+    }
 }

@@ -917,25 +917,33 @@ pub async fn refit(
     Ok((report, snapshot))
 }
 
+/// Refit and refresh the snapshot when no fit exists or the newest is older than
+/// `refit_hours`; returns whether it ran.
+///
+/// # Errors
+/// Database failures.
+pub async fn refit_if_due(
+    db: &sea_orm::DatabaseConnection,
+    settings: &Settings,
+) -> AppResult<bool> {
+    let interval = chrono::Duration::hours(i64::try_from(settings.refit_hours).unwrap_or(24));
+    let newest = score_model::Entity::find()
+        .order_by_desc(score_model::Column::FittedAt)
+        .one(db)
+        .await?;
+    if newest.is_some_and(|m| Utc::now() - m.fitted_at < interval) {
+        return Ok(false);
+    }
+    refit(db, settings, None).await?;
+    Ok(true)
+}
+
 /// Refit and refresh the snapshot whenever the newest fit is older than the configured
 /// interval, and evaluate the alert rules: every quarter of an hour, and once at start.
 /// Runs until the process stops; failures are logged and retried at the next check.
 pub async fn refit_schedule(db: sea_orm::DatabaseConnection, settings: Arc<Settings>) {
-    let interval = chrono::Duration::hours(i64::try_from(settings.refit_hours).unwrap_or(24));
     loop {
-        let newest = score_model::Entity::find()
-            .order_by_desc(score_model::Column::FittedAt)
-            .one(&db)
-            .await;
-        let due = match &newest {
-            Ok(Some(m)) => Utc::now() - m.fitted_at >= interval,
-            Ok(None) => true,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the newest fit");
-                false
-            }
-        };
-        if due && let Err(e) = refit(&db, &settings, None).await {
+        if let Err(e) = refit_if_due(&db, &settings).await {
             tracing::warn!(error = %e, "scheduled refit failed");
         }
         match super::alerts::evaluate(&db).await {

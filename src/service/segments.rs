@@ -775,6 +775,19 @@ pub async fn export_csv(
     records::require_reader(&principal)?;
     let m = find(&state, id).await?;
     let parsed = parse_filter(&principal, &conditions(&m))?;
+    // Exports carry personal data out of the system: who took which segment is audited.
+    super::audit::record(
+        &state.db,
+        &principal,
+        super::audit::Event {
+            action: "segment.exported",
+            customer_id: None,
+            reason: None,
+            details: json!({"segment_id": m.id, "name": m.name, "filter": m.filter,
+                "format": "csv"}),
+        },
+    )
+    .await?;
     let start = (Some(None::<String>), true);
     Ok(futures_util::stream::unfold(
         (start, state, principal, parsed),

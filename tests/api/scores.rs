@@ -509,3 +509,38 @@ async fn a_page_of_customers_with_every_score_costs_a_fixed_number_of_statements
             .any(|n| n["lifecycleStage"] == "PROSPECT" && n["lifetimeValue"].is_null())
     );
 }
+
+#[tokio::test]
+async fn the_scheduled_refit_runs_only_when_the_newest_fit_is_stale() {
+    let app = TestApp::spawn().await;
+    buyers(&app, 0).await;
+    let mut settings = (*app.state.settings).clone();
+    settings.refit_hours = 24;
+    let db = &app.state.db;
+    assert!(
+        dossier::service::scoring::refit_if_due(db, &settings)
+            .await
+            .unwrap()
+    );
+    let first = scores::latest(db).await.unwrap().unwrap();
+    assert_eq!(first["status"], "fitted");
+    let snapshot = app.get("/api/v1/scores/snapshot").await.body;
+    assert_eq!(snapshot["customers"], 40);
+    assert_eq!(snapshot["model"]["id"], first["id"]);
+    // A fresh fit is not redone; with an interval of zero hours it always is.
+    assert!(
+        !dossier::service::scoring::refit_if_due(db, &settings)
+            .await
+            .unwrap()
+    );
+    settings.refit_hours = 0;
+    assert!(
+        dossier::service::scoring::refit_if_due(db, &settings)
+            .await
+            .unwrap()
+    );
+    assert_ne!(
+        scores::latest(db).await.unwrap().unwrap()["id"],
+        first["id"]
+    );
+}

@@ -202,6 +202,16 @@ async fn exports_and_filters_follow_each_roles_clearance() {
     }
     let admin_csv = app.get(&format!("/api/v1/segments/{id}/export")).await;
     assert!(admin_csv.text.contains("+8613800138000"));
+    // Both exports are in the audit log, with who took them.
+    let audit = app.get("/api/v1/audit?action=segment.exported").await;
+    let events = audit.body["data"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{}", audit.text);
+    assert!(
+        events
+            .iter()
+            .all(|e| e["details"]["segment_id"] == json!(id))
+    );
+    assert_ne!(events[0]["actor"], events[1]["actor"], "{}", audit.text);
 
     // Support may not read grades: the segment, its members and its export are refused,
     // and so is a new segment on grade.
