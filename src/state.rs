@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::jwt::JwtKeys;
-use crate::auth::throttle::LoginThrottle;
+use crate::auth::throttle::{LoginThrottle, Throttle};
 use crate::config::Settings;
 
 /// The database pool, the settings and the token keys.
@@ -17,6 +17,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Failed sign-ins per address, for throttling.
     pub login_throttle: Arc<LoginThrottle>,
+    /// Exports of customer data per caller, for throttling.
+    pub export_throttle: Arc<Throttle>,
     /// Counters of the SQL statements this process ran, served at `/metrics`.
     pub db_metrics: Arc<DbMetrics>,
 }
@@ -67,6 +69,7 @@ impl AppState {
             settings: Arc::new(settings),
             jwt: Arc::new(jwt),
             login_throttle: Arc::new(LoginThrottle::default()),
+            export_throttle: Arc::new(Throttle::exports()),
         })
     }
 }

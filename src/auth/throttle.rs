@@ -1,8 +1,8 @@
-//! Failed sign-in throttling: after too many wrong passwords for one e-mail address within a
-//! window, further attempts for it are refused with 429 until the window has passed.
-//!
-//! Kept in memory, so it is per server instance; that bounds guessing to
-//! `MAX_FAILURES` per window per instance.
+//! Sliding-window throttles kept in memory, so per server instance:
+//! - failed sign-ins: after too many wrong passwords for one e-mail address within 15
+//!   minutes, further attempts for it are refused with 429 until the window has passed;
+//! - exports of customer data: at most a few per caller per hour (a CRM's sensitive flow is
+//!   the mass harvesting of personal data).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -12,14 +12,44 @@ use std::time::{Duration, Instant};
 pub const MAX_FAILURES: usize = 5;
 /// The window failures are counted over.
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Exports allowed per caller within [`EXPORT_WINDOW`].
+pub const MAX_EXPORTS: usize = 5;
+/// The window exports are counted over.
+pub const EXPORT_WINDOW: Duration = Duration::from_secs(60 * 60);
 
-/// Recent failures per (lower-cased) e-mail address.
-#[derive(Debug, Default)]
-pub struct LoginThrottle {
+/// Recent events per key (a lower-cased e-mail address, a caller).
+#[derive(Debug)]
+pub struct Throttle {
+    max: usize,
+    window: Duration,
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
-impl LoginThrottle {
+/// The sign-in throttle.
+pub type LoginThrottle = Throttle;
+
+impl Default for Throttle {
+    /// The sign-in throttle: [`MAX_FAILURES`] per [`WINDOW`].
+    fn default() -> Self {
+        Self::new(MAX_FAILURES, WINDOW)
+    }
+}
+
+impl Throttle {
+    /// At most `max` events per key within `window`.
+    pub fn new(max: usize, window: Duration) -> Self {
+        Self {
+            max,
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The export throttle: [`MAX_EXPORTS`] per [`EXPORT_WINDOW`].
+    pub fn exports() -> Self {
+        Self::new(MAX_EXPORTS, EXPORT_WINDOW)
+    }
+
     /// Seconds until `email` may try again, if it is throttled now.
     pub fn retry_after(&self, email: &str) -> Option<u64> {
         let now = Instant::now();
@@ -30,24 +60,24 @@ impl LoginThrottle {
         let entries = map.get_mut(email)?;
         while entries
             .front()
-            .is_some_and(|t| now.duration_since(*t) > WINDOW)
+            .is_some_and(|t| now.duration_since(*t) > self.window)
         {
             entries.pop_front();
         }
-        if entries.len() < MAX_FAILURES {
+        if entries.len() < self.max {
             return None;
         }
         let oldest = entries.front()?;
         Some(
-            WINDOW
+            self.window
                 .saturating_sub(now.duration_since(*oldest))
                 .as_secs()
                 .max(1),
         )
     }
 
-    /// Count a failed attempt.
-    pub fn record_failure(&self, email: &str) {
+    /// Count an event (a failed sign-in, an export).
+    pub fn record(&self, email: &str) {
         let mut map = self
             .failures
             .lock()
@@ -55,7 +85,10 @@ impl LoginThrottle {
         // Bound memory under a flood of distinct addresses: forget the idle ones.
         if map.len() > 100_000 {
             let now = Instant::now();
-            map.retain(|_, v| v.back().is_some_and(|t| now.duration_since(*t) <= WINDOW));
+            map.retain(|_, v| {
+                v.back()
+                    .is_some_and(|t| now.duration_since(*t) <= self.window)
+            });
         }
         map.entry(email.to_owned())
             .or_default()
@@ -81,7 +114,7 @@ mod tests {
         let t = LoginThrottle::default();
         for _ in 0..MAX_FAILURES {
             assert_eq!(t.retry_after("a@x.example"), None);
-            t.record_failure("a@x.example");
+            t.record("a@x.example");
         }
         assert!(
             t.retry_after("a@x.example")

@@ -721,7 +721,16 @@ fn cell(text: &str) -> String {
     }
 }
 
-fn csv_rows(items: &[CustomerView], header: bool) -> AppResult<Vec<u8>> {
+/// Whether an export may carry phone and e-mail: managers and admins (and the operator)
+/// only; everyone else's export has those cells empty, whatever they may read on screen.
+fn exports_contact(principal: &Principal) -> bool {
+    match principal.role {
+        Some(role) => matches!(role, Role::Admin | Role::Manager),
+        None => !principal.is_api_key(),
+    }
+}
+
+fn csv_rows(items: &[CustomerView], header: bool, contact: bool) -> AppResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| AppError::Internal(e.into());
     if header {
@@ -736,8 +745,8 @@ fn csv_rows(items: &[CustomerView], header: bool) -> AppResult<Vec<u8>> {
             c.id.to_string(),
             c.kind.as_str().to_owned(),
             cell(&c.display_name),
-            opt(c.phone.clone()),
-            cell(&opt(c.email.clone())),
+            opt(c.phone.clone().filter(|_| contact)),
+            cell(&opt(c.email.clone().filter(|_| contact))),
             cell(&opt(address.and_then(|a| a.province.clone()))),
             cell(&opt(address.and_then(|a| a.city.clone()))),
             cell(&c.tags.join(";")),
@@ -762,10 +771,12 @@ fn csv_rows(items: &[CustomerView], header: bool) -> AppResult<Vec<u8>> {
 }
 
 /// A segment's members as CSV, a page at a time (memory stays flat whatever the size),
-/// rendered through the policy for the caller: withheld fields are empty cells.
+/// rendered through the policy for the caller: withheld fields are empty cells, and so are
+/// phone and e-mail below a manager. Five exports per caller per hour; each is audited.
 ///
 /// # Errors
-/// `NotFound` or `Forbidden` before the first byte; a failure later ends the stream.
+/// `NotFound`, `Forbidden` or `TooManyRequests` before the first byte; a failure later ends
+/// the stream.
 pub async fn export_csv(
     state: AppState,
     principal: Principal,
@@ -775,7 +786,15 @@ pub async fn export_csv(
     records::require_reader(&principal)?;
     let m = find(&state, id).await?;
     let parsed = parse_filter(&principal, &conditions(&m))?;
-    // Exports carry personal data out of the system: who took which segment is audited.
+    // Exports carry personal data out of the system: a few per caller per hour, contact
+    // details only for managers and admins, and each one audited with its size.
+    let caller = principal.subject();
+    if let Some(retry_after) = state.export_throttle.retry_after(&caller) {
+        return Err(AppError::TooManyRequests { retry_after });
+    }
+    state.export_throttle.record(&caller);
+    let contact = exports_contact(&principal);
+    let rows = members_query(&principal, &parsed).count(&state.db).await?;
     super::audit::record(
         &state.db,
         &principal,
@@ -784,7 +803,7 @@ pub async fn export_csv(
             customer_id: None,
             reason: None,
             details: json!({"segment_id": m.id, "name": m.name, "filter": m.filter,
-                "format": "csv"}),
+                "format": "csv", "rows": rows, "contact_columns": contact}),
         },
     )
     .await?;
@@ -802,7 +821,8 @@ pub async fn export_csv(
                 Ok(p) => p,
                 Err(e) => return Some((Err(e), ((None, false), state, principal, parsed))),
             };
-            let bytes = csv_rows(&page.items, header).map(actix_web::web::Bytes::from);
+            let bytes = csv_rows(&page.items, header, exports_contact(&principal))
+                .map(actix_web::web::Bytes::from);
             let next = page.next_cursor.map(Some);
             Some((bytes, ((next, false), state, principal, parsed)))
         },

@@ -300,7 +300,7 @@ pub async fn login(
                 details,
             };
             audit::record(&state.db, &anonymous, event).await?;
-            state.login_throttle.record_failure(&address);
+            state.login_throttle.record(&address);
             Err(bad_credentials())
         }
     }

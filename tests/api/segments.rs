@@ -212,6 +212,15 @@ async fn exports_and_filters_follow_each_roles_clearance() {
             .all(|e| e["details"]["segment_id"] == json!(id))
     );
     assert_ne!(events[0]["actor"], events[1]["actor"], "{}", audit.text);
+    assert!(events.iter().all(|e| e["details"]["rows"] == json!(count)));
+    // Five exports per caller per hour: the admin has four more, then waits.
+    for _ in 0..4 {
+        let r = app.get(&format!("/api/v1/segments/{id}/export")).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let throttled = app.get(&format!("/api/v1/segments/{id}/export")).await;
+    throttled.assert_problem(429, "rate_limited");
+    assert!(throttled.header("retry-after").parse::<u64>().unwrap() > 0);
 
     // Support may not read grades: the segment, its members and its export are refused,
     // and so is a new segment on grade.
@@ -538,5 +547,50 @@ async fn the_overview_counts_the_base_and_sums_revenue() {
             .unwrap()
             .len(),
         3
+    );
+}
+
+#[tokio::test]
+async fn exports_carry_contact_details_only_for_managers() {
+    let app = TestApp::spawn().await;
+    let sales = app.client_for(&app.user_token(Role::Sales).await);
+    let mine = app
+        .send(
+            sales
+                .post(format!("{}/api/v1/customers", app.base))
+                .json(&crate::support::zhang_wei()),
+        )
+        .await;
+    assert_eq!(mine.status, 201, "{}", mine.text);
+    assert_eq!(
+        mine.body["phone"], "+8613800138000",
+        "sales read contact details"
+    );
+    let seg = app
+        .send(sales.post(format!("{}/api/v1/segments", app.base)).json(
+            &json!({"name": "mine", "filter": [{"field": "kind", "op": "eq", "value": "individual"}]}),
+        ))
+        .await;
+    assert_eq!(seg.status, 201, "{}", seg.text);
+    assert_eq!(seg.body["member_count"], 1);
+    let id = seg.body["id"].as_str().unwrap();
+    let csv = app
+        .send(sales.get(format!("{}/api/v1/segments/{id}/export", app.base)))
+        .await;
+    let row: Vec<&str> = csv.text.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(row[2], "张伟");
+    assert_eq!(
+        (row[3], row[4]),
+        ("", ""),
+        "no phone or e-mail in a sales export"
+    );
+    let manager = app.client_for(&app.user_token(Role::Manager).await);
+    let csv = app
+        .send(manager.get(format!("{}/api/v1/segments/{id}/export", app.base)))
+        .await;
+    let row: Vec<&str> = csv.text.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(
+        (row[3], row[4]),
+        ("+8613800138000", "zhang.wei@example.com")
     );
 }
