@@ -566,18 +566,34 @@ async fn exports_carry_contact_details_only_for_managers() {
         mine.body["phone"], "+8613800138000",
         "sales read contact details"
     );
+    let formula = app
+        .send(
+            sales
+                .post(format!("{}/api/v1/customers", app.base))
+                .json(&person("=HYPERLINK(\"http://evil.example/\",\"x\")")),
+        )
+        .await;
+    assert_eq!(formula.status, 201, "{}", formula.text);
     let seg = app
         .send(sales.post(format!("{}/api/v1/segments", app.base)).json(
             &json!({"name": "mine", "filter": [{"field": "kind", "op": "eq", "value": "individual"}]}),
         ))
         .await;
     assert_eq!(seg.status, 201, "{}", seg.text);
-    assert_eq!(seg.body["member_count"], 1);
+    assert_eq!(seg.body["member_count"], 2);
     let id = seg.body["id"].as_str().unwrap();
     let csv = app
         .send(sales.get(format!("{}/api/v1/segments/{id}/export", app.base)))
         .await;
-    let row: Vec<&str> = csv.text.lines().nth(1).unwrap().split(',').collect();
+    // A name a spreadsheet would run as a formula is exported as text.
+    assert!(
+        csv.text
+            .contains("\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"x\"\")\""),
+        "{}",
+        csv.text
+    );
+    let line = csv.text.lines().find(|l| l.contains("张伟")).unwrap();
+    let row: Vec<&str> = line.split(',').collect();
     assert_eq!(row[2], "张伟");
     assert_eq!(
         (row[3], row[4]),
@@ -588,7 +604,8 @@ async fn exports_carry_contact_details_only_for_managers() {
     let csv = app
         .send(manager.get(format!("{}/api/v1/segments/{id}/export", app.base)))
         .await;
-    let row: Vec<&str> = csv.text.lines().nth(1).unwrap().split(',').collect();
+    let line = csv.text.lines().find(|l| l.contains("张伟")).unwrap();
+    let row: Vec<&str> = line.split(',').collect();
     assert_eq!(
         (row[3], row[4]),
         ("+8613800138000", "zhang.wei@example.com")
