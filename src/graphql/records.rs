@@ -180,19 +180,7 @@ fn pages<V, const K: u8>(
                 pagination::encode(&json!(at), id)
             })
             .collect();
-        let next_cursor = if has_more {
-            cursors.last().cloned()
-        } else {
-            None
-        };
-        out.insert(
-            Latest(id, limit),
-            Page {
-                items,
-                cursors,
-                next_cursor,
-            },
-        );
+        out.insert(Latest(id, limit), Page::new(items, cursors, has_more));
     }
 }
 

@@ -156,16 +156,9 @@ fn check_rule(input: AlertRuleInput) -> AppResult<(String, AlertKind, Value, boo
 }
 
 async fn name_taken(state: &AppState, name: &str, except: Option<Uuid>) -> AppResult<()> {
-    let mut q = alert_rule::Entity::find().filter(alert_rule::Column::Name.eq(name));
-    if let Some(id) = except {
-        q = q.filter(alert_rule::Column::Id.ne(id));
-    }
-    if q.one(&state.db).await?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "an alert rule named `{name}` exists"
-        )));
-    }
-    Ok(())
+    let columns = (alert_rule::Column::Name, alert_rule::Column::Id);
+    records::name_taken::<alert_rule::Entity>(&state.db, columns, name, except, "an alert rule")
+        .await
 }
 
 /// Configure a rule (admins and managers).

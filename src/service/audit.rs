@@ -184,14 +184,9 @@ pub async fn list(
         .iter()
         .map(|r| pagination::encode(&json!(r.id), r.id))
         .collect();
-    let next_cursor = if has_more {
-        cursors.last().cloned()
-    } else {
-        None
-    };
-    Ok(Page {
-        items: rows.into_iter().map(view).collect(),
+    Ok(Page::new(
+        rows.into_iter().map(view).collect(),
         cursors,
-        next_cursor,
-    })
+        has_more,
+    ))
 }

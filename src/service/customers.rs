@@ -1017,17 +1017,8 @@ pub async fn list(
         .iter()
         .map(|m| pagination::encode(&sort_value(m), m.id))
         .collect();
-    let next_cursor = if has_more {
-        cursors.last().cloned()
-    } else {
-        None
-    };
     let items = render(&state.db, principal, &models).await?;
-    Ok(Page {
-        items,
-        cursors,
-        next_cursor,
-    })
+    Ok(Page::new(items, cursors, has_more))
 }
 
 /// How many customers match a filter.

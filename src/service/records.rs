@@ -261,19 +261,47 @@ where
             pagination::encode(&json!(at), id)
         })
         .collect();
-    let next_cursor = if has_more {
-        cursors.last().cloned()
-    } else {
-        None
-    };
-    Ok(Page {
-        items: models,
-        cursors,
-        next_cursor,
-    })
+    Ok(Page::new(models, cursors, has_more))
+}
+
+/// Refuse a name another row of `E` already has (`except` is the row being renamed).
+///
+/// # Errors
+/// `Conflict` naming `what`; database failures.
+pub async fn name_taken<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    columns: (E::Column, E::Column),
+    name: &str,
+    except: Option<Uuid>,
+    what: &str,
+) -> AppResult<()> {
+    let (name_col, id_col) = columns;
+    let mut q = E::find().filter(name_col.eq(name));
+    if let Some(id) = except {
+        q = q.filter(id_col.ne(id));
+    }
+    if q.one(conn).await?.is_some() {
+        return Err(AppError::Conflict(format!("{what} named `{name}` exists")));
+    }
+    Ok(())
 }
 
 impl<T> Page<T> {
+    /// A page of `items` with their cursors; the last cursor continues it when there are
+    /// more.
+    pub fn new(items: Vec<T>, cursors: Vec<String>, has_more: bool) -> Self {
+        let next_cursor = if has_more {
+            cursors.last().cloned()
+        } else {
+            None
+        };
+        Self {
+            items,
+            cursors,
+            next_cursor,
+        }
+    }
+
     /// The same page with every item transformed.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {

@@ -463,16 +463,8 @@ fn check(principal: &Principal, input: SegmentInput) -> AppResult<(String, Optio
 }
 
 async fn name_taken(state: &AppState, name: &str, except: Option<Uuid>) -> AppResult<()> {
-    let mut q = segment::Entity::find().filter(segment::Column::Name.eq(name));
-    if let Some(id) = except {
-        q = q.filter(segment::Column::Id.ne(id));
-    }
-    if q.one(&state.db).await?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "a segment named `{name}` exists"
-        )));
-    }
-    Ok(())
+    let columns = (segment::Column::Name, segment::Column::Id);
+    records::name_taken::<segment::Entity>(&state.db, columns, name, except, "a segment").await
 }
 
 /// Save a segment.
@@ -667,16 +659,7 @@ pub async fn page_of(
         .iter()
         .map(|id| pagination::encode(&json!("id"), *id))
         .collect();
-    let next_cursor = if has_more {
-        cursors.last().cloned()
-    } else {
-        None
-    };
-    Ok(Page {
-        items,
-        cursors,
-        next_cursor,
-    })
+    Ok(Page::new(items, cursors, has_more))
 }
 
 /// When the snapshot segment filters read was refreshed.

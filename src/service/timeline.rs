@@ -185,14 +185,5 @@ pub async fn timeline(
         .iter()
         .map(|e| pagination::encode(&json!(e.at), e.id))
         .collect();
-    let next_cursor = if has_more {
-        cursors.last().cloned()
-    } else {
-        None
-    };
-    Ok(Page {
-        items: entries,
-        cursors,
-        next_cursor,
-    })
+    Ok(Page::new(entries, cursors, has_more))
 }
