@@ -6,10 +6,12 @@
 mod contact;
 mod enums;
 mod org;
+mod place;
 
 pub use contact::{normalize_email, normalize_phone};
 pub use enums::*;
 pub use org::{is_valid_credit_code, is_valid_website};
+pub use place::{normalize_city, normalize_name, normalize_province};
 
 use crate::error::{AppError, FieldError};
 

@@ -17,8 +17,8 @@ use super::pagination::{self, Page};
 use crate::auth::{Clearance, Principal};
 use crate::domain::{
     CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, Role, Scope, Sensitivity,
-    SortDirection, is_valid_credit_code, is_valid_website, normalize_email, normalize_phone,
-    parse_decimal,
+    SortDirection, is_valid_credit_code, is_valid_website, normalize_city, normalize_email,
+    normalize_name, normalize_phone, normalize_province, parse_decimal,
 };
 use crate::error::{AppError, AppResult};
 use crate::policy::render_customer;
@@ -156,7 +156,9 @@ fn validate(
         );
     }
     let kind = kind.unwrap_or(CustomerKind::Individual);
-    let display_name = c.text("display_name", input.display_name, 200);
+    let display_name = c
+        .text("display_name", input.display_name, 200)
+        .map(|n| normalize_name(&n));
     if display_name.is_none() {
         c.fail(
             "display_name",
@@ -183,10 +185,21 @@ fn validate(
             }
         });
     let a = input.address.unwrap_or_default();
+    let country = c.text("address.country", a.country, 64);
+    // Chinese place names get their standard spelling (上海 / Shanghai → 上海市).
+    let chinese = country
+        .as_deref()
+        .is_none_or(|k| ["cn", "chn", "china", "中国"].contains(&k.trim().to_lowercase().as_str()));
+    let place = |v: Option<String>, f: fn(&str) -> String| {
+        v.map(|v| if chinese { f(&v) } else { normalize_name(&v) })
+    };
     let address = AddressInput {
-        country: c.text("address.country", a.country, 64),
-        province: c.text("address.province", a.province, 100),
-        city: c.text("address.city", a.city, 100),
+        province: place(
+            c.text("address.province", a.province, 100),
+            normalize_province,
+        ),
+        city: place(c.text("address.city", a.city, 100), normalize_city),
+        country,
         district: c.text("address.district", a.district, 100),
         street: c.text("address.street", a.street, 200),
         postcode: c.text("address.postcode", a.postcode, 20),
@@ -272,8 +285,12 @@ fn validate(
                 }
             }
             individual = IndividualInput {
-                family_name: c.text("individual.family_name", p.family_name, 100),
-                given_name: c.text("individual.given_name", p.given_name, 100),
+                family_name: c
+                    .text("individual.family_name", p.family_name, 100)
+                    .map(|n| normalize_name(&n)),
+                given_name: c
+                    .text("individual.given_name", p.given_name, 100)
+                    .map(|n| normalize_name(&n)),
                 gender: p.gender,
                 birthday: p.birthday,
                 occupation: c.text("individual.occupation", p.occupation, 100),
@@ -348,7 +365,9 @@ fn validate(
             );
             credit_limit = money(&mut c, "organization.credit_limit", o.credit_limit.clone());
             organization = OrganizationInput {
-                legal_name: c.text("organization.legal_name", o.legal_name, 200),
+                legal_name: c
+                    .text("organization.legal_name", o.legal_name, 200)
+                    .map(|n| normalize_name(&n)),
                 credit_code,
                 industry: c.text("organization.industry", o.industry, 100),
                 employee_count: o.employee_count,
@@ -890,11 +909,13 @@ fn filtered(principal: &Principal, filter: &CustomerFilter) -> sea_orm::Select<c
     if let Some(owner) = filter.owner_id {
         q = q.filter(C::OwnerId.eq(owner));
     }
+    // The standard spelling (上海 → 上海市) and, for rows written before standardisation,
+    // the spelling as given.
     if let Some(city) = filter.city.as_deref().map(str::trim) {
-        q = q.filter(C::AddrCity.eq(city));
+        q = q.filter(C::AddrCity.is_in([normalize_city(city), city.to_owned()]));
     }
     if let Some(province) = filter.province.as_deref().map(str::trim) {
-        q = q.filter(C::AddrProvince.eq(province));
+        q = q.filter(C::AddrProvince.is_in([normalize_province(province), province.to_owned()]));
     }
     if let Some(after) = filter.created_after {
         q = q.filter(C::CreatedAt.gte(after));

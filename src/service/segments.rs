@@ -24,7 +24,7 @@ use super::{Page, pagination, records, scoring};
 use crate::auth::{Clearance, Principal};
 use crate::domain::{
     CustomerGrade, CustomerKind, CustomerSource, CustomerStatus, FilterOp, LifecycleStage,
-    RfmSegment, Role, Sensitivity,
+    RfmSegment, Role, Sensitivity, normalize_city, normalize_province,
 };
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -321,18 +321,22 @@ fn value(spec: &Spec, v: &Value) -> Result<Vec<sea_orm::Value>, String> {
             };
             Ok(match spec.name {
                 "tag" => vec![text.to_lowercase().into()],
-                // 上海 and 上海市 (广东 and 广东省) name the same place.
-                "city" => same_place(text, '市'),
-                "province" => same_place(text, '省'),
+                // 上海, 上海市 and Shanghai name the same place; rows written before
+                // standardisation may hold the spelling as given.
+                "city" => same_place(normalize_city(text), text),
+                "province" => same_place(normalize_province(text), text),
                 _ => vec![text.to_owned().into()],
             })
         }
     }
 }
 
-fn same_place(text: &str, suffix: char) -> Vec<sea_orm::Value> {
-    let bare = text.strip_suffix(suffix).unwrap_or(text);
-    vec![bare.to_owned().into(), format!("{bare}{suffix}").into()]
+fn same_place(standard: String, given: &str) -> Vec<sea_orm::Value> {
+    if standard == given {
+        vec![standard.into()]
+    } else {
+        vec![standard.into(), given.to_owned().into()]
+    }
 }
 
 fn compare<C: ColumnTrait>(col: C, op: FilterOp, values: &[sea_orm::Value]) -> SimpleExpr {

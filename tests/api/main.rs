@@ -7,6 +7,7 @@ mod support;
 
 mod activity;
 mod alerts;
+mod quality;
 mod api_keys;
 mod audit;
 mod auth;
