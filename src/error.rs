@@ -63,6 +63,9 @@ pub enum AppError {
         to: String,
         allowed: Vec<String>,
     },
+    /// A new customer looks like existing ones and the caller asked to be stopped then.
+    #[error("this customer may already exist: {} candidate(s); see `duplicates`", .candidates.len())]
+    DuplicateSuspected { candidates: Vec<uuid::Uuid> },
     /// An `If-Match` or `expectedVersion` did not match the current version.
     #[error("the resource was changed by someone else: current version is {current}")]
     PreconditionFailed { current: i64 },
@@ -107,7 +110,9 @@ impl AppError {
             Self::Forbidden(_) => 403,
             Self::TooManyRequests { .. } => 429,
             Self::NotFound { .. } => 404,
-            Self::Conflict(_) | Self::IllegalTransition { .. } => 409,
+            Self::Conflict(_)
+            | Self::IllegalTransition { .. }
+            | Self::DuplicateSuspected { .. } => 409,
             Self::PreconditionFailed { .. } => 412,
             Self::UnsupportedMediaType { .. } => 415,
             Self::PayloadTooLarge { .. } => 413,
@@ -127,6 +132,7 @@ impl AppError {
             Self::NotFound { .. } => "not_found",
             Self::Conflict(_) => "conflict",
             Self::IllegalTransition { .. } => "illegal_transition",
+            Self::DuplicateSuspected { .. } => "duplicate_suspected",
             Self::PreconditionFailed { .. } => "precondition_failed",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::PayloadTooLarge { .. } => "payload_too_large",

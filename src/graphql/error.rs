@@ -17,7 +17,8 @@ impl ErrorExtensions for AppError {
             AppError::TooManyRequests { .. } => "RATE_LIMITED",
             AppError::Conflict(_)
             | AppError::PreconditionFailed { .. }
-            | AppError::IllegalTransition { .. } => "CONFLICT",
+            | AppError::IllegalTransition { .. }
+            | AppError::DuplicateSuspected { .. } => "CONFLICT",
             AppError::UnsupportedMediaType { .. }
             | AppError::PayloadTooLarge { .. }
             | AppError::MethodNotAllowed { .. } => "BAD_REQUEST",

@@ -591,6 +591,18 @@ impl CustomerView {
         ))
     }
 
+    /// Customers who may be the same party as this one, best first (one statement per
+    /// customer: ask for it on one customer, not on a list).
+    async fn duplicates(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::service::duplicates::Candidate>> {
+        let (state, principal) = context(ctx)?;
+        crate::service::duplicates::of_customer(state, principal, self.id)
+            .await
+            .map_err(gql)
+    }
+
     /// Purchase aggregates (cancelled and refunded orders excluded).
     async fn purchase_stats(&self, ctx: &Context<'_>) -> Result<Option<StatsView>> {
         loader(ctx)?.load_one(Of::<STATS>(self.id)).await

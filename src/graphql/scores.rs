@@ -246,6 +246,22 @@ impl AnalyticsQuery {
         .map_err(gql)
     }
 
+    /// The data-quality report (admins, managers, analysts).
+    async fn data_quality(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default = 12,
+            desc = "Months without update that make a record stale, 1–120."
+        )]
+        stale_months: i32,
+    ) -> Result<crate::service::quality::QualityReport> {
+        let (state, principal) = super::context(ctx)?;
+        crate::service::quality::report(state, principal, stale_months)
+            .await
+            .map_err(gql)
+    }
+
     /// The score snapshot segment filters read.
     async fn score_snapshot(&self, ctx: &Context<'_>) -> Result<SnapshotView> {
         let (state, principal) = super::context(ctx)?;

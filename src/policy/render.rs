@@ -300,6 +300,7 @@ pub fn render_customer(
         deleted_at: model.deleted_at,
         masked: r.masked,
         scores: None,
+        duplicate_candidates: None,
     }
 }
 

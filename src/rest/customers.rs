@@ -249,11 +249,24 @@ pub async fn list(
         }))
 }
 
-/// Create a customer.
+/// Query parameters of `POST /customers`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CreateParams {
+    /// `warn` (default): create, and list look-alike customers in `duplicate_candidates`
+    /// (present only when there are some);
+    /// `strict`: refuse with 409 `duplicate_suspected` when there are any.
+    duplicates: Option<String>,
+}
+
+/// Create a customer. Names, e-mail, phone and Chinese places are standardised; existing
+/// customers it may duplicate are listed in `duplicate_candidates` (or, with
+/// `duplicates=strict`, refuse it).
 #[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CustomerInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
+    params(CreateParams, ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
     responses(
         (status = 201, description = "Created; `Location` and `ETag` headers set", body = CustomerView),
+        (status = 409, description = "`duplicates=strict` and look-alike customers exist: their ids in `duplicates`", body = Problem, content_type = "application/problem+json"),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
@@ -262,11 +275,25 @@ pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
+    params: web::Query<CreateParams>,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
+    let strict = match params.duplicates.as_deref().map(str::trim) {
+        None | Some("warn") => false,
+        Some("strict") => true,
+        Some(_) => {
+            return Err(AppError::bad_param(
+                "duplicates",
+                "invalid_enum",
+                "must be warn or strict",
+            ));
+        }
+    };
     let doc = body.0;
     idempotency::run(&state, &principal, &req, &doc, || async {
-        let view = customers::create(&state, &principal, doc.clone()).await?;
+        let (mut view, candidates) =
+            customers::create_checked(&state, &principal, doc.clone(), strict).await?;
+        view.duplicate_candidates = Some(candidates).filter(|c| !c.is_empty());
         Ok(Created {
             status: actix_web::http::StatusCode::CREATED,
             location: Some(format!("/api/v1/customers/{}", view.id)),

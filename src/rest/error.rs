@@ -36,6 +36,9 @@ pub struct Problem {
     /// The states a workflow may move to from here, when a transition was refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<String>>,
+    /// The existing customers a new one may duplicate, when strict creation refused it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<Vec<uuid::Uuid>>,
 }
 
 impl From<&AppError> for Problem {
@@ -55,6 +58,10 @@ impl From<&AppError> for Problem {
             },
             allowed: match err {
                 AppError::IllegalTransition { allowed, .. } => Some(allowed.clone()),
+                _ => None,
+            },
+            duplicates: match err {
+                AppError::DuplicateSuspected { candidates } => Some(candidates.clone()),
                 _ => None,
             },
         }

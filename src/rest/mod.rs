@@ -13,6 +13,7 @@ pub mod error;
 pub mod idempotency;
 pub mod openapi;
 pub mod ops;
+pub mod quality;
 pub mod records;
 pub mod users;
 
@@ -34,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(commerce::configure)
             .configure(activity::configure)
             .configure(analytics::configure)
+            .configure(quality::configure)
             .service(customers::scope())
             .service(custom_fields::scope()),
     )

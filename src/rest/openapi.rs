@@ -65,6 +65,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         super::analytics::list_alerts, super::analytics::evaluate_alerts,
         super::analytics::get_alert, super::analytics::acknowledge_alert,
         super::analytics::resolve_alert,
+        super::quality::customer_duplicates, super::quality::report,
     ),
     components(schemas(
         Problem, FieldError, CustomerView, CustomerPage, CustomerInput, AddressView, AddressInput,
@@ -103,6 +104,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         (name = "scores", description = "Computed scores: RFM, churn (BG/NBD), lifetime value (Gamma-Gamma), loyalty, grade, lifecycle, completeness"),
         (name = "segments", description = "Saved filters over profile fields, tags and scores: members, counts, CSV export"),
         (name = "alerts", description = "Alert rules (overdue receivables, churn risk by grade, silent high-value customers, complaint SLAs) and the alerts they raise"),
+        (name = "data quality", description = "Duplicate candidates and the data-quality report"),
         (name = "orders", description = "Orders (purchase records), receivables and purchase aggregates"),
         (name = "interactions", description = "Calls, e-mails, meetings, visits and messages"),
         (name = "surveys", description = "Satisfaction surveys (CSAT, NPS)"),

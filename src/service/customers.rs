@@ -687,6 +687,20 @@ pub async fn create(
     principal: &Principal,
     doc: Value,
 ) -> AppResult<CustomerView> {
+    Ok(create_checked(state, principal, doc, false).await?.0)
+}
+
+/// Create a customer and find the existing ones it may duplicate; with `strict`, refuse it
+/// when there are any (nothing is written).
+///
+/// # Errors
+/// As [`create`]; `DuplicateSuspected` (409) in strict mode.
+pub async fn create_checked(
+    state: &AppState,
+    principal: &Principal,
+    doc: Value,
+    strict: bool,
+) -> AppResult<(CustomerView, Vec<super::duplicates::Candidate>)> {
     principal.require_customer_writer()?;
     let mut doc = doc;
     reject_read_only(&doc, READ_ONLY)?;
@@ -713,6 +727,12 @@ pub async fn create(
     };
     apply(valid, &mut active);
     let model = active.insert(&txn).await?;
+    let duplicates = super::duplicates::candidates(&txn, principal, &model).await?;
+    if strict && !duplicates.is_empty() {
+        return Err(AppError::DuplicateSuspected {
+            candidates: duplicates.iter().map(|d| d.customer_id).collect(),
+        });
+    }
     replace_tags(&txn, id, &tags).await?;
     let changes = audit::diff(
         &json!({}),
@@ -727,7 +747,7 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     tracing::info!(customer.id = %id, actor = principal.label, "customer created");
-    render_one(&state.db, principal, &model).await
+    Ok((render_one(&state.db, principal, &model).await?, duplicates))
 }
 
 /// One customer.

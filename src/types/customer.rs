@@ -48,6 +48,10 @@ pub struct CustomerView {
     #[graphql(skip)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scores: Option<Box<crate::types::scores::ScoresView>>,
+    /// On create (REST): existing customers this one may duplicate, best first.
+    #[graphql(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_candidates: Option<Vec<crate::service::duplicates::Candidate>>,
 }
 
 /// A postal address.

@@ -7,7 +7,6 @@ mod support;
 
 mod activity;
 mod alerts;
-mod quality;
 mod api_keys;
 mod audit;
 mod auth;
@@ -21,6 +20,7 @@ mod ops;
 mod orders;
 mod ownership;
 mod privacy;
+mod quality;
 mod records_graphql;
 mod scores;
 mod segments;

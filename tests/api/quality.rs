@@ -53,3 +53,191 @@ async fn names_and_places_are_standardised_on_every_write() {
     assert_eq!(abroad["address"]["city"], "Suzhou");
     assert_eq!(abroad["address"]["province"], "California");
 }
+
+#[tokio::test]
+async fn look_alike_customers_are_found_by_identifiers_and_similar_names() {
+    let app = TestApp::spawn().await;
+    let first = app.create_customer(crate::support::star_river()).await;
+    let first_id = first["id"].as_str().unwrap().to_owned();
+    // The same company, written differently: same phone in another format, a longer name.
+    let second = app
+        .post(
+            "/api/v1/customers",
+            &json!({"kind": "organization", "display_name": "星河贸易有限公司",
+                    "phone": "021 6888 8888", "address": {"city": "深圳"}}),
+        )
+        .await;
+    assert_eq!(second.status, 201, "{}", second.text);
+    let hints = second.body["duplicate_candidates"].as_array().unwrap();
+    assert_eq!(hints.len(), 1, "{}", second.text);
+    assert_eq!(hints[0]["customer_id"], json!(first_id));
+    assert_eq!(hints[0]["reasons"], json!(["same_phone", "similar_name"]));
+    assert!(hints[0]["score"].as_f64().unwrap() > 0.9);
+    let second_id = second.body["id"].as_str().unwrap().to_owned();
+    // An unrelated customer has none.
+    let other = app
+        .post(
+            "/api/v1/customers",
+            &json!({"kind": "individual", "display_name": "王芳"}),
+        )
+        .await;
+    assert!(
+        other.body.get("duplicate_candidates").is_none(),
+        "{}",
+        other.text
+    );
+
+    // Strict mode refuses a third with the same credit code, and writes nothing.
+    let before = app.get("/api/v1/customers?limit=200").await.body["data"]
+        .as_array()
+        .unwrap()
+        .len();
+    let strict = app
+        .post(
+            "/api/v1/customers?duplicates=strict",
+            &json!({"kind": "organization", "display_name": "Galaxy Trading",
+                    "organization": {"credit_code": "91350100M000100Y43"}}),
+        )
+        .await;
+    strict.assert_problem(409, "duplicate_suspected");
+    assert_eq!(strict.body["duplicates"], json!([first_id]));
+    let after = app.get("/api/v1/customers?limit=200").await.body["data"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
+    app.post(
+        "/api/v1/customers?duplicates=maybe",
+        &json!({"kind": "individual", "display_name": "x"}),
+    )
+    .await
+    .assert_field_error(400, "duplicates");
+
+    // Read from either side.
+    let listed = app
+        .get(&format!("/api/v1/customers/{first_id}/duplicates"))
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(listed.body["data"][0]["customer_id"], json!(second_id));
+    // An analyst may not read phones: the phone match is not used for them.
+    let analyst = app.client_for(&app.user_token(dossier::domain::Role::Analyst).await);
+    let seen = app
+        .send(analyst.get(format!(
+            "{}/api/v1/customers/{first_id}/duplicates",
+            app.base
+        )))
+        .await;
+    assert_eq!(
+        seen.body["data"][0]["reasons"],
+        json!(["similar_name"]),
+        "{}",
+        seen.text
+    );
+    // A sales user who owns neither sees nothing.
+    let sales = app.client_for(&app.user_token(dossier::domain::Role::Sales).await);
+    let hidden = app
+        .send(sales.get(format!(
+            "{}/api/v1/customers/{first_id}/duplicates",
+            app.base
+        )))
+        .await;
+    hidden.assert_problem(404, "not_found");
+    let gql = app
+        .graphql(
+            "query($id: UUID!) { customer(id: $id) { duplicates { customerId score reasons } } }",
+            json!({"id": second_id}),
+        )
+        .await;
+    assert_eq!(
+        gql["data"]["customer"]["duplicates"][0]["customerId"],
+        json!(first_id),
+        "{gql}"
+    );
+}
+
+#[tokio::test]
+async fn the_data_quality_report_counts_gaps_shared_identifiers_and_consent() {
+    let app = TestApp::spawn().await;
+    let zhang = app.create_customer(crate::support::zhang_wei()).await;
+    app.create_customer(crate::support::star_river()).await;
+    app.create_customer(json!({"kind": "individual", "display_name": "无联系方式"}))
+        .await;
+    app.create_customer(json!({"kind": "organization", "display_name": "星河二号",
+                               "phone": "021-6888 8888"}))
+        .await;
+    let consent = app
+        .post(
+            &format!(
+                "/api/v1/customers/{}/consents",
+                zhang["id"].as_str().unwrap()
+            ),
+            &json!({"channel": "email", "granted": true, "source": "web_form"}),
+        )
+        .await;
+    assert_eq!(consent.status, 201, "{}", consent.text);
+    let r = app.get("/api/v1/data-quality?stale_months=1").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = r.body;
+    assert_eq!(
+        (
+            r["customers"].as_i64(),
+            r["individuals"].as_i64(),
+            r["organizations"].as_i64()
+        ),
+        (Some(4), Some(2), Some(2))
+    );
+    let field = |name: &str| {
+        r["completeness"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(field("phone")["filled"], 3);
+    assert_eq!(field("phone")["share"], 0.75);
+    assert_eq!(field("individual.birthday")["filled"], 1);
+    assert_eq!(field("individual.birthday")["share"], 0.5);
+    assert_eq!(field("organization.credit_code")["share"], 0.5);
+    assert_eq!(r["without_contact"], 1);
+    assert_eq!(r["invalid_contacts"], 0);
+    assert_eq!(r["stale"], 0);
+    let phone = r["shared_identifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["field"] == "phone")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (phone["groups"].as_i64(), phone["customers"].as_i64()),
+        (Some(1), Some(2))
+    );
+    let email = r["consent_coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel"] == "email")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (email["customers"].as_i64(), email["share"].as_f64()),
+        (Some(1), Some(0.25))
+    );
+
+    app.get("/api/v1/data-quality?stale_months=0")
+        .await
+        .assert_field_error(422, "stale_months");
+    let support = app.client_for(&app.user_token(dossier::domain::Role::Support).await);
+    app.send(support.get(format!("{}/api/v1/data-quality", app.base)))
+        .await
+        .assert_problem(403, "forbidden");
+    let gql = app
+        .graphql(
+            "{ dataQuality { customers withoutContact sharedIdentifiers { field groups } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(gql["data"]["dataQuality"]["customers"], 4, "{gql}");
+}

@@ -1,0 +1,81 @@
+//! Data quality: a customer's duplicate candidates and the data-quality report.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::analytics::int_param;
+use super::error::{Problem, method_not_allowed};
+use super::records;
+use crate::auth::Principal;
+use crate::domain::parse_id;
+use crate::error::AppResult;
+use crate::service::duplicates::{self, Candidate};
+use crate::service::quality::{self, QualityReport};
+use crate::state::AppState;
+
+/// Routes of data quality.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/customers/{id}/duplicates")
+            .route(web::get().to(customer_duplicates))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/data-quality")
+            .route(web::get().to(report))
+            .default_service(method_not_allowed("GET")),
+    );
+}
+
+/// Duplicate candidates, best first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CandidateList {
+    pub data: Vec<Candidate>,
+}
+
+/// Customers who may be the same party as this one, with a score and the reasons: same
+/// credit code, same phone or e-mail (for callers who may read contact details), a similar
+/// name in the same city. Only customers the caller can see are listed.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/duplicates", tag = "data quality",
+    params(("id" = String, Path, description = "Customer id")),
+    responses((status = 200, description = "The candidates", body = CandidateList),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
+pub async fn customer_duplicates(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let data = duplicates::of_customer(&state, &principal, parse_id("id", &id)?).await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &CandidateList { data },
+    ))
+}
+
+/// Query parameters of the report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportParams {
+    /// Customers not updated for this many months count as stale, 1–120 (default 12).
+    stale_months: Option<String>,
+}
+
+/// The data-quality report (admins, managers, analysts): completeness by field, missing and
+/// invalid contacts, stale records, customers sharing an identifier, consent coverage.
+#[utoipa::path(get, path = "/api/v1/data-quality", tag = "data quality", params(ReportParams),
+    responses((status = 200, description = "The report", body = QualityReport),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`stale_months` out of range", body = Problem, content_type = "application/problem+json")))]
+pub async fn report(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<ReportParams>,
+) -> AppResult<HttpResponse> {
+    let months = int_param("stale_months", params.stale_months.as_deref())?.unwrap_or(12);
+    let view = quality::report(&state, &principal, months).await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &view,
+    ))
+}

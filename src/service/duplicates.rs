@@ -1,0 +1,211 @@
+//! Duplicate candidates: customers who may be the same party as another, with a score and
+//! the reasons.
+//!
+//! Rules, each with a weight; a pair's score is 1 − Π(1 − weight) over the rules it meets:
+//! - `same_credit_code` (0.95): the same unified social credit code;
+//! - `same_phone` (0.8) and `same_email` (0.8): the same E.164 phone or lower-cased e-mail,
+//!   used only for callers who may read contact details in full (otherwise the match itself
+//!   would tell them something they may not see);
+//! - `similar_name` (0.7 × Jaro-Winkler similarity, from 0.85): names alike once company
+//!   suffixes (有限公司, Co., Ltd…) are dropped, in the same city.
+//!
+//! Candidates are found through blocking keys, never by comparing all pairs: the indexed
+//! phone, e-mail and credit code, and for names the same city and the same first character.
+//! A caller sees only candidates in their own rows.
+
+use entity::customer;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::customers::row_scope;
+use crate::auth::{Clearance, Principal};
+use crate::domain::Sensitivity;
+use crate::error::AppResult;
+
+/// Most candidates looked at for one customer.
+const BLOCK_LIMIT: u64 = 200;
+/// Lowest name similarity that counts.
+const NAME_THRESHOLD: f64 = 0.85;
+
+/// A customer who may be the same as another.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "DuplicateCandidate")]
+pub struct Candidate {
+    pub customer_id: Uuid,
+    pub display_name: String,
+    /// 0–1: how likely the two are one party.
+    pub score: f64,
+    /// `same_credit_code`, `same_phone`, `same_email`, `similar_name`.
+    pub reasons: Vec<String>,
+}
+
+/// Company suffixes that say nothing about which company it is.
+const SUFFIXES: &[&str] = &[
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "集团",
+    "公司",
+    " co., ltd.",
+    " co., ltd",
+    " co ltd",
+    " ltd.",
+    " ltd",
+    " llc",
+    " inc.",
+    " inc",
+    " gmbh",
+];
+
+/// A name as compared: lower case, company suffixes dropped.
+pub fn comparable(name: &str) -> String {
+    let mut n = name.trim().to_lowercase();
+    loop {
+        let before = n.len();
+        for s in SUFFIXES {
+            if let Some(stripped) = n.strip_suffix(s) {
+                n = stripped.trim_end().trim_end_matches(',').to_owned();
+            }
+        }
+        if n.len() == before {
+            return n;
+        }
+    }
+}
+
+/// Similarity of two names, 0–1 (Jaro-Winkler over characters).
+pub fn name_similarity(a: &str, b: &str) -> f64 {
+    let (a, b) = (comparable(a), comparable(b));
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    strsim::jaro_winkler(&a, &b)
+}
+
+/// Which rules a caller may have applied for them.
+fn rules(principal: &Principal) -> (bool, bool) {
+    let contact = principal.clearance(Sensitivity::Contact) == Clearance::Full;
+    let credit =
+        principal.clearance(crate::policy::class_of("organization.credit_code")) == Clearance::Full;
+    (contact, credit)
+}
+
+/// Score a pair by the rules it meets.
+fn score(a: &customer::Model, b: &customer::Model, contact: bool, credit: bool) -> Candidate {
+    let mut reasons = Vec::new();
+    let mut miss = 1.0;
+    let mut meet = |reason: &str, weight: f64| {
+        reasons.push(reason.to_owned());
+        miss *= 1.0 - weight;
+    };
+    let same = |x: &Option<String>, y: &Option<String>| x.is_some() && x == y;
+    if credit && same(&a.credit_code, &b.credit_code) {
+        meet("same_credit_code", 0.95);
+    }
+    if contact && same(&a.phone, &b.phone) {
+        meet("same_phone", 0.8);
+    }
+    if contact && same(&a.email, &b.email) {
+        meet("same_email", 0.8);
+    }
+    if same(&a.addr_city, &b.addr_city) {
+        let similarity = name_similarity(&a.display_name, &b.display_name);
+        if similarity >= NAME_THRESHOLD {
+            meet("similar_name", 0.7 * similarity);
+        }
+    }
+    Candidate {
+        customer_id: b.id,
+        display_name: b.display_name.clone(),
+        score: ((1.0 - miss) * 1000.0).round() / 1000.0,
+        reasons,
+    }
+}
+
+/// The live customers the caller can see who may be the same as `m`, best first.
+///
+/// # Errors
+/// Database failures.
+pub async fn candidates(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    m: &customer::Model,
+) -> AppResult<Vec<Candidate>> {
+    let (contact, credit) = rules(principal);
+    let mut any = Condition::any();
+    let mut keys = 0;
+    if credit && let Some(code) = &m.credit_code {
+        any = any.add(customer::Column::CreditCode.eq(code.as_str()));
+        keys += 1;
+    }
+    if contact && let Some(phone) = &m.phone {
+        any = any.add(customer::Column::Phone.eq(phone.as_str()));
+        keys += 1;
+    }
+    if contact && let Some(email) = &m.email {
+        any = any.add(customer::Column::Email.eq(email.as_str()));
+        keys += 1;
+    }
+    if let (Some(city), Some(first)) = (&m.addr_city, comparable(&m.display_name).chars().next()) {
+        let prefix = format!("{}%", first.to_string().replace(['%', '_', '\\'], ""));
+        any = any.add(
+            Condition::all()
+                .add(customer::Column::AddrCity.eq(city.as_str()))
+                .add(customer::Column::SearchName.like(prefix)),
+        );
+        keys += 1;
+    }
+    if keys == 0 {
+        return Ok(Vec::new());
+    }
+    let mut q = customer::Entity::find()
+        .filter(any)
+        .filter(customer::Column::Id.ne(m.id))
+        .filter(customer::Column::DeletedAt.is_null());
+    if let Some(owner) = row_scope(principal) {
+        q = q.filter(customer::Column::OwnerId.eq(owner));
+    }
+    let rows = q.limit(BLOCK_LIMIT).all(conn).await?;
+    let mut found: Vec<Candidate> = rows
+        .iter()
+        .map(|b| score(m, b, contact, credit))
+        .filter(|c| !c.reasons.is_empty())
+        .collect();
+    found.sort_by(|x, y| {
+        y.score
+            .total_cmp(&x.score)
+            .then(x.customer_id.cmp(&y.customer_id))
+    });
+    Ok(found)
+}
+
+/// The duplicate candidates of a customer the caller can see.
+///
+/// # Errors
+/// `NotFound`; database failures.
+pub async fn of_customer(
+    state: &crate::state::AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<Vec<Candidate>> {
+    super::records::require_reader(principal)?;
+    let m = super::records::visible_customer(&state.db, principal, id).await?;
+    candidates(&state.db, principal, &m).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn company_suffixes_do_not_make_names_different() {
+        assert_eq!(comparable("深圳星河贸易有限公司"), "深圳星河贸易");
+        assert_eq!(comparable("Adventure Works Co., Ltd."), "adventure works");
+        assert!(name_similarity("星河贸易有限公司", "星河贸易") > 0.99);
+        assert!(name_similarity("张伟", "张玮") > 0.6);
+        assert!(name_similarity("Adventure Works", "Adventure Work") > 0.95);
+        assert!(name_similarity("张伟", "李娜") < NAME_THRESHOLD);
+        assert_eq!(name_similarity("有限公司", "星河"), 0.0);
+    }
+}
