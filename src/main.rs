@@ -51,6 +51,12 @@ enum Command {
         #[command(subcommand)]
         command: ScoresCommand,
     },
+    /// Write customers (all live ones, or a segment's members) with their scores to standard
+    /// output as CSV or NDJSON, in full (the operator's export), a page at a time.
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Print the GraphQL schema (SDL).
@@ -78,6 +84,27 @@ enum UserCommand {
 enum StatsCommand {
     /// Recompute every customer's aggregates from the orders (after a bulk load or restore).
     Rebuild,
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Every live customer, optionally of one city or tag.
+    Customers {
+        /// `csv` or `ndjson`.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(long)]
+        city: Option<String>,
+        #[arg(long)]
+        tag: Option<String>,
+    },
+    /// A segment's members.
+    Segment {
+        id: uuid::Uuid,
+        /// `csv` or `ndjson`.
+        #[arg(long, default_value = "csv")]
+        format: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -145,6 +172,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::from_env()?;
             startup::connect(&settings).await?;
             tracing::info!(database = %startup::redact(&settings.database_url), "database is up to date");
+        }
+        Command::Export { what } => {
+            telemetry::init();
+            let settings = Settings::from_env()?;
+            let state = AppState::new(startup::connect(&settings).await?, settings.clone())?;
+            let operator = Principal::operator();
+            let stream = match what {
+                ExportCommand::Customers { format, city, tag } => {
+                    let format = service::export::Format::parse(Some(&format))
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let filter = service::customers::CustomerFilter {
+                        city,
+                        tag,
+                        ..Default::default()
+                    };
+                    service::export::customers(state, operator, filter, format).await
+                }
+                ExportCommand::Segment { id, format } => {
+                    let format = service::export::Format::parse(Some(&format))
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    service::segments::export(state, operator, id, format).await
+                }
+            }
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            write_stream(stream).await?;
         }
         Command::Stats {
             command: StatsCommand::Rebuild,
@@ -334,6 +386,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("stopped");
         }
     }
+    Ok(())
+}
+
+/// Copy an export to standard output as it is produced.
+async fn write_stream(mut stream: service::export::ByteStream) -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    while let Some(chunk) = stream.next().await {
+        let bytes = chunk.map_err(|e| anyhow::anyhow!("{e}"))?;
+        out.write_all(&bytes)?;
+    }
+    out.flush()?;
     Ok(())
 }
 

@@ -418,28 +418,49 @@ pub async fn segment_members(
     ))
 }
 
-/// A segment's members as CSV (UTF-8, header row), streamed; fields the caller may not read
-/// are empty cells.
+/// Query parameter of exports.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `csv` (default; UTF-8 with a header row) or `ndjson` (one customer JSON per line).
+    pub format: Option<String>,
+}
+
+/// Stream an export as an attachment.
+pub fn attachment(
+    stream: crate::service::export::ByteStream,
+    format: crate::service::export::Format,
+    name: &str,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}.{}\"", format.extension()),
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .streaming(stream)
+}
+
+/// A segment's members, with their scores, as CSV or NDJSON, streamed. Fields the caller may
+/// not read are empty; phone and e-mail only for managers and admins; five exports per
+/// caller per hour; audited.
 #[utoipa::path(get, path = "/api/v1/segments/{id}/export", tag = "segments",
-    params(("id" = String, Path, description = "Segment id")),
-    responses((status = 200, description = "CSV of the members", content_type = "text/csv"),
+    params(("id" = String, Path, description = "Segment id"), ExportParams),
+    responses((status = 200, description = "The members", content_type = "text/csv"),
         (status = 403, description = "Its filter uses a field the caller may not read", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such segment", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such segment", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over five exports in an hour", body = Problem, content_type = "application/problem+json")))]
 pub async fn export_segment(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
+    params: web::Query<ExportParams>,
 ) -> AppResult<HttpResponse> {
     let id = parse_id("id", &id)?;
-    let stream = segments::export_csv(state.get_ref().clone(), principal, id).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"segment-{id}.csv\""),
-        ))
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
-        .streaming(stream))
+    let format = crate::service::export::Format::parse(params.format.as_deref())?;
+    let stream = segments::export(state.get_ref().clone(), principal, id, format).await?;
+    Ok(attachment(stream, format, &format!("segment-{id}")))
 }
 
 // ---------------------------------------------------------------------------------------

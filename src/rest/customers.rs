@@ -31,6 +31,11 @@ pub fn scope() -> actix_web::Scope {
                 .default_service(method_not_allowed("GET, POST")),
         )
         .service(
+            web::resource("/export")
+                .route(web::get().to(export))
+                .default_service(method_not_allowed("GET")),
+        )
+        .service(
             web::resource("/{id}")
                 .route(web::get().to(get))
                 .route(web::patch().to(update))
@@ -247,6 +252,30 @@ pub async fn list(
             data: page.items,
             next_cursor: page.next_cursor,
         }))
+}
+
+/// Customers matching the list's filters (`kind`, `tag`, `city`, …; `format=csv|ndjson`),
+/// with their scores, streamed. Fields the caller may not read are empty; phone and e-mail
+/// only for managers and admins; five exports per caller per hour; audited.
+#[utoipa::path(get, path = "/api/v1/customers/export", tag = "customers",
+    params(ListParams, super::analytics::ExportParams),
+    responses((status = 200, description = "The customers", content_type = "text/csv"),
+        (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over five exports in an hour", body = Problem, content_type = "application/problem+json")))]
+pub async fn export(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<ListParams>,
+    export: web::Query<super::analytics::ExportParams>,
+) -> AppResult<HttpResponse> {
+    let format = crate::service::export::Format::parse(export.format.as_deref())?;
+    let mut params = params.into_inner();
+    params.include = None;
+    let query = CustomerQuery::try_from(params)?;
+    let stream =
+        crate::service::export::customers(state.get_ref().clone(), principal, query.filter, format)
+            .await?;
+    Ok(super::analytics::attachment(stream, format, "customers"))
 }
 
 /// Query parameters of `POST /customers`.

@@ -10,6 +10,7 @@ pub mod custom_fields;
 pub mod customers;
 pub mod duplicates;
 pub mod engagement;
+pub mod export;
 pub mod idempotency;
 pub mod input;
 pub mod orders;

@@ -6,8 +6,6 @@
 //! caller may not read in full is refused (membership would reveal it), when the segment is
 //! saved and whenever it is used.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use entity::{customer, customer_score, customer_tag, segment};
 use sea_orm::sea_query::{Query, SimpleExpr};
@@ -645,20 +643,8 @@ pub async fn page_of(
     let has_more = models.len() as u64 > window.limit;
     models.truncate(usize::try_from(window.limit).unwrap_or(usize::MAX));
     let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
-    let mut items = super::customers::render(&state.db, principal, &models).await?;
-    let mut scores: HashMap<Uuid, scoring::Computed> =
-        scoring::compute_many(&state.db, &state.settings, &ids, None).await?;
-    for item in &mut items {
-        item.scores = scores.remove(&item.id).map(|c| {
-            Box::new(scoring::render(
-                &c,
-                principal,
-                scoring::DEFAULT_HORIZON_DAYS.unsigned_abs(),
-                scoring::DEFAULT_MONTHS.unsigned_abs(),
-                &state.settings.currency,
-            ))
-        });
-    }
+    let items = super::customers::render(&state.db, principal, &models).await?;
+    let items = super::export::with_scores(state, principal, items).await?;
     let cursors: Vec<String> = ids
         .iter()
         .map(|id| pagination::encode(&json!("id"), *id))
@@ -674,144 +660,32 @@ pub async fn snapshot_at(state: &AppState) -> AppResult<Option<DateTime<Utc>>> {
     Ok(scoring::snapshot(&state.db).await?.computed_at)
 }
 
-/// Columns of a segment's CSV export.
-pub const CSV_COLUMNS: &[&str] = &[
-    "id",
-    "kind",
-    "display_name",
-    "phone",
-    "email",
-    "province",
-    "city",
-    "tags",
-    "status",
-    "owner_id",
-    "lifecycle_stage",
-    "grade",
-    "churn_risk",
-    "p_alive",
-    "loyalty",
-    "lifetime_value_12m",
-    "monetary",
-    "frequency",
-    "recency_days",
-    "rfm_segment",
-    "completeness",
-];
-
-/// A text cell that a spreadsheet must not read as a formula.
-fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
-}
-
-/// Whether an export may carry phone and e-mail: managers and admins (and the operator)
-/// only; everyone else's export has those cells empty, whatever they may read on screen.
-fn exports_contact(principal: &Principal) -> bool {
-    match principal.role {
-        Some(role) => matches!(role, Role::Admin | Role::Manager),
-        None => !principal.is_api_key(),
-    }
-}
-
-fn csv_rows(items: &[CustomerView], header: bool, contact: bool) -> AppResult<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| AppError::Internal(e.into());
-    if header {
-        w.write_record(CSV_COLUMNS).map_err(fail)?;
-    }
-    let opt = |v: Option<String>| v.unwrap_or_default();
-    for c in items {
-        let address = c.address.as_ref();
-        let s = c.scores.as_deref();
-        let number = |v: Option<f64>| v.map(|n| format!("{n:.4}")).unwrap_or_default();
-        let row: Vec<String> = vec![
-            c.id.to_string(),
-            c.kind.as_str().to_owned(),
-            cell(&c.display_name),
-            opt(c.phone.clone().filter(|_| contact)),
-            cell(&opt(c.email.clone().filter(|_| contact))),
-            cell(&opt(address.and_then(|a| a.province.clone()))),
-            cell(&opt(address.and_then(|a| a.city.clone()))),
-            cell(&c.tags.join(";")),
-            c.status.as_str().to_owned(),
-            opt(c.owner_id.map(|id| id.to_string())),
-            opt(s.map(|s| s.lifecycle_stage.as_str().to_owned())),
-            opt(s.and_then(|s| s.grade).map(|g| g.as_str().to_owned())),
-            number(s.and_then(|s| s.churn.risk)),
-            number(s.and_then(|s| s.churn.p_alive)),
-            number(s.map(|s| s.loyalty.score)),
-            opt(s.and_then(|s| s.lifetime_value.as_ref()?.value.clone())),
-            opt(s.and_then(|s| s.rfm.monetary.clone())),
-            opt(s.map(|s| s.rfm.frequency.to_string())),
-            opt(s.and_then(|s| s.rfm.recency_days).map(|d| d.to_string())),
-            opt(s.and_then(|s| s.rfm.segment).map(|g| g.as_str().to_owned())),
-            opt(s.map(|s| s.completeness.to_string())),
-        ];
-        w.write_record(&row).map_err(fail)?;
-    }
-    w.into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
-}
-
-/// A segment's members as CSV, a page at a time (memory stays flat whatever the size),
-/// rendered through the policy for the caller: withheld fields are empty cells, and so are
-/// phone and e-mail below a manager. Five exports per caller per hour; each is audited.
+/// A segment's members as CSV or NDJSON, streamed (see [`super::export`]).
 ///
 /// # Errors
 /// `NotFound`, `Forbidden` or `TooManyRequests` before the first byte; a failure later ends
 /// the stream.
-pub async fn export_csv(
+pub async fn export(
     state: AppState,
     principal: Principal,
     id: Uuid,
-) -> AppResult<impl futures_util::Stream<Item = AppResult<actix_web::web::Bytes>> + 'static> {
-    const PAGE: u64 = 500;
+    format: super::export::Format,
+) -> AppResult<super::export::ByteStream> {
     records::require_reader(&principal)?;
     let m = find(&state, id).await?;
     let parsed = parse_filter(&principal, &conditions(&m))?;
-    // Exports carry personal data out of the system: a few per caller per hour, contact
-    // details only for managers and admins, and each one audited with its size.
-    let caller = principal.subject();
-    if let Some(retry_after) = state.export_throttle.retry_after(&caller) {
-        return Err(AppError::TooManyRequests { retry_after });
-    }
-    state.export_throttle.record(&caller);
-    let contact = exports_contact(&principal);
     let rows = members_query(&principal, &parsed).count(&state.db).await?;
-    super::audit::record(
-        &state.db,
-        &principal,
-        super::audit::Event {
-            action: "segment.exported",
-            customer_id: None,
-            reason: None,
-            details: json!({"segment_id": m.id, "name": m.name, "filter": m.filter,
-                "format": "csv", "rows": rows, "contact_columns": contact}),
+    let details = json!({"segment_id": m.id, "name": m.name, "filter": m.filter, "rows": rows});
+    super::export::stream(
+        state,
+        principal,
+        "segment.exported",
+        details,
+        format,
+        move |state, principal, window| {
+            let parsed = parsed.clone();
+            Box::pin(async move { page_of(&state, &principal, &parsed, &window).await })
         },
     )
-    .await?;
-    let start = (Some(None::<String>), true);
-    Ok(futures_util::stream::unfold(
-        (start, state, principal, parsed),
-        |((cursor, header), state, principal, parsed)| async move {
-            let cursor = cursor?;
-            let window = records::Window {
-                limit: PAGE,
-                cursor,
-                cursor_param: "cursor",
-            };
-            let page = match page_of(&state, &principal, &parsed, &window).await {
-                Ok(p) => p,
-                Err(e) => return Some((Err(e), ((None, false), state, principal, parsed))),
-            };
-            let bytes = csv_rows(&page.items, header, exports_contact(&principal))
-                .map(actix_web::web::Bytes::from);
-            let next = page.next_cursor.map(Some);
-            Some((bytes, ((next, false), state, principal, parsed)))
-        },
-    ))
+    .await
 }

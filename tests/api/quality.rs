@@ -241,3 +241,73 @@ async fn the_data_quality_report_counts_gaps_shared_identifiers_and_consent() {
         .await;
     assert_eq!(gql["data"]["dataQuality"]["customers"], 4, "{gql}");
 }
+
+#[tokio::test]
+async fn customers_export_streams_through_the_policy_in_csv_and_ndjson() {
+    let app = TestApp::spawn().await;
+    for i in 0..3 {
+        let mut c = crate::support::zhang_wei();
+        c["display_name"] = json!(format!("张伟{i}"));
+        c["phone"] = json!(format!("+86 138 0013 800{i}"));
+        app.create_customer(c).await;
+    }
+    app.create_customer(crate::support::star_river()).await;
+    let nd = app
+        .send(
+            app.client
+                .get(format!("{}/api/v1/customers/export", app.base))
+                .query(&[("format", "ndjson"), ("city", "上海")]),
+        )
+        .await;
+    assert_eq!(nd.status, 200, "{}", nd.text);
+    assert_eq!(nd.header("content-type"), "application/x-ndjson");
+    let lines: Vec<serde_json::Value> = nd
+        .text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "only the Shanghai customers");
+    assert!(
+        lines
+            .iter()
+            .all(|c| c["phone"].as_str().is_some_and(|p| p.starts_with("+86")))
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|c| c["scores"]["lifecycle_stage"] == "prospect")
+    );
+    // The analyst's export: no contact details, and they are named as withheld.
+    let analyst = app.client_for(&app.user_token(dossier::domain::Role::Analyst).await);
+    let csv = app
+        .send(analyst.get(format!("{}/api/v1/customers/export", app.base)))
+        .await;
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    assert_eq!(csv.text.lines().count(), 5, "header and four customers");
+    assert!(!csv.text.contains("+86"), "{}", csv.text);
+    let nd = app
+        .send(
+            analyst
+                .get(format!("{}/api/v1/customers/export", app.base))
+                .query(&[("format", "ndjson")]),
+        )
+        .await;
+    let first: serde_json::Value = serde_json::from_str(nd.text.lines().next().unwrap()).unwrap();
+    assert!(first["phone"].is_null());
+    assert!(
+        first["masked"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("phone"))
+    );
+    let audit = app.get("/api/v1/audit?action=customers.exported").await;
+    assert_eq!(
+        audit.body["data"].as_array().unwrap().len(),
+        3,
+        "{}",
+        audit.text
+    );
+    app.get("/api/v1/customers/export?format=xlsx")
+        .await
+        .assert_field_error(400, "format");
+}

@@ -1,0 +1,314 @@
+//! Streaming exports of customers (a list's filters, or a segment's members) as CSV or
+//! NDJSON, rendered through the policy for the caller, a page at a time so memory stays flat
+//! whatever the size.
+//!
+//! Exports carry personal data out of the system, so on top of the caller's masks:
+//! - phone and e-mail only for managers and admins (everyone else's have them empty);
+//! - five exports per caller per hour (429 with `Retry-After`);
+//! - each export is audited with what was exported and how many rows.
+//!
+//! CSV cells that a spreadsheet would run as a formula (`= + - @`, tab, carriage return
+//! first) are prefixed with `'`.
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+
+use super::records::{self, Window};
+use super::{Page, scoring};
+use crate::auth::Principal;
+use crate::domain::Role;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::types::customer::CustomerView;
+
+/// Rows per page read while streaming (the largest page a list serves).
+const PAGE: u64 = 200;
+
+/// An export's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Ndjson,
+}
+
+impl Format {
+    /// Parse `csv` or `ndjson`.
+    ///
+    /// # Errors
+    /// `BadRequest` naming `format`.
+    pub fn parse(raw: Option<&str>) -> AppResult<Self> {
+        match raw.map(str::trim) {
+            None | Some("csv") => Ok(Self::Csv),
+            Some("ndjson") => Ok(Self::Ndjson),
+            Some(_) => Err(AppError::bad_param(
+                "format",
+                "invalid_enum",
+                "must be csv or ndjson",
+            )),
+        }
+    }
+
+    /// The response's media type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Ndjson => "application/x-ndjson",
+        }
+    }
+
+    /// The file name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Ndjson => "ndjson",
+        }
+    }
+}
+
+/// The bytes of an export, as they are produced.
+pub type ByteStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = AppResult<actix_web::web::Bytes>>>>;
+
+/// Reads one page of the customers to export, with their scores.
+pub type PageReader = Arc<
+    dyn Fn(AppState, Principal, Window) -> BoxFuture<'static, AppResult<Page<CustomerView>>>
+        + Send
+        + Sync,
+>;
+
+/// Columns of the CSV export.
+pub const CSV_COLUMNS: &[&str] = &[
+    "id",
+    "kind",
+    "display_name",
+    "phone",
+    "email",
+    "province",
+    "city",
+    "tags",
+    "status",
+    "owner_id",
+    "lifecycle_stage",
+    "grade",
+    "churn_risk",
+    "p_alive",
+    "loyalty",
+    "lifetime_value_12m",
+    "monetary",
+    "frequency",
+    "recency_days",
+    "rfm_segment",
+    "completeness",
+];
+
+/// A text cell that a spreadsheet must not read as a formula.
+fn cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Whether an export may carry phone and e-mail: managers and admins (and the operator).
+pub fn exports_contact(principal: &Principal) -> bool {
+    match principal.role {
+        Some(role) => matches!(role, Role::Admin | Role::Manager),
+        None => !principal.is_api_key(),
+    }
+}
+
+/// A customer as exported: contact details withheld below a manager.
+fn exported(c: &CustomerView, contact: bool) -> CustomerView {
+    let mut c = c.clone();
+    if !contact {
+        for (value, name) in [(&mut c.phone, "phone"), (&mut c.email, "email")] {
+            if value.take().is_some() && !c.masked.iter().any(|m| m == name) {
+                c.masked.push(name.to_owned());
+            }
+        }
+    }
+    c
+}
+
+fn csv_rows(items: &[CustomerView], header: bool) -> AppResult<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| AppError::Internal(e.into());
+    if header {
+        w.write_record(CSV_COLUMNS).map_err(fail)?;
+    }
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    for c in items {
+        let address = c.address.as_ref();
+        let s = c.scores.as_deref();
+        let number = |v: Option<f64>| v.map(|n| format!("{n:.4}")).unwrap_or_default();
+        let row: Vec<String> = vec![
+            c.id.to_string(),
+            c.kind.as_str().to_owned(),
+            cell(&c.display_name),
+            opt(c.phone.clone()),
+            cell(&opt(c.email.clone())),
+            cell(&opt(address.and_then(|a| a.province.clone()))),
+            cell(&opt(address.and_then(|a| a.city.clone()))),
+            cell(&c.tags.join(";")),
+            c.status.as_str().to_owned(),
+            opt(c.owner_id.map(|id| id.to_string())),
+            opt(s.map(|s| s.lifecycle_stage.as_str().to_owned())),
+            opt(s.and_then(|s| s.grade).map(|g| g.as_str().to_owned())),
+            number(s.and_then(|s| s.churn.risk)),
+            number(s.and_then(|s| s.churn.p_alive)),
+            s.map(|s| format!("{:.1}", s.loyalty.score))
+                .unwrap_or_default(),
+            opt(s.and_then(|s| s.lifetime_value.as_ref()?.value.clone())),
+            opt(s.and_then(|s| s.rfm.monetary.clone())),
+            opt(s.map(|s| s.rfm.frequency.to_string())),
+            opt(s.and_then(|s| s.rfm.recency_days).map(|d| d.to_string())),
+            opt(s.and_then(|s| s.rfm.segment).map(|g| g.as_str().to_owned())),
+            opt(s.map(|s| s.completeness.to_string())),
+        ];
+        w.write_record(&row).map_err(fail)?;
+    }
+    w.into_inner()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
+}
+
+fn ndjson_rows(items: &[CustomerView]) -> AppResult<Vec<u8>> {
+    let mut out = Vec::new();
+    for c in items {
+        serde_json::to_writer(&mut out, c).map_err(|e| AppError::Internal(e.into()))?;
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+/// Attach each customer's current scores, rendered for the caller.
+///
+/// # Errors
+/// Database failures.
+pub async fn with_scores(
+    state: &AppState,
+    principal: &Principal,
+    mut items: Vec<CustomerView>,
+) -> AppResult<Vec<CustomerView>> {
+    let ids: Vec<uuid::Uuid> = items.iter().map(|c| c.id).collect();
+    let mut scores = scoring::compute_many(&state.db, &state.settings, &ids, None).await?;
+    for item in &mut items {
+        item.scores = scores.remove(&item.id).map(|c| {
+            Box::new(scoring::render(
+                &c,
+                principal,
+                scoring::DEFAULT_HORIZON_DAYS.unsigned_abs(),
+                scoring::DEFAULT_MONTHS.unsigned_abs(),
+                &state.settings.currency,
+            ))
+        });
+    }
+    Ok(items)
+}
+
+/// Check the caller's export allowance, audit the export (`action`, with `details`), and
+/// stream the pages `read` returns in `format`.
+///
+/// # Errors
+/// `TooManyRequests` over the allowance; database failures writing the audit event.
+pub async fn stream(
+    state: AppState,
+    principal: Principal,
+    action: &'static str,
+    mut details: Value,
+    format: Format,
+    read: impl Fn(AppState, Principal, Window) -> BoxFuture<'static, AppResult<Page<CustomerView>>>
+    + Send
+    + Sync
+    + 'static,
+) -> AppResult<ByteStream> {
+    let caller = principal.subject();
+    if let Some(retry_after) = state.export_throttle.retry_after(&caller) {
+        return Err(AppError::TooManyRequests { retry_after });
+    }
+    state.export_throttle.record(&caller);
+    let contact = exports_contact(&principal);
+    details["format"] = Value::from(format.extension());
+    details["contact_columns"] = Value::from(contact);
+    super::audit::record(
+        &state.db,
+        &principal,
+        super::audit::Event {
+            action,
+            customer_id: None,
+            reason: None,
+            details,
+        },
+    )
+    .await?;
+    let read: PageReader = Arc::new(read);
+    let start = (Some(None::<String>), true);
+    let bytes = futures_util::stream::unfold(
+        (start, state, principal, read),
+        move |((cursor, first), state, principal, read)| async move {
+            let cursor = cursor?;
+            let window = Window {
+                limit: PAGE,
+                cursor,
+                cursor_param: "cursor",
+            };
+            let page = match read(state.clone(), principal.clone(), window).await {
+                Ok(p) => p,
+                Err(e) => return Some((Err(e), ((None, false), state, principal, read))),
+            };
+            let items: Vec<CustomerView> =
+                page.items.iter().map(|c| exported(c, contact)).collect();
+            let chunk = match format {
+                Format::Csv => csv_rows(&items, first),
+                Format::Ndjson => ndjson_rows(&items),
+            }
+            .map(actix_web::web::Bytes::from);
+            let next = page.next_cursor.map(Some);
+            Some((chunk, ((next, false), state, principal, read)))
+        },
+    );
+    Ok(Box::pin(bytes))
+}
+
+/// Customers matching a list's filters, with their scores, as CSV or NDJSON.
+///
+/// # Errors
+/// As [`stream`]; a filter the caller may not use.
+pub async fn customers(
+    state: AppState,
+    principal: Principal,
+    filter: super::customers::CustomerFilter,
+    format: Format,
+) -> AppResult<ByteStream> {
+    records::require_reader(&principal)?;
+    let rows = super::customers::count(&state, &principal, &filter).await?;
+    let details = serde_json::json!({"filter": format!("{filter:?}"), "rows": rows});
+    stream(
+        state,
+        principal,
+        "customers.exported",
+        details,
+        format,
+        move |state, principal, window| {
+            let query = super::customers::CustomerQuery {
+                filter: filter.clone(),
+                limit: window.limit,
+                cursor: window.cursor,
+                cursor_param: "cursor",
+                ..Default::default()
+            };
+            Box::pin(async move {
+                let page = super::customers::list(&state, &principal, query).await?;
+                let items = with_scores(&state, &principal, page.items).await?;
+                Ok(Page {
+                    items,
+                    cursors: page.cursors,
+                    next_cursor: page.next_cursor,
+                })
+            })
+        },
+    )
+    .await
+}
