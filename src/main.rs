@@ -175,7 +175,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Export { what } => {
             telemetry::init();
-            let settings = Settings::from_env()?;
+            let mut settings = Settings::from_env()?;
+            // No tokens are signed here; the state only wants a key to hold.
+            settings.jwt_secret.get_or_insert_with(random_secret);
             let state = AppState::new(startup::connect(&settings).await?, settings.clone())?;
             let operator = Principal::operator();
             let stream = match what {
