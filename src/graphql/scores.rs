@@ -246,6 +246,19 @@ impl AnalyticsQuery {
         .map_err(gql)
     }
 
+    /// Pairs of customers sharing an identifier, a page at a time.
+    async fn duplicate_pairs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50, desc = "1–200.")] first: i32,
+        after: Option<String>,
+    ) -> Result<crate::service::duplicates::PairPage> {
+        let (state, principal) = super::context(ctx)?;
+        crate::service::duplicates::pair_page(state, principal, &window(Some(first), after)?)
+            .await
+            .map_err(gql)
+    }
+
     /// The data-quality report (admins, managers, analysts).
     async fn data_quality(
         &self,

@@ -66,6 +66,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         super::analytics::get_alert, super::analytics::acknowledge_alert,
         super::analytics::resolve_alert,
         super::quality::customer_duplicates, super::quality::report,
+        super::quality::duplicate_pairs,
     ),
     components(schemas(
         Problem, FieldError, CustomerView, CustomerPage, CustomerInput, AddressView, AddressInput,

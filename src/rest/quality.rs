@@ -10,7 +10,7 @@ use super::records;
 use crate::auth::Principal;
 use crate::domain::parse_id;
 use crate::error::AppResult;
-use crate::service::duplicates::{self, Candidate};
+use crate::service::duplicates::{self, Candidate, PairPage};
 use crate::service::quality::{self, QualityReport};
 use crate::state::AppState;
 
@@ -19,6 +19,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/customers/{id}/duplicates")
             .route(web::get().to(customer_duplicates))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/duplicates")
+            .route(web::get().to(duplicate_pairs))
             .default_service(method_not_allowed("GET")),
     )
     .service(
@@ -77,5 +82,26 @@ pub async fn report(
     Ok(records::private_json(
         actix_web::http::StatusCode::OK,
         &view,
+    ))
+}
+
+/// Every pair of customers (that the caller can see) sharing an identifier: credit code, and
+/// phone or e-mail for callers who may read them; with score and reasons, a page at a time.
+/// Similar names alone are checked per customer (`/customers/{id}/duplicates`).
+#[utoipa::path(get, path = "/api/v1/duplicates", tag = "data quality",
+    params(super::commerce::PageParams),
+    responses((status = 200, description = "A page of pairs", body = PairPage),
+        (status = 400, description = "A bad cursor or limit", body = Problem, content_type = "application/problem+json")))]
+pub async fn duplicate_pairs(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<super::commerce::PageParams>,
+) -> AppResult<HttpResponse> {
+    let p = params.into_inner();
+    let w = records::window(p.cursor, p.limit.as_deref())?;
+    let page = duplicates::pair_page(&state, &principal, &w).await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &page,
     ))
 }

@@ -209,3 +209,167 @@ mod tests {
         assert_eq!(name_similarity("有限公司", "星河"), 0.0);
     }
 }
+
+/// A pair of customers who may be one party.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "DuplicatePair")]
+pub struct Pair {
+    pub first_id: Uuid,
+    pub first_name: String,
+    pub second_id: Uuid,
+    pub second_name: String,
+    pub score: f64,
+    pub reasons: Vec<String>,
+}
+
+/// Every pair of live customers the caller can see that share an identifier (credit code,
+/// and phone or e-mail for callers who may read them), ordered by (first id, second id) and
+/// read a page at a time after `after`. Name similarity alone is checked per customer
+/// ([`of_customer`]), not across the whole base. One statement per identifier per page.
+///
+/// # Errors
+/// Database failures.
+pub async fn pairs(
+    state: &crate::state::AppState,
+    principal: &Principal,
+    after: Option<(Uuid, Uuid)>,
+    limit: u64,
+) -> AppResult<(Vec<Pair>, bool)> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    super::records::require_reader(principal)?;
+    let (contact, credit) = rules(principal);
+    let mut columns = Vec::new();
+    if credit {
+        columns.push(customer::Column::CreditCode);
+    }
+    if contact {
+        columns.push(customer::Column::Phone);
+        columns.push(customer::Column::Email);
+    }
+    let db = &state.db;
+    let backend = db.get_database_backend();
+    let (a, b) = (Alias::new("a"), Alias::new("b"));
+    let mut ids: std::collections::BTreeSet<(Uuid, Uuid)> = std::collections::BTreeSet::new();
+    for column in columns {
+        // Pairs sharing this identifier: an equality join the column's index serves.
+        let mut q = Query::select();
+        q.expr_as(
+            Expr::col((a.clone(), customer::Column::Id)),
+            Alias::new("x"),
+        )
+        .expr_as(
+            Expr::col((b.clone(), customer::Column::Id)),
+            Alias::new("y"),
+        )
+        .from_as(customer::Entity, a.clone())
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            customer::Entity,
+            b.clone(),
+            Expr::col((a.clone(), column))
+                .equals((b.clone(), column))
+                .and(
+                    Expr::col((a.clone(), customer::Column::Id))
+                        .lt(Expr::col((b.clone(), customer::Column::Id))),
+                ),
+        )
+        .and_where(Expr::col((a.clone(), customer::Column::DeletedAt)).is_null())
+        .and_where(Expr::col((b.clone(), customer::Column::DeletedAt)).is_null())
+        .and_where(Expr::col((a.clone(), column)).is_not_null());
+        if let Some(owner) = row_scope(principal) {
+            q.and_where(Expr::col((a.clone(), customer::Column::OwnerId)).eq(owner))
+                .and_where(Expr::col((b.clone(), customer::Column::OwnerId)).eq(owner));
+        }
+        if let Some((x, y)) = after {
+            q.and_where(
+                Expr::col((a.clone(), customer::Column::Id))
+                    .gt(x)
+                    .or(Expr::col((a.clone(), customer::Column::Id))
+                        .eq(x)
+                        .and(Expr::col((b.clone(), customer::Column::Id)).gt(y))),
+            );
+        }
+        q.order_by((a.clone(), customer::Column::Id), sea_orm::Order::Asc)
+            .order_by((b.clone(), customer::Column::Id), sea_orm::Order::Asc)
+            .limit(limit + 1);
+        for row in db.query_all_raw(backend.build(&q)).await? {
+            let x: Uuid = row
+                .try_get("", "x")
+                .map_err(|e| crate::error::AppError::Internal(e.into()))?;
+            let y: Uuid = row
+                .try_get("", "y")
+                .map_err(|e| crate::error::AppError::Internal(e.into()))?;
+            ids.insert((x, y));
+        }
+    }
+    let has_more = ids.len() as u64 > limit;
+    let page: Vec<(Uuid, Uuid)> = ids
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect();
+    let wanted: std::collections::BTreeSet<Uuid> =
+        page.iter().flat_map(|(x, y)| [*x, *y]).collect();
+    let models: std::collections::HashMap<Uuid, customer::Model> = customer::Entity::find()
+        .filter(customer::Column::Id.is_in(wanted))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let pairs = page
+        .into_iter()
+        .filter_map(|(x, y)| {
+            let (m, n) = (models.get(&x)?, models.get(&y)?);
+            let c = score(m, n, contact, credit);
+            Some(Pair {
+                first_id: x,
+                first_name: m.display_name.clone(),
+                second_id: y,
+                second_name: n.display_name.clone(),
+                score: c.score,
+                reasons: c.reasons,
+            })
+        })
+        .collect();
+    Ok((pairs, has_more))
+}
+
+/// A page of pairs.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "DuplicatePairPage")]
+pub struct PairPage {
+    pub data: Vec<Pair>,
+    /// Pass as `cursor` (GraphQL `after`) for the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of pairs after an opaque cursor.
+///
+/// # Errors
+/// A bad cursor (`cursor_param`) or limit; database failures.
+pub async fn pair_page(
+    state: &crate::state::AppState,
+    principal: &Principal,
+    window: &super::records::Window,
+) -> AppResult<PairPage> {
+    let after = match &window.cursor {
+        Some(c) => {
+            let (first, second) = super::pagination::decode(window.cursor_param, c)?;
+            let first: Uuid = serde_json::from_value(first).map_err(|_| {
+                crate::error::AppError::bad_param(
+                    window.cursor_param,
+                    "invalid_cursor",
+                    "is not a cursor of this list",
+                )
+            })?;
+            Some((first, second))
+        }
+        None => None,
+    };
+    let (data, more) = pairs(state, principal, after, window.limit).await?;
+    let next_cursor = data
+        .last()
+        .filter(|_| more)
+        .map(|p| super::pagination::encode(&serde_json::json!(p.first_id), p.second_id));
+    Ok(PairPage { data, next_cursor })
+}

@@ -311,3 +311,69 @@ async fn customers_export_streams_through_the_policy_in_csv_and_ndjson() {
         .await
         .assert_field_error(400, "format");
 }
+
+#[tokio::test]
+async fn every_pair_sharing_an_identifier_is_listed_a_page_at_a_time() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for name in ["甲", "乙", "丙"] {
+        let c = app
+            .create_customer(json!({"kind": "individual", "display_name": name,
+                                    "email": "Family@Example.com"}))
+            .await;
+        ids.push(c["id"].as_str().unwrap().to_owned());
+    }
+    app.create_customer(
+        json!({"kind": "individual", "display_name": "丁", "email": "solo@example.com"}),
+    )
+    .await;
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = app
+            .get(&format!("/api/v1/duplicates?limit=2{cursor}"))
+            .await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        for p in page.body["data"].as_array().unwrap() {
+            assert_eq!(p["reasons"], json!(["same_email"]));
+            seen.push((
+                p["first_id"].as_str().unwrap().to_owned(),
+                p["second_id"].as_str().unwrap().to_owned(),
+            ));
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    // Three customers sharing one address make three pairs, each once, in order.
+    let expected = vec![
+        (ids[0].clone(), ids[1].clone()),
+        (ids[0].clone(), ids[2].clone()),
+        (ids[1].clone(), ids[2].clone()),
+    ];
+    assert_eq!(seen, expected);
+    // Without contact clearance, e-mail matches are not used.
+    let analyst = app.client_for(&app.user_token(dossier::domain::Role::Analyst).await);
+    let none = app
+        .send(analyst.get(format!("{}/api/v1/duplicates", app.base)))
+        .await;
+    assert_eq!(none.body["data"], json!([]));
+    let gql = app
+        .graphql(
+            "{ duplicatePairs(first: 5) { data { reasons } nextCursor } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        gql["data"]["duplicatePairs"]["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "{gql}"
+    );
+    app.get("/api/v1/duplicates?cursor=bogus")
+        .await
+        .assert_field_error(400, "cursor");
+}
