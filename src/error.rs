@@ -63,6 +63,9 @@ pub enum AppError {
         to: String,
         allowed: Vec<String>,
     },
+    /// The customer was merged into another.
+    #[error("this customer was merged into {survivor}")]
+    MergedInto { survivor: uuid::Uuid },
     /// A new customer looks like existing ones and the caller asked to be stopped then.
     #[error("this customer may already exist: {} candidate(s); see `duplicates`", .candidates.len())]
     DuplicateSuspected { candidates: Vec<uuid::Uuid> },
@@ -110,6 +113,7 @@ impl AppError {
             Self::Forbidden(_) => 403,
             Self::TooManyRequests { .. } => 429,
             Self::NotFound { .. } => 404,
+            Self::MergedInto { .. } => 410,
             Self::Conflict(_)
             | Self::IllegalTransition { .. }
             | Self::DuplicateSuspected { .. } => 409,
@@ -130,6 +134,7 @@ impl AppError {
             Self::Forbidden(_) => "forbidden",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::NotFound { .. } => "not_found",
+            Self::MergedInto { .. } => "merged",
             Self::Conflict(_) => "conflict",
             Self::IllegalTransition { .. } => "illegal_transition",
             Self::DuplicateSuspected { .. } => "duplicate_suspected",

@@ -12,6 +12,7 @@ pub mod complaint_event;
 pub mod consent_event;
 pub mod custom_field;
 pub mod customer;
+pub mod customer_merge;
 pub mod customer_preference;
 pub mod customer_score;
 pub mod customer_stats;

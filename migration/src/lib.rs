@@ -13,6 +13,7 @@ mod m20261123_000007_create_score_models;
 mod m20261123_000008_add_purchase_days;
 mod m20261130_000009_create_score_snapshot;
 mod m20261130_000010_create_alerts;
+mod m20261130_000011_create_merges;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_add_purchase_days::Migration),
             Box::new(m20261130_000009_create_score_snapshot::Migration),
             Box::new(m20261130_000010_create_alerts::Migration),
+            Box::new(m20261130_000011_create_merges::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ impl ErrorExtensions for AppError {
         let code = match self {
             AppError::BadRequest { .. } | AppError::Validation(_) => "BAD_USER_INPUT",
             AppError::NotFound { .. } => "NOT_FOUND",
+            AppError::MergedInto { .. } => "MERGED",
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::TooManyRequests { .. } => "RATE_LIMITED",
@@ -31,6 +32,10 @@ impl ErrorExtensions for AppError {
         };
         let current = match self {
             AppError::PreconditionFailed { current } => Some(*current),
+            _ => None,
+        };
+        let merged_into = match self {
+            AppError::MergedInto { survivor } => Some(*survivor),
             _ => None,
         };
         async_graphql::Error::new(self.to_string()).extend_with(move |_, e| {
@@ -62,6 +67,9 @@ impl ErrorExtensions for AppError {
             }
             if let Some(allowed) = &allowed {
                 e.set("allowed", allowed.clone());
+            }
+            if let Some(survivor) = merged_into {
+                e.set("mergedInto", survivor.to_string());
             }
         })
     }

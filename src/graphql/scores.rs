@@ -372,6 +372,24 @@ impl AnalyticsMutation {
             .map_err(gql)
     }
 
+    /// Merge duplicates into a survivor (see `POST /api/v1/customers/{id}/merge`);
+    /// `fields` maps a field name to the customer whose value the survivor keeps.
+    async fn merge_customers(
+        &self,
+        ctx: &Context<'_>,
+        survivor_id: Uuid,
+        duplicates: Vec<Uuid>,
+        fields: Option<async_graphql::Json<std::collections::BTreeMap<String, Uuid>>>,
+        expected_version: Option<i64>,
+    ) -> Result<crate::service::merge::MergeView> {
+        let (state, principal) = super::context(ctx)?;
+        ctx.data::<RequestLoader>()?.clear::<ScoreKey>();
+        let doc = serde_json::json!({"duplicates": duplicates, "fields": fields.map(|f| f.0)});
+        crate::service::merge::merge(state, principal, survivor_id, expected_version, doc)
+            .await
+            .map_err(gql)
+    }
+
     /// Recompute every customer's scores into the snapshot now.
     async fn refresh_score_snapshot(&self, ctx: &Context<'_>) -> Result<SnapshotView> {
         let (state, principal) = super::context(ctx)?;

@@ -370,6 +370,7 @@ mod tests {
             created_at: t,
             updated_at: t,
             deleted_at: None,
+            merged_into: None,
         }
     }
 

@@ -48,6 +48,11 @@ pub fn scope() -> actix_web::Scope {
                 .default_service(method_not_allowed("POST")),
         )
         .service(
+            web::resource("/{id}/merge")
+                .route(web::post().to(merge))
+                .default_service(method_not_allowed("POST")),
+        )
+        .service(
             web::resource("/{id}/restore")
                 .route(web::post().to(restore))
                 .default_service(method_not_allowed("POST")),
@@ -276,6 +281,36 @@ pub async fn export(
         crate::service::export::customers(state.get_ref().clone(), principal, query.filter, format)
             .await?;
     Ok(super::analytics::attachment(stream, format, "customers"))
+}
+
+/// Merge duplicates into this customer (the survivor) in one transaction: the chosen
+/// fields are copied, tags united, orders, interactions, surveys, complaints, consent
+/// history, points, alerts and relationships moved, aggregates recomputed. The duplicates are
+/// soft-deleted; reading one answers 410 `merged` with `merged_into`. Customers of different
+/// owners need a manager.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/merge", tag = "data quality",
+    request_body = crate::service::merge::MergeInput,
+    params(("id" = String, Path, description = "The survivor's id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the survivor's version this merge is based on")),
+    responses((status = 200, description = "Merged", body = crate::service::merge::MergeView),
+        (status = 403, description = "Different owners and not a manager", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such survivor", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad duplicates or field choices, named", body = Problem, content_type = "application/problem+json")))]
+pub async fn merge(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    let id = parse_id("id", &id)?;
+    let view =
+        crate::service::merge::merge(&state, &principal, id, if_match(&req)?, body.0).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header((header::ETAG, etag(view.survivor.version)))
+        .json(view))
 }
 
 /// Query parameters of `POST /customers`.

@@ -39,6 +39,9 @@ pub struct Problem {
     /// The existing customers a new one may duplicate, when strict creation refused it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicates: Option<Vec<uuid::Uuid>>,
+    /// Where a merged-away customer went.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<uuid::Uuid>,
 }
 
 impl From<&AppError> for Problem {
@@ -62,6 +65,10 @@ impl From<&AppError> for Problem {
             },
             duplicates: match err {
                 AppError::DuplicateSuspected { candidates } => Some(candidates.clone()),
+                _ => None,
+            },
+            merged_into: match err {
+                AppError::MergedInto { survivor } => Some(*survivor),
                 _ => None,
             },
         }

@@ -28,7 +28,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
     paths(
         super::customers::list, super::customers::create, super::customers::get,
         super::customers::update, super::customers::delete, super::customers::restore,
-        super::customers::reveal, super::customers::export,
+        super::customers::reveal, super::customers::export, super::customers::merge,
         super::custom_fields::list, super::custom_fields::create, super::custom_fields::get,
         super::custom_fields::update, super::custom_fields::delete,
         super::ops::healthz, super::ops::readyz, super::ops::metrics,

@@ -553,7 +553,11 @@ fn audited_document(m: &customer::Model, defs: &[Definition]) -> Value {
     doc
 }
 
-async fn replace_tags(conn: &impl ConnectionTrait, id: Uuid, tags: &[String]) -> AppResult<()> {
+pub(crate) async fn replace_tags(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    tags: &[String],
+) -> AppResult<()> {
     customer_tag::Entity::delete_many()
         .filter(customer_tag::Column::CustomerId.eq(id))
         .exec(conn)
@@ -641,10 +645,19 @@ pub(crate) async fn find(
     if !include_deleted {
         query = query.filter(customer::Column::DeletedAt.is_null());
     }
-    query
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound { entity: "customer" })
+    if let Some(found) = query.one(conn).await? {
+        return Ok(found);
+    }
+    // A merged-away customer says where it went (to callers who could see it).
+    let mut merged =
+        customer::Entity::find_by_id(id).filter(customer::Column::MergedInto.is_not_null());
+    if let Some(owner) = row_scope(principal) {
+        merged = merged.filter(customer::Column::OwnerId.eq(owner));
+    }
+    match merged.one(conn).await?.and_then(|m| m.merged_into) {
+        Some(survivor) if !include_deleted => Err(AppError::MergedInto { survivor }),
+        _ => Err(AppError::NotFound { entity: "customer" }),
+    }
 }
 
 pub(crate) async fn render(
@@ -892,6 +905,11 @@ pub async fn restore(state: &AppState, principal: &Principal, id: Uuid) -> AppRe
     let current = find(&txn, principal, id, true).await?;
     if current.deleted_at.is_none() {
         return Err(AppError::Conflict("the customer is not deleted".to_owned()));
+    }
+    if let Some(survivor) = current.merged_into {
+        return Err(AppError::Conflict(format!(
+            "the customer was merged into {survivor}; its records live there now"
+        )));
     }
     set_deleted(&txn, principal, &current, None).await?;
     audit::record(

@@ -13,6 +13,7 @@ pub mod engagement;
 pub mod export;
 pub mod idempotency;
 pub mod input;
+pub mod merge;
 pub mod orders;
 pub mod overview;
 pub(crate) mod pagination;

@@ -377,3 +377,214 @@ async fn every_pair_sharing_an_identifier_is_listed_a_page_at_a_time() {
         .await
         .assert_field_error(400, "cursor");
 }
+
+async fn put(app: &TestApp, path: &str, body: serde_json::Value) -> crate::support::Resp {
+    app.send(app.client.put(format!("{}{path}", app.base)).json(&body))
+        .await
+}
+
+#[tokio::test]
+async fn a_merge_moves_every_record_and_leaves_the_old_id_resolvable() {
+    let app = TestApp::spawn().await;
+    let survivor = app
+        .create_customer(json!({"kind": "individual", "display_name": "张伟",
+                                "phone": "+8613800138000", "tags": ["vip"]}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dup = app
+        .create_customer(json!({"kind": "individual", "display_name": "张伟 (微信)",
+                                "email": "wei@example.com", "tags": ["wechat"],
+                                "address": {"city": "上海"}}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let friend = app
+        .create_customer(json!({"kind": "individual", "display_name": "李娜"}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let d = |p: &str| format!("/api/v1/customers/{dup}/{p}");
+    for (path, body) in [
+        (d("orders"), json!({"total": "120", "status": "completed"})),
+        (d("orders"), json!({"total": "80", "status": "completed"})),
+        (
+            d("interactions"),
+            json!({"type": "call", "summary": "回访"}),
+        ),
+        (d("surveys"), json!({"nps": 9})),
+        (
+            d("complaints"),
+            json!({"category": "service", "severity": "low", "subject": "慢"}),
+        ),
+        (
+            d("consents"),
+            json!({"channel": "sms", "granted": true, "source": "web"}),
+        ),
+        (d("points"), json!({"kind": "earn", "points": 500})),
+        (
+            d("relationships"),
+            json!({"kind": "referred_by", "other_id": friend}),
+        ),
+        (
+            d("relationships"),
+            json!({"kind": "spouse_of", "other_id": survivor}),
+        ),
+    ] {
+        let r = app.post(&path, &body).await;
+        assert_eq!(r.status, 201, "{path}: {}", r.text);
+    }
+    assert_eq!(
+        put(&app, &d("preferences"), json!({"categories": ["tea"]}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        put(&app, &d("loyalty"), json!({"tier": "gold"}))
+            .await
+            .status,
+        200
+    );
+
+    let merged = app
+        .post(
+            &format!("/api/v1/customers/{survivor}/merge"),
+            &json!({"duplicates": [dup], "fields": {"display_name": dup}}),
+        )
+        .await;
+    assert_eq!(merged.status, 200, "{}", merged.text);
+    let m = &merged.body;
+    assert_eq!(
+        m["moved"],
+        json!({"alerts": 0, "complaints": 1, "consent_events": 1, "interactions": 1,
+               "loyalty_account": 1, "orders": 2, "points_entries": 1, "preferences": 1,
+               "relationships": 1, "surveys": 1})
+    );
+    let s = &m["survivor"];
+    assert_eq!(s["display_name"], "张伟 (微信)", "the chosen name");
+    assert_eq!(s["phone"], "+8613800138000", "the survivor's own value");
+    assert_eq!(
+        s["email"], "wei@example.com",
+        "a gap filled from the duplicate"
+    );
+    assert_eq!(s["address"]["city"], "上海市");
+    assert_eq!(s["tags"], json!(["vip", "wechat"]));
+    assert_eq!(s["version"], 2);
+    assert_eq!(merged.header("etag"), "\"2\"");
+
+    let c = |p: &str| format!("/api/v1/customers/{survivor}/{p}");
+    assert_eq!(
+        app.get(&c("orders")).await.body["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let stats = app.get(&c("stats")).await.body;
+    assert_eq!(
+        (
+            stats["order_count"].as_i64(),
+            stats["monetary_total"].as_str()
+        ),
+        (Some(2), Some("200.00"))
+    );
+    assert_eq!(app.get(&c("loyalty")).await.body["balance"], 500);
+    assert_eq!(app.get(&c("loyalty")).await.body["tier"], "gold");
+    assert_eq!(
+        app.get(&c("preferences")).await.body["categories"],
+        json!(["tea"])
+    );
+    assert_eq!(
+        app.get(&c("complaints")).await.body["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let links = app.get(&c("relationships")).await.body;
+    let links = links
+        .as_array()
+        .or(links["data"].as_array())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        links.len(),
+        1,
+        "the spouse link to itself is gone: {links:?}"
+    );
+    assert_eq!(links[0]["kind"], "referred_by");
+    let timeline = app.get(&c("timeline")).await.body;
+    assert!(timeline["data"].as_array().unwrap().len() >= 5);
+
+    // The merged-away id says where it went, everywhere.
+    let gone = app.get(&format!("/api/v1/customers/{dup}")).await;
+    gone.assert_problem(410, "merged");
+    assert_eq!(gone.body["merged_into"], json!(survivor));
+    app.get(&d("orders")).await.assert_problem(410, "merged");
+    let gql = app
+        .graphql(
+            "query($id: UUID!) { customer(id: $id) { id } }",
+            json!({"id": dup}),
+        )
+        .await;
+    assert_eq!(gql["errors"][0]["extensions"]["code"], "MERGED", "{gql}");
+    assert_eq!(
+        gql["errors"][0]["extensions"]["mergedInto"],
+        json!(survivor)
+    );
+    app.post(&format!("/api/v1/customers/{dup}/restore"), &json!({}))
+        .await
+        .assert_problem(409, "conflict");
+    let audit = app.get("/api/v1/audit?action=customer.merged").await;
+    assert_eq!(audit.body["data"][0]["customer_id"], json!(survivor));
+
+    // Merging it again, or merging badly, is refused with the field named.
+    let path = format!("/api/v1/customers/{survivor}/merge");
+    for (body, field) in [
+        (json!({"duplicates": [dup]}), "duplicates[0]"),
+        (json!({"duplicates": [survivor]}), "duplicates[0]"),
+        (json!({"duplicates": []}), "duplicates"),
+        (json!({"duplicates": [friend, friend]}), "duplicates[1]"),
+        (
+            json!({"duplicates": [friend], "fields": {"religion": friend}}),
+            "fields.religion",
+        ),
+        (
+            json!({"duplicates": [friend], "fields": {"phone": uuid::Uuid::now_v7()}}),
+            "fields.phone",
+        ),
+    ] {
+        app.post(&path, &body).await.assert_field_error(422, field);
+    }
+    let stale = app
+        .send(
+            app.client
+                .post(format!("{}{path}", app.base))
+                .header("if-match", "\"1\"")
+                .json(&json!({"duplicates": [friend]})),
+        )
+        .await;
+    stale.assert_problem(412, "precondition_failed");
+    // A sales user cannot reach another owner's customers to merge them.
+    let sales = app.client_for(&app.user_token(dossier::domain::Role::Sales).await);
+    let mine = app
+        .send(
+            sales
+                .post(format!("{}/api/v1/customers", app.base))
+                .json(&json!({"kind": "individual", "display_name": "我的"})),
+        )
+        .await;
+    let mine = mine.body["id"].as_str().unwrap().to_owned();
+    let r = app
+        .send(
+            sales
+                .post(format!("{}/api/v1/customers/{mine}/merge", app.base))
+                .json(&json!({"duplicates": [friend]})),
+        )
+        .await;
+    r.assert_field_error(422, "duplicates[0]");
+}
