@@ -228,6 +228,15 @@ pub async fn stream(
     if let Some(retry_after) = state.export_throttle.retry_after(&caller) {
         return Err(AppError::TooManyRequests { retry_after });
     }
+    // The first page is read before anything is sent, so its errors get a proper status;
+    // a failure on a later page can only end the stream.
+    let read: PageReader = Arc::new(read);
+    let window = |cursor: Option<String>| Window {
+        limit: PAGE,
+        cursor,
+        cursor_param: "cursor",
+    };
+    let first = read(state.clone(), principal.clone(), window(None)).await?;
     state.export_throttle.record(&caller);
     let contact = exports_contact(&principal);
     details["format"] = Value::from(format.extension());
@@ -243,33 +252,29 @@ pub async fn stream(
         },
     )
     .await?;
-    let read: PageReader = Arc::new(read);
-    let start = (Some(None::<String>), true);
-    let bytes = futures_util::stream::unfold(
-        (start, state, principal, read),
-        move |((cursor, first), state, principal, read)| async move {
+    let render = move |page: &Page<CustomerView>, header: bool| {
+        let items: Vec<CustomerView> = page.items.iter().map(|c| exported(c, contact)).collect();
+        match format {
+            Format::Csv => csv_rows(&items, header),
+            Format::Ndjson => ndjson_rows(&items),
+        }
+        .map(actix_web::web::Bytes::from)
+    };
+    let head = futures_util::stream::once(std::future::ready(render(&first, true)));
+    let rest = futures_util::stream::unfold(
+        (first.next_cursor, state, principal, read),
+        move |(cursor, state, principal, read)| async move {
             let cursor = cursor?;
-            let window = Window {
-                limit: PAGE,
-                cursor,
-                cursor_param: "cursor",
-            };
-            let page = match read(state.clone(), principal.clone(), window).await {
-                Ok(p) => p,
-                Err(e) => return Some((Err(e), ((None, false), state, principal, read))),
-            };
-            let items: Vec<CustomerView> =
-                page.items.iter().map(|c| exported(c, contact)).collect();
-            let chunk = match format {
-                Format::Csv => csv_rows(&items, first),
-                Format::Ndjson => ndjson_rows(&items),
+            match read(state.clone(), principal.clone(), window(Some(cursor))).await {
+                Ok(page) => {
+                    let chunk = render(&page, false);
+                    Some((chunk, (page.next_cursor, state, principal, read)))
+                }
+                Err(e) => Some((Err(e), (None, state, principal, read))),
             }
-            .map(actix_web::web::Bytes::from);
-            let next = page.next_cursor.map(Some);
-            Some((chunk, ((next, false), state, principal, read)))
         },
     );
-    Ok(Box::pin(bytes))
+    Ok(Box::pin(futures_util::StreamExt::chain(head, rest)))
 }
 
 /// Customers matching a list's filters, with their scores, as CSV or NDJSON.

@@ -588,3 +588,33 @@ async fn a_merge_moves_every_record_and_leaves_the_old_id_resolvable() {
         .await;
     r.assert_field_error(422, "duplicates[0]");
 }
+
+#[tokio::test]
+async fn an_export_longer_than_a_page_has_every_customer_once() {
+    let app = TestApp::spawn().await;
+    for i in 0..205 {
+        app.create_customer(json!({"kind": "individual", "display_name": format!("客户{i:03}")}))
+            .await;
+    }
+    let nd = app.get("/api/v1/customers/export?format=ndjson").await;
+    assert_eq!(nd.status, 200);
+    let ids: std::collections::BTreeSet<String> = nd
+        .text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(nd.text.lines().count(), 205);
+    assert_eq!(ids.len(), 205);
+    let csv = app.get("/api/v1/customers/export").await;
+    assert_eq!(
+        csv.text.lines().count(),
+        206,
+        "one header, then every customer"
+    );
+    assert_eq!(csv.text.lines().filter(|l| l.starts_with("id,")).count(), 1);
+}
