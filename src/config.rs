@@ -64,6 +64,10 @@ pub struct Settings {
     pub monthly_discount: f64,
     /// Hours between background refits; 0 turns the job off.
     pub refit_hours: u64,
+    /// Where uploaded import files wait until their job completes.
+    pub import_dir: std::path::PathBuf,
+    /// Largest import file accepted over the API, in bytes.
+    pub import_max_bytes: u64,
 }
 
 impl Settings {
@@ -120,6 +124,17 @@ impl Settings {
                     .context("DOSSIER_SCORES_REFIT_HOURS must be a whole number of hours")?,
                 None => 24,
             },
+            import_dir: var("DOSSIER_IMPORT_DIR").map_or_else(
+                || std::env::temp_dir().join("dossier-imports"),
+                std::path::PathBuf::from,
+            ),
+            import_max_bytes: match var("DOSSIER_IMPORT_MAX_BYTES") {
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .context("DOSSIER_IMPORT_MAX_BYTES must be a number of bytes")?,
+                None => 512 << 20,
+            },
         };
         settings.validate()?;
         Ok(settings)
@@ -140,6 +155,8 @@ impl Settings {
             grade_shares: GradeShares::default(),
             monthly_discount: 0.01,
             refit_hours: 0,
+            import_dir: std::env::temp_dir().join("dossier-imports"),
+            import_max_bytes: 64 << 20,
         }
     }
 

@@ -57,6 +57,38 @@ enum Command {
         #[command(subcommand)]
         what: ExportCommand,
     },
+    /// Import customers, orders, interactions or surveys from a CSV (with a header line) or
+    /// NDJSON file. Every row is checked like an API write; valid rows are written in batches,
+    /// bad ones reported. Re-running the file does not duplicate (external ids, order numbers).
+    Import {
+        /// customers, orders, interactions or surveys.
+        #[arg(required_unless_present = "resume")]
+        kind: Option<String>,
+        /// The file.
+        #[arg(required_unless_present = "resume")]
+        file: Option<std::path::PathBuf>,
+        /// csv or ndjson (default: from the file's extension, else csv).
+        #[arg(long)]
+        format: Option<String>,
+        /// The system the file comes from; external ids are matched within it.
+        #[arg(long, default_value = "import")]
+        source: String,
+        /// Check every row and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// A JSON file mapping column names to fields: {"客户名": "display_name", "无用列": null}.
+        #[arg(long)]
+        mapping: Option<std::path::PathBuf>,
+        /// Write every reject (row, field, rule, message, value) to this CSV file.
+        #[arg(long)]
+        rejects: Option<std::path::PathBuf>,
+        /// Resume a stopped import (its id) after its last committed batch.
+        #[arg(long, conflicts_with_all = ["kind", "file", "format", "dry_run", "mapping"])]
+        resume: Option<uuid::Uuid>,
+        /// Print the job as JSON at the end.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Print the GraphQL schema (SDL).
@@ -199,6 +231,132 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             write_stream(stream).await?;
+        }
+        Command::Import {
+            kind,
+            file,
+            format,
+            source,
+            dry_run,
+            mapping,
+            rejects,
+            resume,
+            json,
+        } => {
+            telemetry::init();
+            let mut settings = Settings::from_env()?;
+            settings.jwt_secret.get_or_insert_with(random_secret);
+            let state = AppState::new(startup::connect(&settings).await?, settings)?;
+            let operator = Principal::operator();
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {msg} ({eta})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let progress = |job: &dossier::types::imports::ImportJobView| {
+                bar.set_length(job.bytes_total.unsigned_abs());
+                bar.set_position(job.bytes_done.unsigned_abs());
+                bar.set_message(format!(
+                    "{} rows: {} created, {} updated, {} unchanged, {} rejected",
+                    job.rows, job.created, job.updated, job.unchanged, job.rejected
+                ));
+            };
+            let result = match resume {
+                Some(id) => {
+                    let job = service::import::prepare_resume(&state, &operator, id)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    service::import::run(&state, &operator, job.id, &progress).await
+                }
+                None => {
+                    let (Some(kind), Some(file)) = (kind, file) else {
+                        anyhow::bail!("give the kind and the file");
+                    };
+                    let kind = service::import::Kind::parse(&kind).with_context(
+                        || "the kind must be customers, orders, interactions or surveys",
+                    )?;
+                    let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+                    let format = match format {
+                        Some(f) => service::import::reader::Format::parse(&f)
+                            .context("--format must be csv or ndjson")?,
+                        None => name
+                            .as_deref()
+                            .and_then(service::import::reader::Format::from_name)
+                            .unwrap_or(service::import::reader::Format::Csv),
+                    };
+                    let mapping = match mapping {
+                        Some(path) => {
+                            let text = std::fs::read_to_string(&path)
+                                .with_context(|| format!("cannot read {}", path.display()))?;
+                            match serde_json::from_str::<serde_json::Value>(&text)
+                                .with_context(|| format!("{} is not JSON", path.display()))?
+                            {
+                                serde_json::Value::Object(map) => map,
+                                _ => anyhow::bail!(
+                                    "the mapping must be a JSON object of column names to fields"
+                                ),
+                            }
+                        }
+                        None => serde_json::Map::new(),
+                    };
+                    let path = std::path::absolute(&file)
+                        .with_context(|| format!("cannot find {}", file.display()))?;
+                    let options = service::import::Options {
+                        kind,
+                        format,
+                        source,
+                        dry_run,
+                        mapping,
+                        file_name: name,
+                    };
+                    service::import::import_file(&state, &operator, options, &path, &progress).await
+                }
+            };
+            bar.finish_and_clear();
+            let job = result.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let Some(out) = rejects {
+                let csv = service::import::rejects_csv(&state, &operator, job.id)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                std::fs::write(&out, csv)
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&job)?);
+            } else {
+                println!(
+                    "import {} {}{}: {} rows; {} created, {} updated, {} unchanged, {} rejected",
+                    job.id,
+                    job.status,
+                    if job.dry_run {
+                        " (dry run: nothing written)"
+                    } else {
+                        ""
+                    },
+                    job.rows,
+                    job.created,
+                    job.updated,
+                    job.unchanged,
+                    job.rejected
+                );
+                if job.rejected > 0 {
+                    let (first, _) = service::import::rejects(&state, &operator, job.id, None, 10)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    for r in first {
+                        println!(
+                            "  line {}: {} {} ({}){}",
+                            r.row,
+                            r.field,
+                            r.rule,
+                            r.message,
+                            r.value.map(|v| format!(": {v}")).unwrap_or_default()
+                        );
+                    }
+                }
+            }
         }
         Command::Stats {
             command: StatsCommand::Rebuild,

@@ -94,6 +94,13 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let stale = crate::service::import::interrupt_stale(&db).await?;
+        if stale > 0 {
+            tracing::warn!(
+                imports = stale,
+                "imports stopped by the last shutdown are marked interrupted; resume them"
+            );
+        }
         let state = AppState::new(db, settings)?;
         let server = run(listener, state.clone())?;
         if state.settings.refit_hours > 0 {

@@ -14,6 +14,7 @@ mod m20261123_000008_add_purchase_days;
 mod m20261130_000009_create_score_snapshot;
 mod m20261130_000010_create_alerts;
 mod m20261130_000011_create_merges;
+mod m20261130_000012_create_imports;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_create_score_snapshot::Migration),
             Box::new(m20261130_000010_create_alerts::Migration),
             Box::new(m20261130_000011_create_merges::Migration),
+            Box::new(m20261130_000012_create_imports::Migration),
         ]
     }
 }

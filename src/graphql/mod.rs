@@ -4,6 +4,7 @@ mod audit;
 mod custom_fields;
 mod customers;
 pub mod error;
+mod imports;
 pub(crate) mod records;
 mod scores;
 mod users;
@@ -26,6 +27,7 @@ pub struct QueryRoot(
     audit::AuditQuery,
     records::RecordsQuery,
     scores::AnalyticsQuery,
+    imports::ImportQuery,
 );
 
 /// The mutation root.
@@ -37,6 +39,7 @@ pub struct MutationRoot(
     users::UserMutation,
     records::RecordsMutation,
     scores::AnalyticsMutation,
+    imports::ImportMutation,
 );
 
 /// The executable schema.

@@ -11,6 +11,7 @@ pub mod custom_fields;
 pub mod customers;
 pub mod error;
 pub mod idempotency;
+pub mod imports;
 pub mod openapi;
 pub mod ops;
 pub mod quality;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(activity::configure)
             .configure(analytics::configure)
             .configure(quality::configure)
+            .configure(imports::configure)
             .service(customers::scope())
             .service(custom_fields::scope()),
     )

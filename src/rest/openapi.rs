@@ -67,6 +67,8 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         super::analytics::resolve_alert,
         super::quality::customer_duplicates, super::quality::report,
         super::quality::duplicate_pairs,
+        super::imports::upload, super::imports::list, super::imports::get,
+        super::imports::rejects, super::imports::resume,
     ),
     components(schemas(
         Problem, FieldError, CustomerView, CustomerPage, CustomerInput, AddressView, AddressInput,
@@ -106,6 +108,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         (name = "segments", description = "Saved filters over profile fields, tags and scores: members, counts, CSV export"),
         (name = "alerts", description = "Alert rules (overdue receivables, churn risk by grade, silent high-value customers, complaint SLAs) and the alerts they raise"),
         (name = "data quality", description = "Duplicate candidates and the data-quality report"),
+        (name = "imports", description = "Bulk imports from CSV or NDJSON: jobs, progress, rejects, resume"),
         (name = "orders", description = "Orders (purchase records), receivables and purchase aggregates"),
         (name = "interactions", description = "Calls, e-mails, meetings, visits and messages"),
         (name = "surveys", description = "Satisfaction surveys (CSAT, NPS)"),

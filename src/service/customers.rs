@@ -546,6 +546,72 @@ fn to_document(m: &customer::Model, defs: &[Definition]) -> Value {
     serde_json::to_value(doc).unwrap_or(Value::Null)
 }
 
+/// A new customer from a document in the shape of [`CustomerInput`], checked like a create
+/// (without the owner, which the caller decides), ready to insert with its tags.
+///
+/// # Errors
+/// `Validation` naming every bad field.
+pub(crate) fn prepare_new(
+    doc: Value,
+    defs: &[Definition],
+    region: &str,
+    owner: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> AppResult<(customer::ActiveModel, Vec<String>)> {
+    reject_read_only(&doc, READ_ONLY)?;
+    let input: CustomerInput = parse_document(doc)?;
+    let valid = validate(input, defs, region, None)?;
+    let tags = valid.tags.clone();
+    let mut active = customer::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        owner_id: Set(owner),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        merged_into: Set(None),
+        ..Default::default()
+    };
+    apply(valid, &mut active);
+    Ok((active, tags))
+}
+
+/// A stored customer with a merge patch applied and checked like an update; `None` when the
+/// patch changes nothing. The version and time are not bumped here.
+///
+/// # Errors
+/// `Validation` naming every bad field.
+pub(crate) fn prepare_update(
+    current: &customer::Model,
+    patch: &Value,
+    defs: &[Definition],
+    region: &str,
+) -> AppResult<Option<(customer::ActiveModel, customer::Model, Vec<String>)>> {
+    reject_read_only(patch, READ_ONLY)?;
+    let mut doc = to_document(current, defs);
+    json_patch::merge(&mut doc, patch);
+    let input: CustomerInput = parse_document(doc)?;
+    let valid = validate(input, defs, region, current.custom.as_object())?;
+    let tags = valid.tags.clone();
+    let mut active = current.clone().into_active_model();
+    apply(valid, &mut active);
+    let next = sea_orm::TryIntoModel::try_into_model(active.clone())?;
+    Ok((next != *current).then_some((active, next, tags)))
+}
+
+/// The audit record of a change to a customer by a bulk import.
+pub(crate) fn audit_change(
+    before: &customer::Model,
+    after: &customer::Model,
+    defs: &[Definition],
+) -> Value {
+    audit::diff(
+        &audited_document(before, defs),
+        &audited_document(after, defs),
+        &custom_fields::classes(defs),
+    )
+}
+
 /// The document the audit diff compares: what a caller writes, plus the owner.
 fn audited_document(m: &customer::Model, defs: &[Definition]) -> Value {
     let mut doc = to_document(m, defs);

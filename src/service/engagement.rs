@@ -102,7 +102,7 @@ async fn active_user(conn: &impl ConnectionTrait, c: &mut Checker, id: Uuid) -> 
 }
 
 /// Check an interaction document onto `m`: every field on create, the present ones on update.
-async fn apply_interaction(
+pub(crate) async fn apply_interaction(
     conn: &impl ConnectionTrait,
     doc: &Value,
     input: InteractionInput,
@@ -325,19 +325,14 @@ pub fn survey_view(m: survey::Model, principal: &Principal) -> SurveyView {
     }
 }
 
-/// Record a survey answer.
+/// Check a survey answer (CSAT 1–5, NPS 0–10, at least one of them) into a new row.
 ///
 /// # Errors
-/// `NotFound`; `Validation` (CSAT 1–5, NPS 0–10, at least one of them).
-pub async fn record_survey(
-    state: &AppState,
-    principal: &Principal,
+/// `Validation` naming every bad field.
+pub(crate) fn check_survey(
+    input: SurveyInput,
     customer_id: Uuid,
-    doc: Value,
-) -> AppResult<SurveyView> {
-    require_activity_writer(principal)?;
-    reject_read_only(&doc, READ_ONLY)?;
-    let input: SurveyInput = parse_document(doc)?;
+) -> AppResult<survey::ActiveModel> {
     let mut c = Checker::default();
     if let Some(csat) = input.csat
         && !(1..=5).contains(&csat)
@@ -354,10 +349,7 @@ pub async fn record_survey(
     }
     let comment = c.text("comment", input.comment, 2000);
     let answered_at = past_time(&mut c, "answered_at", input.answered_at);
-    c.finish(())?;
-    let txn = super::begin_write(&state.db).await?;
-    visible_customer(&txn, principal, customer_id).await?;
-    let model = survey::ActiveModel {
+    c.finish(survey::ActiveModel {
         id: Set(Uuid::now_v7()),
         customer_id: Set(customer_id),
         csat: Set(input.csat),
@@ -366,9 +358,26 @@ pub async fn record_survey(
         channel: Set(input.channel.map(|c| c.as_str().to_owned())),
         answered_at: Set(answered_at),
         created_at: Set(records::now()),
-    }
-    .insert(&txn)
-    .await?;
+    })
+}
+
+/// Record a survey answer.
+///
+/// # Errors
+/// `NotFound`; `Validation` (CSAT 1–5, NPS 0–10, at least one of them).
+pub async fn record_survey(
+    state: &AppState,
+    principal: &Principal,
+    customer_id: Uuid,
+    doc: Value,
+) -> AppResult<SurveyView> {
+    require_activity_writer(principal)?;
+    reject_read_only(&doc, READ_ONLY)?;
+    let input: SurveyInput = parse_document(doc)?;
+    let answer = check_survey(input, customer_id)?;
+    let txn = super::begin_write(&state.db).await?;
+    visible_customer(&txn, principal, customer_id).await?;
+    let model = answer.insert(&txn).await?;
     txn.commit().await?;
     Ok(survey_view(model, principal))
 }

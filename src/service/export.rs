@@ -104,7 +104,7 @@ pub const CSV_COLUMNS: &[&str] = &[
 ];
 
 /// A text cell that a spreadsheet must not read as a formula.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use entity::{
     alert, complaint, consent_event, customer, customer_merge, customer_preference, customer_score,
-    customer_stats, interaction, loyalty_account, order, points_entry, relationship, survey,
+    customer_stats, external_ref, interaction, loyalty_account, order, points_entry, relationship,
+    survey,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -252,6 +253,13 @@ pub async fn merge(
             moved.insert($name.to_owned(), n);
         }};
     }
+    // Identifiers from imports now name the survivor, so a re-import updates it.
+    external_ref::Entity::update_many()
+        .col_expr(external_ref::Column::RecordId, Expr::value(survivor_id))
+        .filter(external_ref::Column::Kind.eq("customer"))
+        .filter(external_ref::Column::RecordId.is_in(dup_ids.clone()))
+        .exec(&txn)
+        .await?;
     move_one!("preferences", customer_preference);
     move_one!("loyalty_account", loyalty_account);
     // Relationships: re-point both ends; drop links that would join the survivor to itself

@@ -12,6 +12,7 @@ pub mod duplicates;
 pub mod engagement;
 pub mod export;
 pub mod idempotency;
+pub mod import;
 pub mod input;
 pub mod merge;
 pub mod orders;

@@ -417,14 +417,34 @@ fn order_view(
 }
 
 /// A valid new order with its lines.
-struct NewOrder {
-    order: order::ActiveModel,
-    lines: Vec<order_item::ActiveModel>,
+pub(crate) struct NewOrder {
+    pub order: order::ActiveModel,
+    pub lines: Vec<order_item::ActiveModel>,
 }
 
-async fn check_new_order(
+/// The catalogue products an order's lines name, by id.
+pub(crate) async fn products_of(
     conn: &impl ConnectionTrait,
-    state: &AppState,
+    input: &OrderInput,
+) -> AppResult<HashMap<Uuid, product::Model>> {
+    let ids: Vec<Uuid> = input.items.iter().flatten().map(|i| i.product_id).collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(product::Entity::find()
+        .filter(product::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect())
+}
+
+/// Check a new order against the rules and the catalogue (`products` holds at least the
+/// products its lines name).
+pub(crate) fn check_new_order(
+    products: &HashMap<Uuid, product::Model>,
+    base_currency: &str,
     input: OrderInput,
     customer_id: Uuid,
 ) -> AppResult<NewOrder> {
@@ -439,7 +459,7 @@ async fn check_new_order(
         ),
     };
     let ordered_at = past_time(&mut c, "ordered_at", input.ordered_at);
-    let currency = currency(&mut c, "currency", input.currency, &state.settings.currency);
+    let currency = currency(&mut c, "currency", input.currency, base_currency);
     let mut lines = Vec::new();
     let mut computed: Option<Decimal> = None;
     if let Some(items) = input.items {
@@ -456,14 +476,6 @@ async fn check_new_order(
                 format!("must have at most {MAX_LINES} lines"),
             );
         } else {
-            let ids: Vec<Uuid> = items.iter().map(|i| i.product_id).collect();
-            let products: HashMap<Uuid, product::Model> = product::Entity::find()
-                .filter(product::Column::Id.is_in(ids))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|p| (p.id, p))
-                .collect();
             let mut sum = Decimal::ZERO;
             for (i, item) in items.into_iter().enumerate() {
                 let at = |f: &str| format!("items[{i}].{f}");
@@ -631,7 +643,8 @@ pub async fn create_order(
         Err(e) => return Err(e),
     }
     records::lock_customer(&txn, customer_id).await?;
-    let new = check_new_order(&txn, state, input, customer_id).await?;
+    let products = products_of(&txn, &input).await?;
+    let new = check_new_order(&products, &state.settings.currency, input, customer_id)?;
     if let sea_orm::ActiveValue::Set(number) = &new.order.number {
         number_taken(&txn, number).await?;
     }
@@ -923,7 +936,7 @@ impl Aggregate {
         self.last_order_at = Some(self.last_order_at.map_or(at, |t| t.max(at)));
     }
 
-    fn row(&self, customer_id: Uuid) -> customer_stats::ActiveModel {
+    pub(crate) fn row(&self, customer_id: Uuid) -> customer_stats::ActiveModel {
         customer_stats::ActiveModel {
             customer_id: Set(customer_id),
             order_count: Set(self.order_count),
@@ -970,7 +983,7 @@ pub async fn refresh_stats(
     upsert_stats(conn, vec![agg.row(customer_id)]).await
 }
 
-async fn upsert_stats(
+pub(crate) async fn upsert_stats(
     conn: &impl ConnectionTrait,
     rows: Vec<customer_stats::ActiveModel>,
 ) -> AppResult<()> {

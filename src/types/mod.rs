@@ -11,6 +11,7 @@ pub mod custom_field;
 pub mod customer;
 pub mod de;
 pub mod engagement;
+pub mod imports;
 pub mod relations;
 pub mod scores;
 pub mod segments;

@@ -16,6 +16,7 @@ mod customers_graphql;
 mod customers_list;
 mod customers_rest;
 mod idempotency;
+mod imports;
 mod ops;
 mod orders;
 mod ownership;
