@@ -89,6 +89,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Re-standardise customers written before the current rules (names, e-mails, phones,
+    /// provinces and cities); changes are audited, refused customers listed.
+    Standardise {
+        /// Report what would change and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Print the GraphQL schema (SDL).
@@ -355,6 +362,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                             r.value.map(|v| format!(": {v}")).unwrap_or_default()
                         );
                     }
+                }
+            }
+        }
+        Command::Standardise { dry_run } => {
+            telemetry::init();
+            let mut settings = Settings::from_env()?;
+            settings.jwt_secret.get_or_insert_with(random_secret);
+            let state = AppState::new(startup::connect(&settings).await?, settings)?;
+            let report = service::standardise::run(&state, &Principal::operator(), dry_run)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "checked {} customers: {} {}, {} refused by the current rules",
+                report.checked,
+                report.changed,
+                if dry_run { "would change" } else { "changed" },
+                report.refused
+            );
+            for refused in &report.refused_customers {
+                for e in &refused.errors {
+                    println!(
+                        "  {}: {} {} ({})",
+                        refused.customer_id, e.field, e.code, e.message
+                    );
                 }
             }
         }

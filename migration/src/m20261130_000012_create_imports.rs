@@ -74,11 +74,13 @@ impl MigrationTrait for Migration {
                     .col(string_len(ExternalRefs::ExternalId, 128))
                     .col(uuid(ExternalRefs::RecordId))
                     .col(timestamp_with_time_zone(ExternalRefs::CreatedAt))
+                    // The external id leads, so a batch's lookup (`external_id IN (…)`) is
+                    // an index condition whatever the planner guesses about the rest.
                     .primary_key(
                         Index::create()
-                            .col(ExternalRefs::Kind)
+                            .col(ExternalRefs::ExternalId)
                             .col(ExternalRefs::Source)
-                            .col(ExternalRefs::ExternalId),
+                            .col(ExternalRefs::Kind),
                     )
                     .to_owned(),
             )

@@ -66,7 +66,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         super::analytics::get_alert, super::analytics::acknowledge_alert,
         super::analytics::resolve_alert,
         super::quality::customer_duplicates, super::quality::report,
-        super::quality::duplicate_pairs,
+        super::quality::duplicate_pairs, super::quality::standardise,
         super::imports::upload, super::imports::list, super::imports::get,
         super::imports::rejects, super::imports::resume,
     ),

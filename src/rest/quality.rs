@@ -12,6 +12,7 @@ use crate::domain::parse_id;
 use crate::error::AppResult;
 use crate::service::duplicates::{self, Candidate, PairPage};
 use crate::service::quality::{self, QualityReport};
+use crate::service::standardise::{self, StandardiseReport};
 use crate::state::AppState;
 
 /// Routes of data quality.
@@ -30,6 +31,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/data-quality")
             .route(web::get().to(report))
             .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/data-quality/standardise")
+            .route(web::post().to(standardise))
+            .default_service(method_not_allowed("POST")),
     );
 }
 
@@ -103,5 +109,44 @@ pub async fn duplicate_pairs(
     Ok(records::private_json(
         actix_web::http::StatusCode::OK,
         &page,
+    ))
+}
+
+/// Query parameters of a re-standardisation.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StandardiseParams {
+    /// `true` reports what would change and writes nothing.
+    dry_run: Option<String>,
+}
+
+/// Re-standardise every customer written before the current rules (admins): names folded,
+/// e-mails lower-cased, phones in E.164, provinces and cities in their standard spelling.
+/// Changes are audited as updates with the reason `standardise`; customers the current rules
+/// refuse are left as they are and listed.
+#[utoipa::path(post, path = "/api/v1/data-quality/standardise", tag = "data quality",
+    params(StandardiseParams),
+    responses((status = 200, description = "What changed", body = StandardiseReport),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")))]
+pub async fn standardise(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<StandardiseParams>,
+) -> AppResult<HttpResponse> {
+    let dry_run = match params.dry_run.as_deref() {
+        None | Some("false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(_) => {
+            return Err(crate::error::AppError::bad_param(
+                "dry_run",
+                "invalid_bool",
+                "must be true or false",
+            ));
+        }
+    };
+    let report = standardise::run(&state, &principal, dry_run).await?;
+    Ok(records::private_json(
+        actix_web::http::StatusCode::OK,
+        &report,
     ))
 }

@@ -24,6 +24,7 @@ pub mod relations;
 pub mod scores;
 pub mod scoring;
 pub mod segments;
+pub mod standardise;
 pub mod timeline;
 pub mod users;
 

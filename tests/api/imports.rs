@@ -669,13 +669,22 @@ async fn an_interrupted_import_resumes_after_its_last_committed_batch() {
     )
     .await
     .expect("job");
-    // The process dies after the first batch commits: the run is dropped mid-flight.
+    // The process dies after the first batch commits: the run is dropped mid-flight and its
+    // database connections close (as they do when a process dies), rolling back the batch in
+    // progress. It runs on its own connections so that closing them leaves the server's.
+    let crashed_db = dossier::startup::connect(&app.state.settings)
+        .await
+        .expect("connect");
+    let crashed = dossier::state::AppState::new(crashed_db.clone(), (*app.state.settings).clone())
+        .expect("state");
     let first_batch = tokio::sync::Notify::new();
     let progress = |_: &dossier::types::imports::ImportJobView| first_batch.notify_one();
     tokio::select! {
-        _ = import::run(&app.state, &operator, job.id, &progress) => panic!("the run should be cut short"),
+        _ = import::run(&crashed, &operator, job.id, &progress) => panic!("the run should be cut short"),
         () = first_batch.notified() => {}
     }
+    drop(crashed);
+    crashed_db.close().await.expect("close");
     // On restart the job is marked interrupted.
     import::interrupt_stale(&app.state.db)
         .await

@@ -1,6 +1,6 @@
 //! Data quality: standardisation on every write, duplicate candidates, the quality report.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::TestApp;
 
@@ -617,4 +617,89 @@ async fn an_export_longer_than_a_page_has_every_customer_once() {
         "one header, then every customer"
     );
     assert_eq!(csv.text.lines().filter(|l| l.starts_with("id,")).count(), 1);
+}
+
+#[tokio::test]
+async fn customers_written_before_the_rules_are_restandardised_and_audited() {
+    use entity::customer;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn().await;
+    let old = app.create_customer(crate::support::zhang_wei()).await;
+    let broken = app
+        .create_customer(json!({"kind": "individual", "display_name": "旧数据"}))
+        .await;
+    let untouched = app
+        .create_customer(json!({"kind": "individual", "display_name": "新数据"}))
+        .await;
+    // Rows as an older version (or another tool) left them in the database.
+    let db = &app.state.db;
+    let quote = |v: &Value| v.as_str().unwrap().to_owned();
+    let uuid = |v: &Value| uuid::Uuid::parse_str(v.as_str().unwrap()).unwrap();
+    customer::Entity::update_many()
+        .col_expr(customer::Column::DisplayName, Expr::value("  张　伟 "))
+        .col_expr(customer::Column::Phone, Expr::value("138 0013 8000"))
+        .col_expr(customer::Column::Email, Expr::value("ZW@Example.COM"))
+        .col_expr(customer::Column::AddrCity, Expr::value("Shanghai"))
+        .col_expr(customer::Column::AddrProvince, Expr::value("上海"))
+        .filter(customer::Column::Id.eq(uuid(&old["id"])))
+        .exec(db)
+        .await
+        .unwrap();
+    customer::Entity::update_many()
+        .col_expr(customer::Column::Email, Expr::value("not-an-address"))
+        .filter(customer::Column::Id.eq(uuid(&broken["id"])))
+        .exec(db)
+        .await
+        .unwrap();
+    let path = "/api/v1/data-quality/standardise";
+    // Only admins.
+    let manager = app.client_for(&app.user_token(dossier::domain::Role::Manager).await);
+    app.send(manager.post(format!("{}{path}", app.base)))
+        .await
+        .assert_problem(403, "forbidden");
+    // A dry run says what would change and changes nothing.
+    let dry = app.post(&format!("{path}?dry_run=true"), &json!({})).await;
+    assert_eq!(dry.status, 200, "{}", dry.text);
+    assert_eq!(dry.body["checked"], 3);
+    assert_eq!(dry.body["changed"], 1);
+    assert_eq!(dry.body["refused"], 1);
+    let id = quote(&old["id"]);
+    let before = app.get(&format!("/api/v1/customers/{id}")).await;
+    assert_eq!(before.body["address"]["city"], "Shanghai");
+    // The real run writes the standard forms, bumps the version and audits the change.
+    let done = app.post(path, &json!({})).await;
+    assert_eq!(done.body["changed"], 1, "{}", done.text);
+    assert_eq!(
+        done.body["refused_customers"][0]["customer_id"],
+        broken["id"]
+    );
+    assert_eq!(
+        done.body["refused_customers"][0]["errors"][0]["field"],
+        "email"
+    );
+    let after = app.get(&format!("/api/v1/customers/{id}")).await;
+    assert_eq!(after.body["display_name"], "张 伟");
+    assert_eq!(after.body["phone"], "+8613800138000");
+    assert_eq!(after.body["email"], "zw@example.com");
+    assert_eq!(after.body["address"]["city"], "上海市");
+    assert_eq!(after.body["address"]["province"], "上海市");
+    assert_eq!(after.body["version"], old["version"].as_i64().unwrap() + 1);
+    let audit = app
+        .get(&format!(
+            "/api/v1/audit?customer_id={id}&action=customer.updated"
+        ))
+        .await;
+    assert_eq!(
+        audit.body["data"][0]["reason"], "standardise",
+        "{}",
+        audit.text
+    );
+    // Nothing else moved; a second run finds nothing to do.
+    let same = app
+        .get(&format!("/api/v1/customers/{}", quote(&untouched["id"])))
+        .await;
+    assert_eq!(same.body["version"], untouched["version"]);
+    let again = app.post(path, &json!({})).await;
+    assert_eq!(again.body["changed"], 0);
 }

@@ -26,8 +26,9 @@ use entity::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
+    DatabaseConnection, EntityTrait, IdenStatic, IntoActiveModel, Iterable, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -51,6 +52,9 @@ use crate::types::imports::{ImportJobView, ImportRejectView};
 const BATCH: usize = 1000;
 /// Most rejects kept per job; the counts go on.
 const MAX_REJECTS: i64 = 100_000;
+/// Customer references a run remembers once resolved; the memory is bounded by this, not
+/// by the file.
+const CUSTOMER_CACHE: usize = 200_000;
 /// Bind parameters per statement, under SQLite's limit of 32 766.
 const MAX_BINDS: usize = 30_000;
 
@@ -588,6 +592,8 @@ struct Ctx<'a> {
     owner: Option<Uuid>,
     products_by_sku: HashMap<String, Uuid>,
     products: HashMap<Uuid, product::Model>,
+    /// Customers already resolved by this run (bounded by [`CUSTOMER_CACHE`]).
+    customers: std::sync::Mutex<HashMap<CustomerRef, Uuid>>,
 }
 
 impl Ctx<'_> {
@@ -891,6 +897,7 @@ async fn execute(
         owner: customers::row_scope(principal),
         products_by_sku,
         products,
+        customers: std::sync::Mutex::new(HashMap::new()),
     };
     let mut job = job.clone();
     let mut skip = job.records_done;
@@ -937,6 +944,15 @@ async fn execute(
     if !batch.is_empty() {
         job = flush(&ctx, &job, batch, records.bytes, &mut touched).await?;
         progress(&view(&job));
+    }
+    if !job.dry_run && state.db.get_database_backend() == DatabaseBackend::Postgres {
+        // Planner statistics of tables that just grew; autovacuum would catch up later.
+        state
+            .db
+            .execute_unprepared(
+                "ANALYZE customers, customer_tags, external_refs, orders, order_items, interactions, surveys",
+            )
+            .await?;
     }
     if kind == Kind::Orders && !job.dry_run {
         if job.resumed {
@@ -1082,7 +1098,10 @@ fn stored_rejects(job: &import_job::Model) -> i64 {
     job.rejected
 }
 
-/// Insert rows in statements of at most [`MAX_BINDS`] parameters (`columns` per row).
+/// Insert rows. On PostgreSQL the batch goes as one JSON document expanded by
+/// `json_populate_recordset` (a multi-row `VALUES` with tens of thousands of parameters
+/// costs far more to parse and plan); elsewhere, in statements of at most [`MAX_BINDS`]
+/// parameters (`columns` per row).
 async fn insert_chunked<E, A>(
     conn: &impl ConnectionTrait,
     rows: Vec<A>,
@@ -1092,6 +1111,28 @@ where
     E: EntityTrait,
     A: ActiveModelTrait<Entity = E> + Send,
 {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if conn.get_database_backend() == DatabaseBackend::Postgres
+        && let Some(document) = json_rows::<E, A>(&rows)
+    {
+        let table = E::default().table_name().to_owned();
+        let names: Vec<String> = E::Column::iter()
+            .map(|c| format!("\"{}\"", c.as_str()))
+            .collect();
+        let list = names.join(", ");
+        let sql = format!(
+            "INSERT INTO \"{table}\" ({list}) SELECT {list} FROM json_populate_recordset(NULL::\"{table}\", $1::json)"
+        );
+        conn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            sql,
+            [sea_orm::Value::Json(Some(Box::new(document)))],
+        ))
+        .await?;
+        return Ok(());
+    }
     let per = (MAX_BINDS / columns.max(1)).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
@@ -1099,6 +1140,41 @@ where
         E::insert_many(chunk).exec_without_returning(conn).await?;
     }
     Ok(())
+}
+
+/// The rows as a JSON array of objects keyed by column, when every value has a plain JSON
+/// form (otherwise `None`, and the rows go the usual way).
+fn json_rows<E, A>(rows: &[A]) -> Option<Value>
+where
+    E: EntityTrait,
+    A: ActiveModelTrait<Entity = E>,
+{
+    use sea_orm::Value as V;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut object = Map::new();
+        for column in E::Column::iter() {
+            let value = match row.get(column).into_value() {
+                None => continue,
+                Some(value) => match value {
+                    V::Bool(v) => v.map_or(Value::Null, Value::Bool),
+                    V::Int(v) => v.map_or(Value::Null, Value::from),
+                    V::BigInt(v) => v.map_or(Value::Null, Value::from),
+                    V::String(v) => v.map_or(Value::Null, Value::String),
+                    V::Uuid(v) => v.map_or(Value::Null, |u| Value::String(u.to_string())),
+                    V::Json(v) => v.map_or(Value::Null, |j| *j),
+                    V::ChronoDate(v) => v.map_or(Value::Null, |d| Value::String(d.to_string())),
+                    V::ChronoDateTimeUtc(v) => v.map_or(Value::Null, |t| {
+                        Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+                    }),
+                    _ => return None,
+                },
+            };
+            object.insert(column.as_str().to_owned(), value);
+        }
+        out.push(Value::Object(object));
+    }
+    Some(Value::Array(out))
 }
 
 /// The ids of records of this job's kind already imported from its source, by external id.
@@ -1289,31 +1365,53 @@ async fn write_customers(
     Ok(())
 }
 
-/// The customers records refer to, by reference, among those the importer may see.
+/// The customers records refer to, by reference, among those the importer may see; the
+/// ones a run has resolved before are not looked up again.
 async fn resolve_customers(
     txn: &impl ConnectionTrait,
     ctx: &Ctx<'_>,
     items: &[(u64, Parsed)],
 ) -> AppResult<HashMap<CustomerRef, Uuid>> {
-    let external: Vec<String> = items
+    let mut resolved: HashMap<CustomerRef, Uuid> = HashMap::new();
+    let mut missing: HashSet<CustomerRef> = HashSet::new();
+    {
+        let cache = ctx
+            .customers
+            .lock()
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("customer cache poisoned")))?;
+        for (_, p) in items {
+            if let Some(r) = &p.customer {
+                match cache.get(r) {
+                    Some(id) => {
+                        resolved.insert(r.clone(), *id);
+                    }
+                    None => {
+                        missing.insert(r.clone());
+                    }
+                }
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(resolved);
+    }
+    let external: Vec<String> = missing
         .iter()
-        .filter_map(|(_, p)| match &p.customer {
-            Some(CustomerRef::External(e)) => Some(e.clone()),
-            _ => None,
+        .filter_map(|r| match r {
+            CustomerRef::External(e) => Some(e.clone()),
+            CustomerRef::Id(_) => None,
         })
-        .collect::<HashSet<_>>()
-        .into_iter()
         .collect();
     let known = known_refs(txn, "customer", &ctx.source, external).await?;
     let mut wanted: HashMap<CustomerRef, Uuid> = known
         .into_iter()
         .map(|(e, id)| (CustomerRef::External(e), id))
         .collect();
-    for (_, p) in items {
-        if let Some(CustomerRef::Id(raw)) = &p.customer
+    for r in &missing {
+        if let CustomerRef::Id(raw) = r
             && let Ok(id) = Uuid::parse_str(raw)
         {
-            wanted.insert(CustomerRef::Id(raw.clone()), id);
+            wanted.insert(r.clone(), id);
         }
     }
     let ids: Vec<Uuid> = wanted
@@ -1336,7 +1434,16 @@ async fn resolve_customers(
         visible.extend(found);
     }
     wanted.retain(|_, id| visible.contains(id));
-    Ok(wanted)
+    let mut cache = ctx
+        .customers
+        .lock()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("customer cache poisoned")))?;
+    if cache.len() + wanted.len() > CUSTOMER_CACHE {
+        cache.clear();
+    }
+    cache.extend(wanted.iter().map(|(r, id)| (r.clone(), *id)));
+    resolved.extend(wanted);
+    Ok(resolved)
 }
 
 /// The customer of a record, or a reject naming the reference.

@@ -135,6 +135,9 @@ pub struct Records<R> {
     pub bytes: u64,
     buf: Vec<u8>,
     first: bool,
+    csv: csv_core::Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
 }
 
 enum Line {
@@ -152,6 +155,9 @@ impl<R: BufRead> Records<R> {
             bytes: 0,
             buf: Vec::new(),
             first: true,
+            csv: csv_core::Reader::new(),
+            out: Vec::new(),
+            ends: Vec::new(),
         }
     }
 
@@ -265,7 +271,7 @@ impl<R: BufRead> Records<R> {
                             }
                         }
                     }
-                    parse_row(&self.buf)
+                    self.parse_row()
                 }
             };
             return Ok(Some(Raw { line, body }));
@@ -277,22 +283,28 @@ fn open_quote(buf: &[u8]) -> bool {
     buf.iter().filter(|b| **b == b'"').count() % 2 == 1
 }
 
-fn parse_row(bytes: &[u8]) -> Result<Cells, Unreadable> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut record = csv::ByteRecord::new();
-    match reader.read_byte_record(&mut record) {
-        Ok(true) => {}
-        Ok(false) => return Ok(Cells::Row(Vec::new())),
-        Err(e) => return Err(Unreadable::new("invalid_csv", e.to_string())),
-    }
-    record
-        .iter()
-        .enumerate()
-        .map(|(i, field)| {
-            std::str::from_utf8(field).map(str::to_owned).map_err(|_| {
+impl<R> Records<R> {
+    /// Split the record in `self.buf` into its fields (one parser, reused for every row).
+    fn parse_row(&mut self) -> Result<Cells, Unreadable> {
+        self.buf.push(b'\n');
+        self.csv.reset();
+        // Unquoting only shortens: these never fill up.
+        self.out.resize(self.buf.len(), 0);
+        let commas = self.buf.iter().filter(|b| **b == b',').count();
+        self.ends.resize(commas + 2, 0);
+        let (result, _, _, fields) = self
+            .csv
+            .read_record(&self.buf, &mut self.out, &mut self.ends);
+        if result != csv_core::ReadRecordResult::Record {
+            return Err(Unreadable::new(
+                "invalid_csv",
+                "the line is not a CSV record",
+            ));
+        }
+        let mut start = 0;
+        let mut row = Vec::with_capacity(fields);
+        for (i, end) in self.ends[..fields].iter().enumerate() {
+            let field = std::str::from_utf8(&self.out[start..*end]).map_err(|_| {
                 Unreadable::new(
                     "invalid_encoding",
                     format!(
@@ -300,10 +312,12 @@ fn parse_row(bytes: &[u8]) -> Result<Cells, Unreadable> {
                         i + 1
                     ),
                 )
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Cells::Row)
+            })?;
+            row.push(field.to_owned());
+            start = *end;
+        }
+        Ok(Cells::Row(row))
+    }
 }
 
 fn parse_object(bytes: &[u8]) -> Result<Cells, Unreadable> {
