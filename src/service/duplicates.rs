@@ -14,7 +14,9 @@
 //! A caller sees only candidates in their own rows.
 
 use entity::customer;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -133,40 +135,65 @@ pub async fn candidates(
     m: &customer::Model,
 ) -> AppResult<Vec<Candidate>> {
     let (contact, credit) = rules(principal);
-    let mut any = Condition::any();
+    let live = |q: sea_orm::Select<customer::Entity>| {
+        let mut q = q
+            .filter(customer::Column::Id.ne(m.id))
+            .filter(customer::Column::DeletedAt.is_null());
+        if let Some(owner) = row_scope(principal) {
+            q = q.filter(customer::Column::OwnerId.eq(owner));
+        }
+        q
+    };
+    // Shared identifiers: always looked at, however large the name block below.
+    let mut ids = Condition::any();
     let mut keys = 0;
     if credit && let Some(code) = &m.credit_code {
-        any = any.add(customer::Column::CreditCode.eq(code.as_str()));
+        ids = ids.add(customer::Column::CreditCode.eq(code.as_str()));
         keys += 1;
     }
     if contact && let Some(phone) = &m.phone {
-        any = any.add(customer::Column::Phone.eq(phone.as_str()));
+        ids = ids.add(customer::Column::Phone.eq(phone.as_str()));
         keys += 1;
     }
     if contact && let Some(email) = &m.email {
-        any = any.add(customer::Column::Email.eq(email.as_str()));
+        ids = ids.add(customer::Column::Email.eq(email.as_str()));
         keys += 1;
     }
+    let mut rows = if keys > 0 {
+        live(customer::Entity::find().filter(ids))
+            .limit(BLOCK_LIMIT)
+            .all(conn)
+            .await?
+    } else {
+        Vec::new()
+    };
+    // Similar names: the same city and first letter, the names nearest in sort order on
+    // either side (similar names share their beginnings), at most BLOCK_LIMIT in all.
     if let (Some(city), Some(first)) = (&m.addr_city, comparable(&m.display_name).chars().next()) {
         let prefix = format!("{}%", first.to_string().replace(['%', '_', '\\'], ""));
-        any = any.add(
-            Condition::all()
-                .add(customer::Column::AddrCity.eq(city.as_str()))
-                .add(customer::Column::SearchName.like(prefix)),
-        );
-        keys += 1;
+        let block = || {
+            live(customer::Entity::find())
+                .filter(customer::Column::AddrCity.eq(city.as_str()))
+                .filter(customer::Column::SearchName.like(prefix.clone()))
+        };
+        let after = block()
+            .filter(customer::Column::SearchName.gte(m.search_name.as_str()))
+            .order_by_asc(customer::Column::SearchName)
+            .limit(BLOCK_LIMIT / 2)
+            .all(conn)
+            .await?;
+        let before = block()
+            .filter(customer::Column::SearchName.lt(m.search_name.as_str()))
+            .order_by_desc(customer::Column::SearchName)
+            .limit(BLOCK_LIMIT / 2)
+            .all(conn)
+            .await?;
+        for b in after.into_iter().chain(before) {
+            if !rows.iter().any(|r| r.id == b.id) {
+                rows.push(b);
+            }
+        }
     }
-    if keys == 0 {
-        return Ok(Vec::new());
-    }
-    let mut q = customer::Entity::find()
-        .filter(any)
-        .filter(customer::Column::Id.ne(m.id))
-        .filter(customer::Column::DeletedAt.is_null());
-    if let Some(owner) = row_scope(principal) {
-        q = q.filter(customer::Column::OwnerId.eq(owner));
-    }
-    let rows = q.limit(BLOCK_LIMIT).all(conn).await?;
     let mut found: Vec<Candidate> = rows
         .iter()
         .map(|b| score(m, b, contact, credit))

@@ -703,3 +703,49 @@ async fn customers_written_before_the_rules_are_restandardised_and_audited() {
     let again = app.post(path, &json!({})).await;
     assert_eq!(again.body["changed"], 0);
 }
+
+#[tokio::test]
+async fn a_shared_phone_is_found_however_many_namesakes_share_the_city() {
+    let app = TestApp::spawn().await;
+    // 250 customers in one city whose names start alike fill the similar-name block.
+    let mut file = String::from("姓名,城市\n");
+    for i in 0..250 {
+        file.push_str(&format!("王 m{i:04},上海\n"));
+    }
+    let started = app
+        .send(
+            app.client
+                .post(format!("{}/api/v1/imports", app.base))
+                .query(&[("kind", "customers")])
+                .header("content-type", "text/csv")
+                .body(file),
+        )
+        .await;
+    assert_eq!(started.status, 202, "{}", started.text);
+    let id = started.body["id"].as_str().unwrap().to_owned();
+    for _ in 0..200 {
+        let job = app.get(&format!("/api/v1/imports/{id}")).await;
+        if job.body["status"] == "completed" {
+            assert_eq!(job.body["created"], 250);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let first = app
+        .create_customer(json!({"kind": "individual", "display_name": "王 Alpha",
+            "phone": "13800138000", "address": {"city": "上海"}}))
+        .await;
+    let second = app
+        .create_customer(json!({"kind": "individual", "display_name": "王 Zulu",
+            "phone": "+86 138 0013 8000", "address": {"city": "上海"}}))
+        .await;
+    let found = app
+        .get(&format!(
+            "/api/v1/customers/{}/duplicates",
+            second["id"].as_str().unwrap()
+        ))
+        .await;
+    let data = found.body["data"].as_array().unwrap();
+    assert_eq!(data[0]["customer_id"], first["id"], "{}", found.text);
+    assert_eq!(data[0]["reasons"], json!(["same_phone"]));
+}
