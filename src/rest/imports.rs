@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::analytics::int_param;
+use super::customers::bool_param;
 use super::error::{Problem, method_not_allowed};
 use super::records::private_json;
 use crate::auth::Principal;
@@ -130,18 +131,6 @@ fn format_param(req: &HttpRequest, raw: Option<&str>, name: Option<&str>) -> App
         .unwrap_or(Format::Csv))
 }
 
-fn bool_param(field: &str, raw: Option<&str>) -> AppResult<bool> {
-    match raw {
-        None | Some("false" | "0") => Ok(false),
-        Some("true" | "1") => Ok(true),
-        Some(_) => Err(AppError::bad_param(
-            field,
-            "invalid_bool",
-            "must be true or false",
-        )),
-    }
-}
-
 fn mapping_param(pairs: &[String]) -> AppResult<Map<String, Value>> {
     let mut mapping = Map::new();
     for pair in pairs {
@@ -193,12 +182,8 @@ pub async fn upload(
     let format = format_param(&req, p.format.as_deref(), p.file_name.as_deref())?;
     let dry_run = bool_param("dry_run", p.dry_run.as_deref())?;
     let mapping = mapping_param(p.map.as_deref().unwrap_or_default())?;
-    match kind {
-        Kind::Customers | Kind::Orders => principal.require_customer_writer()?,
-        Kind::Interactions | Kind::Surveys => {
-            crate::service::records::require_activity_writer(&principal)?;
-        }
-    }
+    // Refused before the upload is read, not after it is spooled.
+    kind.require(&principal)?;
     let limit = state.settings.import_max_bytes;
     let too_large = || AppError::PayloadTooLarge {
         limit: usize::try_from(limit).unwrap_or(usize::MAX),

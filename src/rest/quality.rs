@@ -133,17 +133,7 @@ pub async fn standardise(
     principal: Principal,
     params: web::Query<StandardiseParams>,
 ) -> AppResult<HttpResponse> {
-    let dry_run = match params.dry_run.as_deref() {
-        None | Some("false" | "0") => false,
-        Some("true" | "1") => true,
-        Some(_) => {
-            return Err(crate::error::AppError::bad_param(
-                "dry_run",
-                "invalid_bool",
-                "must be true or false",
-            ));
-        }
-    };
+    let dry_run = super::customers::bool_param("dry_run", params.dry_run.as_deref())?;
     let report = standardise::run(&state, &principal, dry_run).await?;
     Ok(records::private_json(
         actix_web::http::StatusCode::OK,

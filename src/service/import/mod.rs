@@ -97,7 +97,11 @@ impl Kind {
         }
     }
 
-    fn require(self, principal: &Principal) -> AppResult<()> {
+    /// Refuse a caller who may not write records of this kind.
+    ///
+    /// # Errors
+    /// `Forbidden`.
+    pub fn require(self, principal: &Principal) -> AppResult<()> {
         match self {
             Self::Customers | Self::Orders => principal.require_customer_writer(),
             Self::Interactions | Self::Surveys => records::require_activity_writer(principal),
