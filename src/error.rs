@@ -77,7 +77,10 @@ pub enum AppError {
     UnsupportedMediaType { expected: &'static str },
     /// The path exists but not with this method.
     #[error("method not allowed: use {allow}")]
-    MethodNotAllowed { allow: &'static str },
+    MethodNotAllowed { allow: String },
+    /// The browser's cross-origin request is not allowed (origin, method or header).
+    #[error("cross-origin request refused: {reason}")]
+    CorsRefused { reason: String },
     /// The body exceeds the configured limit.
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -121,6 +124,7 @@ impl AppError {
             Self::UnsupportedMediaType { .. } => 415,
             Self::PayloadTooLarge { .. } => 413,
             Self::MethodNotAllowed { .. } => 405,
+            Self::CorsRefused { .. } => 403,
             Self::Database(_) | Self::Internal(_) => 500,
         }
     }
@@ -142,6 +146,7 @@ impl AppError {
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::CorsRefused { .. } => "cors_refused",
             Self::Database(_) | Self::Internal(_) => "internal",
         }
     }

@@ -7,7 +7,6 @@ use actix_web::{App, HttpServer, dev::Server, middleware, web};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Settings;
@@ -145,7 +144,6 @@ impl Application {
 
 fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let schema = web::Data::new(graphql::build_schema(Some(state.clone())));
-    let openapi = rest::openapi::ApiDoc::openapi();
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -154,8 +152,10 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(web::QueryConfig::default().error_handler(rest::error::query_error))
             .app_data(web::PathConfig::default().error_handler(rest::error::path_error))
             .app_data(web::PayloadConfig::new(state.settings.max_body_bytes))
+            .wrap(middleware::from_fn(rest::conformance::check))
             .wrap(middleware::Compress::default())
             .wrap(cors(&state.settings.cors_origins))
+            .wrap(middleware::from_fn(rest::conformance::cors_problem))
             .wrap(
                 middleware::DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))
@@ -164,7 +164,13 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(tracing_actix())
             .configure(rest::configure)
             .configure(graphql::configure)
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}").config(
+                    utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])
+                        .persist_authorization(true)
+                        .try_it_out_enabled(true),
+                ),
+            )
             .route("/docs", web::get().to(docs_redirect))
             .default_service(web::to(rest::error::not_found))
     })
@@ -178,7 +184,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
 /// API authenticates with headers, not cookies).
 fn cors(origins: &[String]) -> actix_cors::Cors {
     let mut cors = actix_cors::Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
         .allowed_headers([
             actix_web::http::header::AUTHORIZATION,
             actix_web::http::header::CONTENT_TYPE,

@@ -22,7 +22,8 @@ impl ErrorExtensions for AppError {
             | AppError::DuplicateSuspected { .. } => "CONFLICT",
             AppError::UnsupportedMediaType { .. }
             | AppError::PayloadTooLarge { .. }
-            | AppError::MethodNotAllowed { .. } => "BAD_REQUEST",
+            | AppError::MethodNotAllowed { .. }
+            | AppError::CorsRefused { .. } => "BAD_REQUEST",
             AppError::Database(_) | AppError::Internal(_) => "INTERNAL",
         };
         let fields = self.field_errors().to_vec();

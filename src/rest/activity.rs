@@ -154,24 +154,31 @@ fn customer_id(raw: &str) -> AppResult<uuid::Uuid> {
 #[into_params(parameter_in = Query)]
 pub struct InteractionParams {
     cursor: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
     customer_id: Option<String>,
     /// `call`, `email`, `meeting`, `visit`, `social`, `chat`, `sms` or `other`.
     #[serde(rename = "type")]
     #[param(rename = "type")]
+    #[param(value_type = Option<crate::domain::InteractionKind>)]
     kind: Option<String>,
     /// The user who had the interaction.
+    #[param(value_type = Option<uuid::Uuid>)]
     user_id: Option<String>,
     /// Occurred at or after this RFC 3339 time.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     occurred_after: Option<String>,
     /// Occurred before this RFC 3339 time.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     occurred_before: Option<String>,
     /// `true`: only those whose next follow-up is due.
+    #[param(value_type = Option<bool>)]
     follow_up_due: Option<String>,
 }
 
 /// List interactions with the customers the caller may see, newest first.
-#[utoipa::path(get, path = "/api/v1/interactions", tag = "interactions", params(InteractionParams),
+#[utoipa::path(get, path = "/api/v1/interactions", operation_id = "interactions_list", tag = "interactions", params(InteractionParams),
     responses((status = 200, description = "A page of interactions", body = InteractionPage),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_interactions(
@@ -210,8 +217,8 @@ pub async fn list_interactions(
 }
 
 /// A customer's interactions, newest first.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/interactions", tag = "interactions",
-    params(("id" = String, Path, description = "Customer id"), PageParams),
+#[utoipa::path(get, path = "/api/v1/customers/{id}/interactions", operation_id = "customer_interactions_list", tag = "interactions",
+    params(("id" = uuid::Uuid, Path, description = "Customer id"), PageParams),
     responses((status = 200, description = "A page of interactions", body = InteractionPage),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn customer_interactions(
@@ -238,8 +245,8 @@ pub async fn customer_interactions(
 }
 
 /// Record an interaction (everyone but analysts); the user defaults to the caller.
-#[utoipa::path(post, path = "/api/v1/customers/{id}/interactions", tag = "interactions", request_body = InteractionInput,
-    params(("id" = String, Path, description = "Customer id"),
+#[utoipa::path(post, path = "/api/v1/customers/{id}/interactions", operation_id = "customer_interactions_record", tag = "interactions", request_body = InteractionInput,
+    params(("id" = uuid::Uuid, Path, description = "Customer id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
     responses((status = 201, description = "Recorded", body = InteractionView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
@@ -264,8 +271,8 @@ pub async fn record_interaction(
 }
 
 /// Read one interaction.
-#[utoipa::path(get, path = "/api/v1/interactions/{id}", tag = "interactions",
-    params(("id" = String, Path, description = "Interaction id")),
+#[utoipa::path(get, path = "/api/v1/interactions/{id}", operation_id = "interactions_get", tag = "interactions",
+    params(("id" = uuid::Uuid, Path, description = "Interaction id")),
     responses((status = 200, description = "The interaction", body = InteractionView),
         (status = 404, description = "No such interaction", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_interaction(
@@ -278,8 +285,8 @@ pub async fn get_interaction(
 }
 
 /// Change an interaction (merge patch: only the fields sent, `null` clears).
-#[utoipa::path(patch, path = "/api/v1/interactions/{id}", tag = "interactions", request_body = InteractionInput,
-    params(("id" = String, Path, description = "Interaction id"),
+#[utoipa::path(patch, path = "/api/v1/interactions/{id}", operation_id = "interactions_update", tag = "interactions", request_body = InteractionInput,
+    params(("id" = uuid::Uuid, Path, description = "Interaction id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on")),
     responses((status = 200, description = "Updated", body = InteractionView),
         (status = 404, description = "No such interaction", body = Problem, content_type = "application/problem+json"),
@@ -306,12 +313,14 @@ pub async fn update_interaction(
 #[into_params(parameter_in = Query)]
 pub struct SurveyParams {
     cursor: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
     customer_id: Option<String>,
 }
 
 /// List survey answers of the customers the caller may see, newest first.
-#[utoipa::path(get, path = "/api/v1/surveys", tag = "surveys", params(SurveyParams),
+#[utoipa::path(get, path = "/api/v1/surveys", operation_id = "surveys_list", tag = "surveys", params(SurveyParams),
     responses((status = 200, description = "A page of survey answers", body = SurveyPage)))]
 pub async fn list_surveys(
     state: web::Data<AppState>,
@@ -334,8 +343,8 @@ pub async fn list_surveys(
 }
 
 /// A customer's survey answers, newest first.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/surveys", tag = "surveys",
-    params(("id" = String, Path, description = "Customer id"), PageParams),
+#[utoipa::path(get, path = "/api/v1/customers/{id}/surveys", operation_id = "customer_surveys_list", tag = "surveys",
+    params(("id" = uuid::Uuid, Path, description = "Customer id"), PageParams),
     responses((status = 200, description = "A page of survey answers", body = SurveyPage),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn customer_surveys(
@@ -358,8 +367,8 @@ pub async fn customer_surveys(
 }
 
 /// Record a survey answer: CSAT 1–5 and/or NPS 0–10.
-#[utoipa::path(post, path = "/api/v1/customers/{id}/surveys", tag = "surveys", request_body = SurveyInput,
-    params(("id" = String, Path, description = "Customer id")),
+#[utoipa::path(post, path = "/api/v1/customers/{id}/surveys", operation_id = "customer_surveys_record", tag = "surveys", request_body = SurveyInput,
+    params(("id" = uuid::Uuid, Path, description = "Customer id")),
     responses((status = 201, description = "Recorded", body = SurveyView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
@@ -385,18 +394,23 @@ pub async fn record_survey(
 #[into_params(parameter_in = Query)]
 pub struct ComplaintParams {
     cursor: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
     customer_id: Option<String>,
     /// `open`, `acknowledged`, `in_progress`, `resolved` or `closed`.
+    #[param(value_type = Option<crate::domain::ComplaintStatus>)]
     status: Option<String>,
     /// `low`, `medium`, `high` or `critical`.
+    #[param(value_type = Option<crate::domain::ComplaintSeverity>)]
     severity: Option<String>,
     /// `true`: only unresolved complaints past their SLA.
+    #[param(value_type = Option<bool>)]
     overdue: Option<String>,
 }
 
 /// List complaints of the customers the caller may see, newest first.
-#[utoipa::path(get, path = "/api/v1/complaints", tag = "complaints", params(ComplaintParams),
+#[utoipa::path(get, path = "/api/v1/complaints", operation_id = "complaints_list", tag = "complaints", params(ComplaintParams),
     responses((status = 200, description = "A page of complaints", body = ComplaintPage),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_complaints(
@@ -435,8 +449,8 @@ pub async fn list_complaints(
 }
 
 /// A customer's complaints, newest first.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/complaints", tag = "complaints",
-    params(("id" = String, Path, description = "Customer id"), PageParams),
+#[utoipa::path(get, path = "/api/v1/customers/{id}/complaints", operation_id = "customer_complaints_list", tag = "complaints",
+    params(("id" = uuid::Uuid, Path, description = "Customer id"), PageParams),
     responses((status = 200, description = "A page of complaints", body = ComplaintPage),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn customer_complaints(
@@ -463,8 +477,8 @@ pub async fn customer_complaints(
 }
 
 /// Open a complaint; its SLA follows from its severity.
-#[utoipa::path(post, path = "/api/v1/customers/{id}/complaints", tag = "complaints", request_body = ComplaintInput,
-    params(("id" = String, Path, description = "Customer id"),
+#[utoipa::path(post, path = "/api/v1/customers/{id}/complaints", operation_id = "customer_complaints_open", tag = "complaints", request_body = ComplaintInput,
+    params(("id" = uuid::Uuid, Path, description = "Customer id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
     responses((status = 201, description = "Opened", body = ComplaintView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
@@ -489,8 +503,8 @@ pub async fn open_complaint(
 }
 
 /// Read one complaint with its history.
-#[utoipa::path(get, path = "/api/v1/complaints/{id}", tag = "complaints",
-    params(("id" = String, Path, description = "Complaint id")),
+#[utoipa::path(get, path = "/api/v1/complaints/{id}", operation_id = "complaints_get", tag = "complaints",
+    params(("id" = uuid::Uuid, Path, description = "Complaint id")),
     responses((status = 200, description = "The complaint", body = ComplaintView),
         (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_complaint(
@@ -504,8 +518,8 @@ pub async fn get_complaint(
 
 /// Change a complaint's category, severity (moves the SLA), subject, description or
 /// post-resolution satisfaction.
-#[utoipa::path(patch, path = "/api/v1/complaints/{id}", tag = "complaints", request_body = ComplaintInput,
-    params(("id" = String, Path, description = "Complaint id"),
+#[utoipa::path(patch, path = "/api/v1/complaints/{id}", operation_id = "complaints_update", tag = "complaints", request_body = ComplaintInput,
+    params(("id" = uuid::Uuid, Path, description = "Complaint id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on")),
     responses((status = 200, description = "Updated", body = ComplaintView),
         (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
@@ -525,8 +539,8 @@ pub async fn update_complaint(
 
 /// Move a complaint along open → acknowledged → in_progress → resolved → closed (reopen from
 /// resolved or closed). An illegal step is a 409 whose `allowed` lists the legal ones.
-#[utoipa::path(post, path = "/api/v1/complaints/{id}/transitions", tag = "complaints", request_body = ComplaintTransitionInput,
-    params(("id" = String, Path, description = "Complaint id"),
+#[utoipa::path(post, path = "/api/v1/complaints/{id}/transitions", operation_id = "complaints_transition", tag = "complaints", request_body = ComplaintTransitionInput,
+    params(("id" = uuid::Uuid, Path, description = "Complaint id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version this step is based on")),
     responses((status = 200, description = "Moved; the step is in `events`", body = ComplaintView),
         (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
@@ -549,8 +563,8 @@ pub async fn transition_complaint(
 // Preferences and consent
 
 /// A customer's preferences.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/preferences", tag = "consent",
-    params(("id" = String, Path, description = "Customer id")),
+#[utoipa::path(get, path = "/api/v1/customers/{id}/preferences", operation_id = "customer_preferences_get", tag = "consent",
+    params(("id" = uuid::Uuid, Path, description = "Customer id")),
     responses((status = 200, description = "The preferences", body = PreferencesView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_preferences(
@@ -563,8 +577,8 @@ pub async fn get_preferences(
 }
 
 /// Replace a customer's preferences.
-#[utoipa::path(put, path = "/api/v1/customers/{id}/preferences", tag = "consent", request_body = PreferencesInput,
-    params(("id" = String, Path, description = "Customer id")),
+#[utoipa::path(put, path = "/api/v1/customers/{id}/preferences", operation_id = "customer_preferences_put", tag = "consent", request_body = PreferencesInput,
+    params(("id" = uuid::Uuid, Path, description = "Customer id")),
     responses((status = 200, description = "The new preferences", body = PreferencesView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
@@ -579,8 +593,8 @@ pub async fn put_preferences(
 }
 
 /// The consent in force on each channel (email, sms, phone, wechat, post).
-#[utoipa::path(get, path = "/api/v1/customers/{id}/consents", tag = "consent",
-    params(("id" = String, Path, description = "Customer id")),
+#[utoipa::path(get, path = "/api/v1/customers/{id}/consents", operation_id = "customer_consents_get", tag = "consent",
+    params(("id" = uuid::Uuid, Path, description = "Customer id")),
     responses((status = 200, description = "Consent per channel", body = ConsentList),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_consents(
@@ -593,8 +607,8 @@ pub async fn get_consents(
 }
 
 /// Record a grant or withdrawal of consent; the history keeps every change.
-#[utoipa::path(post, path = "/api/v1/customers/{id}/consents", tag = "consent", request_body = ConsentInput,
-    params(("id" = String, Path, description = "Customer id")),
+#[utoipa::path(post, path = "/api/v1/customers/{id}/consents", operation_id = "customer_consents_record", tag = "consent", request_body = ConsentInput,
+    params(("id" = uuid::Uuid, Path, description = "Customer id")),
     responses((status = 201, description = "Recorded", body = ConsentEventView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
@@ -613,8 +627,8 @@ pub async fn record_consent(
 }
 
 /// Every consent change of a customer, newest first.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/consents/history", tag = "consent",
-    params(("id" = String, Path, description = "Customer id"), PageParams),
+#[utoipa::path(get, path = "/api/v1/customers/{id}/consents/history", operation_id = "customer_consents_history", tag = "consent",
+    params(("id" = uuid::Uuid, Path, description = "Customer id"), PageParams),
     responses((status = 200, description = "A page of consent changes", body = ConsentEventPage),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn consent_history(
@@ -638,8 +652,8 @@ pub async fn consent_history(
 // Relationships
 
 /// A customer's relationships in both directions, read from this customer's side.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/relationships", tag = "relationships",
-    params(("id" = String, Path, description = "Customer id")),
+#[utoipa::path(get, path = "/api/v1/customers/{id}/relationships", operation_id = "customer_relationships_list", tag = "relationships",
+    params(("id" = uuid::Uuid, Path, description = "Customer id")),
     responses((status = 200, description = "The relationships", body = RelationshipList),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_relationships(
@@ -652,8 +666,8 @@ pub async fn get_relationships(
 }
 
 /// Link this customer to another (no self-links, no duplicates).
-#[utoipa::path(post, path = "/api/v1/customers/{id}/relationships", tag = "relationships", request_body = RelationshipInput,
-    params(("id" = String, Path, description = "Customer id")),
+#[utoipa::path(post, path = "/api/v1/customers/{id}/relationships", operation_id = "customer_relationships_link", tag = "relationships", request_body = RelationshipInput,
+    params(("id" = uuid::Uuid, Path, description = "Customer id")),
     responses((status = 201, description = "Linked", body = RelationshipView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already linked", body = Problem, content_type = "application/problem+json"),
@@ -673,8 +687,8 @@ pub async fn link(
 }
 
 /// Remove a link.
-#[utoipa::path(delete, path = "/api/v1/customers/{id}/relationships/{relationship_id}", tag = "relationships",
-    params(("id" = String, Path, description = "Customer id"), ("relationship_id" = String, Path, description = "Relationship id")),
+#[utoipa::path(delete, path = "/api/v1/customers/{id}/relationships/{relationship_id}", operation_id = "customer_relationships_unlink", tag = "relationships",
+    params(("id" = uuid::Uuid, Path, description = "Customer id"), ("relationship_id" = uuid::Uuid, Path, description = "Relationship id")),
     responses((status = 204, description = "Removed"),
         (status = 404, description = "No such link", body = Problem, content_type = "application/problem+json")))]
 pub async fn unlink(
@@ -697,8 +711,8 @@ pub async fn unlink(
 // Loyalty
 
 /// A customer's membership tier and points balance.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/loyalty", tag = "loyalty",
-    params(("id" = String, Path, description = "Customer id")),
+#[utoipa::path(get, path = "/api/v1/customers/{id}/loyalty", operation_id = "customer_loyalty_get", tag = "loyalty",
+    params(("id" = uuid::Uuid, Path, description = "Customer id")),
     responses((status = 200, description = "Membership and balance", body = LoyaltyView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_loyalty(
@@ -711,8 +725,8 @@ pub async fn get_loyalty(
 }
 
 /// Enrol a customer or change their tier.
-#[utoipa::path(put, path = "/api/v1/customers/{id}/loyalty", tag = "loyalty", request_body = LoyaltyInput,
-    params(("id" = String, Path, description = "Customer id")),
+#[utoipa::path(put, path = "/api/v1/customers/{id}/loyalty", operation_id = "customer_loyalty_put", tag = "loyalty", request_body = LoyaltyInput,
+    params(("id" = uuid::Uuid, Path, description = "Customer id")),
     responses((status = 200, description = "Membership and balance", body = LoyaltyView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid tier", body = Problem, content_type = "application/problem+json")))]
@@ -727,8 +741,8 @@ pub async fn put_loyalty(
 }
 
 /// A customer's points ledger, newest first.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/points", tag = "loyalty",
-    params(("id" = String, Path, description = "Customer id"), PageParams),
+#[utoipa::path(get, path = "/api/v1/customers/{id}/points", operation_id = "customer_points_list", tag = "loyalty",
+    params(("id" = uuid::Uuid, Path, description = "Customer id"), PageParams),
     responses((status = 200, description = "A page of the ledger", body = PointsPage),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn points_ledger(
@@ -749,8 +763,8 @@ pub async fn points_ledger(
 }
 
 /// Earn, redeem, expire or adjust points; redeeming more than the balance is refused.
-#[utoipa::path(post, path = "/api/v1/customers/{id}/points", tag = "loyalty", request_body = PointsInput,
-    params(("id" = String, Path, description = "Customer id"),
+#[utoipa::path(post, path = "/api/v1/customers/{id}/points", operation_id = "customer_points_record", tag = "loyalty", request_body = PointsInput,
+    params(("id" = uuid::Uuid, Path, description = "Customer id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
     responses((status = 201, description = "Recorded, with the balance after it", body = PointsEntryView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
@@ -777,16 +791,18 @@ pub async fn record_points(
 #[into_params(parameter_in = Query)]
 pub struct TimelineParams {
     cursor: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
     /// Comma-separated kinds to include: `order`, `interaction`, `survey`,
     /// `complaint_event`, `consent` (default all).
+    #[param(value_type = Option<Vec<TimelineKind>>, style = Form, explode = false)]
     types: Option<String>,
 }
 
 /// A customer's timeline: orders, interactions, survey answers, complaint steps and consent
 /// changes, newest first.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/timeline", tag = "timeline",
-    params(("id" = String, Path, description = "Customer id"), TimelineParams),
+#[utoipa::path(get, path = "/api/v1/customers/{id}/timeline", operation_id = "customer_timeline_list", tag = "timeline",
+    params(("id" = uuid::Uuid, Path, description = "Customer id"), TimelineParams),
     responses((status = 200, description = "A page of the timeline", body = TimelinePage),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::body::JsonBody;
+use super::body::{ActionBody, JsonBody};
 use super::commerce::PageParams;
 use super::customers::enum_param;
 use super::error::{Problem, method_not_allowed};
@@ -146,10 +146,13 @@ pub fn int_param(name: &str, raw: Option<&str>) -> AppResult<Option<i32>> {
 pub struct ScoreParams {
     /// Scores as of the end of this date (`YYYY-MM-DD`), for backtests: purchases up to
     /// it and the newest model fitted as of it. Default: now.
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub as_of: Option<String>,
     /// Horizon of `churn.expected_purchases`, 1–3650 days (default 90).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 3650)]
     pub horizon_days: Option<String>,
     /// Horizon of `lifetime_value`, 1–120 months (default 12).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 120)]
     pub months: Option<String>,
 }
 
@@ -173,8 +176,8 @@ impl ScoreParams {
 /// loyalty with its components, grade, lifecycle stage and profile completeness. Scores
 /// derived from money (monetary, M, segment, lifetime value, grade, the monetary loyalty
 /// component) need financial clearance.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/scores", tag = "scores",
-    params(("id" = String, Path, description = "Customer id"), ScoreParams),
+#[utoipa::path(get, path = "/api/v1/customers/{id}/scores", operation_id = "customer_scores_get", tag = "scores",
+    params(("id" = uuid::Uuid, Path, description = "Customer id"), ScoreParams),
     responses((status = 200, description = "The scores", body = ScoresView),
         (status = 400, description = "A malformed parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
@@ -216,14 +219,14 @@ pub struct FitResponse {
 /// Fit the churn and spend models now and refresh the score snapshot (admins and managers).
 /// With too little data the fit says so (`status: insufficient_data`) and scores use the
 /// RFM rules.
-#[utoipa::path(post, path = "/api/v1/scores/fit", tag = "scores", request_body = FitRequest,
+#[utoipa::path(post, path = "/api/v1/scores/fit", operation_id = "scores_fit", tag = "scores", request_body = Option<FitRequest>,
     responses((status = 200, description = "The fit and the refreshed snapshot", body = FitResponse),
         (status = 403, description = "Not an admin or manager", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`as_of` in the future or before any order", body = Problem, content_type = "application/problem+json")))]
 pub async fn fit(
     state: web::Data<AppState>,
     principal: Principal,
-    body: JsonBody,
+    body: ActionBody,
 ) -> AppResult<HttpResponse> {
     scoring::require_model_operator(&principal)?;
     let request: FitRequest = parse_document(body.0)?;
@@ -235,7 +238,7 @@ pub async fn fit(
 }
 
 /// The score snapshot segment filters read: when it was refreshed and with which model.
-#[utoipa::path(get, path = "/api/v1/scores/snapshot", tag = "scores",
+#[utoipa::path(get, path = "/api/v1/scores/snapshot", operation_id = "scores_snapshot_get", tag = "scores",
     responses((status = 200, description = "The snapshot", body = SnapshotView)))]
 pub async fn snapshot(state: web::Data<AppState>, principal: Principal) -> AppResult<HttpResponse> {
     crate::service::records::require_reader(&principal)?;
@@ -247,7 +250,7 @@ pub async fn snapshot(state: web::Data<AppState>, principal: Principal) -> AppRe
 }
 
 /// Recompute every customer's scores into the snapshot now (admins, managers, analysts).
-#[utoipa::path(post, path = "/api/v1/scores/snapshot", tag = "scores",
+#[utoipa::path(post, path = "/api/v1/scores/snapshot", operation_id = "scores_snapshot_refresh", tag = "scores",
     responses((status = 200, description = "The refreshed snapshot", body = SnapshotView),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json")))]
 pub async fn refresh_snapshot(
@@ -275,7 +278,7 @@ pub struct ValidationRequest {
 /// How well the churn model predicts: fit on a calibration period, compare predicted with
 /// actual purchases per customer in the holdout period (totals, mean absolute error, a table
 /// by calibration purchases). Admins, managers and analysts.
-#[utoipa::path(post, path = "/api/v1/scores/validation", tag = "scores", request_body = ValidationRequest,
+#[utoipa::path(post, path = "/api/v1/scores/validation", operation_id = "scores_validate", tag = "scores", request_body = ValidationRequest,
     responses((status = 200, description = "The report", body = ValidationReport),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Dates in the wrong order, in the future, or too little data", body = Problem, content_type = "application/problem+json")))]
@@ -303,7 +306,7 @@ pub async fn validation(
 // Segments
 
 /// Every segment the caller may use, by name, with its current size.
-#[utoipa::path(get, path = "/api/v1/segments", tag = "segments",
+#[utoipa::path(get, path = "/api/v1/segments", operation_id = "segments_list", tag = "segments",
     responses((status = 200, description = "The segments", body = SegmentList)))]
 pub async fn list_segments(
     state: web::Data<AppState>,
@@ -318,7 +321,7 @@ pub async fn list_segments(
 
 /// Save a segment: a name and conditions over profile fields, tags and scores, all of which
 /// must hold.
-#[utoipa::path(post, path = "/api/v1/segments", tag = "segments", request_body = SegmentInput,
+#[utoipa::path(post, path = "/api/v1/segments", operation_id = "segments_create", tag = "segments", request_body = SegmentInput,
     responses((status = 201, description = "Saved, with its current size", body = SegmentView),
         (status = 403, description = "A condition on a field the caller may not read", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
@@ -341,8 +344,8 @@ pub async fn create_segment(
 }
 
 /// One segment with its current size and the time of the snapshot it reads.
-#[utoipa::path(get, path = "/api/v1/segments/{id}", tag = "segments",
-    params(("id" = String, Path, description = "Segment id")),
+#[utoipa::path(get, path = "/api/v1/segments/{id}", operation_id = "segments_get", tag = "segments",
+    params(("id" = uuid::Uuid, Path, description = "Segment id")),
     responses((status = 200, description = "The segment", body = SegmentView),
         (status = 403, description = "Its filter uses a field the caller may not read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such segment", body = Problem, content_type = "application/problem+json")))]
@@ -356,10 +359,11 @@ pub async fn get_segment(
 }
 
 /// Replace a segment's name, description and filter (its author, a manager or an admin).
-#[utoipa::path(put, path = "/api/v1/segments/{id}", tag = "segments", request_body = SegmentInput,
-    params(("id" = String, Path, description = "Segment id"),
+#[utoipa::path(put, path = "/api/v1/segments/{id}", operation_id = "segments_update", tag = "segments", request_body = SegmentInput,
+    params(("id" = uuid::Uuid, Path, description = "Segment id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on")),
-    responses((status = 200, description = "Saved", body = SegmentView),
+    responses(
+        (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),(status = 200, description = "Saved", body = SegmentView),
         (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such segment", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
@@ -377,8 +381,8 @@ pub async fn update_segment(
 }
 
 /// Delete a segment (its customers are untouched).
-#[utoipa::path(delete, path = "/api/v1/segments/{id}", tag = "segments",
-    params(("id" = String, Path, description = "Segment id")),
+#[utoipa::path(delete, path = "/api/v1/segments/{id}", operation_id = "segments_delete", tag = "segments",
+    params(("id" = uuid::Uuid, Path, description = "Segment id")),
     responses((status = 204, description = "Deleted"),
         (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such segment", body = Problem, content_type = "application/problem+json")))]
@@ -392,8 +396,8 @@ pub async fn delete_segment(
 }
 
 /// A page of a segment's members (by id), each with its current scores.
-#[utoipa::path(get, path = "/api/v1/segments/{id}/members", tag = "segments",
-    params(("id" = String, Path, description = "Segment id"), PageParams),
+#[utoipa::path(get, path = "/api/v1/segments/{id}/members", operation_id = "segment_members_list", tag = "segments",
+    params(("id" = uuid::Uuid, Path, description = "Segment id"), PageParams),
     responses((status = 200, description = "A page of members", body = MemberPage),
         (status = 403, description = "Its filter uses a field the caller may not read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such segment", body = Problem, content_type = "application/problem+json")))]
@@ -423,6 +427,7 @@ pub async fn segment_members(
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
     /// `csv` (default; UTF-8 with a header row) or `ndjson` (one customer JSON per line).
+    #[param(value_type = Option<super::params::FileFormat>)]
     pub format: Option<String>,
 }
 
@@ -445,9 +450,9 @@ pub fn attachment(
 /// A segment's members, with their scores, as CSV or NDJSON, streamed. Fields the caller may
 /// not read are empty; phone and e-mail only for managers and admins; five exports per
 /// caller per hour; audited.
-#[utoipa::path(get, path = "/api/v1/segments/{id}/export", tag = "segments",
-    params(("id" = String, Path, description = "Segment id"), ExportParams),
-    responses((status = 200, description = "The members", content_type = "text/csv"),
+#[utoipa::path(get, path = "/api/v1/segments/{id}/export", operation_id = "segments_export", tag = "segments",
+    params(("id" = uuid::Uuid, Path, description = "Segment id"), ExportParams),
+    responses((status = 200, description = "The members, one row or line each", content((String = "text/csv"), (String = "application/x-ndjson"))),
         (status = 403, description = "Its filter uses a field the caller may not read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such segment", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Over five exports in an hour", body = Problem, content_type = "application/problem+json")))]
@@ -471,8 +476,10 @@ pub async fn export_segment(
 #[into_params(parameter_in = Query)]
 pub struct OverviewParams {
     /// Months of revenue, 1–36 (default 12).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 36)]
     pub months: Option<String>,
     /// Customers in the lifetime-value ranking, 1–100 (default 10).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub top: Option<String>,
 }
 
@@ -480,7 +487,7 @@ pub struct OverviewParams {
 /// churn-risk histogram, the top customers by lifetime value (from the score snapshot) and
 /// revenue by month and channel. Sales users see their own customers; money needs financial
 /// clearance (withheld parts are null and named in `masked`).
-#[utoipa::path(get, path = "/api/v1/overview", tag = "scores", params(OverviewParams),
+#[utoipa::path(get, path = "/api/v1/overview", operation_id = "overview_get", tag = "scores", params(OverviewParams),
     responses((status = 200, description = "The overview", body = OverviewView),
         (status = 400, description = "A malformed parameter", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A parameter out of range", body = Problem, content_type = "application/problem+json")))]
@@ -502,7 +509,7 @@ pub async fn overview(
 // Alerts
 
 /// Every alert rule, by name.
-#[utoipa::path(get, path = "/api/v1/alert-rules", tag = "alerts",
+#[utoipa::path(get, path = "/api/v1/alert-rules", operation_id = "alert_rules_list", tag = "alerts",
     responses((status = 200, description = "The rules", body = AlertRuleList)))]
 pub async fn list_alert_rules(
     state: web::Data<AppState>,
@@ -516,7 +523,7 @@ pub async fn list_alert_rules(
 }
 
 /// Configure an alert rule (admins and managers).
-#[utoipa::path(post, path = "/api/v1/alert-rules", tag = "alerts", request_body = AlertRuleInput,
+#[utoipa::path(post, path = "/api/v1/alert-rules", operation_id = "alert_rules_create", tag = "alerts", request_body = AlertRuleInput,
     responses((status = 201, description = "Configured, with its defaults filled in", body = AlertRuleView),
         (status = 403, description = "Not an admin or manager", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
@@ -534,10 +541,11 @@ pub async fn create_alert_rule(
 }
 
 /// Replace an alert rule (admins and managers).
-#[utoipa::path(put, path = "/api/v1/alert-rules/{id}", tag = "alerts", request_body = AlertRuleInput,
-    params(("id" = String, Path, description = "Rule id"),
+#[utoipa::path(put, path = "/api/v1/alert-rules/{id}", operation_id = "alert_rules_update", tag = "alerts", request_body = AlertRuleInput,
+    params(("id" = uuid::Uuid, Path, description = "Rule id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on")),
-    responses((status = 200, description = "Saved", body = AlertRuleView),
+    responses(
+        (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),(status = 200, description = "Saved", body = AlertRuleView),
         (status = 404, description = "No such rule", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
@@ -554,8 +562,8 @@ pub async fn update_alert_rule(
 }
 
 /// Delete an alert rule; its alerts stay, for the record.
-#[utoipa::path(delete, path = "/api/v1/alert-rules/{id}", tag = "alerts",
-    params(("id" = String, Path, description = "Rule id")),
+#[utoipa::path(delete, path = "/api/v1/alert-rules/{id}", operation_id = "alert_rules_delete", tag = "alerts",
+    params(("id" = uuid::Uuid, Path, description = "Rule id")),
     responses((status = 204, description = "Deleted"),
         (status = 404, description = "No such rule", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_alert_rule(
@@ -573,19 +581,24 @@ pub async fn delete_alert_rule(
 pub struct AlertParams {
     cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
     /// `open`, `acknowledged` or `resolved`.
+    #[param(value_type = Option<crate::domain::AlertStatus>)]
     status: Option<String>,
     /// `overdue_receivable`, `churn_risk`, `no_contact` or `complaint_sla`.
+    #[param(value_type = Option<crate::domain::AlertKind>)]
     kind: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
     customer_id: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
     rule_id: Option<String>,
 }
 
 /// Alerts the caller may see, newest first: their customers' (sales), and kinds whose data
 /// they may read (receivables, churn by grade and silent high-value customers need financial
 /// clearance).
-#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertParams),
+#[utoipa::path(get, path = "/api/v1/alerts", operation_id = "alerts_list", tag = "alerts", params(AlertParams),
     responses((status = 200, description = "A page of alerts", body = AlertPage),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_alerts(
@@ -619,7 +632,7 @@ pub async fn list_alerts(
 /// Evaluate every enabled rule now: raise alerts for new subjects, resolve those whose
 /// condition cleared (admins, managers, analysts). The background job does the same every
 /// quarter of an hour.
-#[utoipa::path(post, path = "/api/v1/alerts/evaluate", tag = "alerts",
+#[utoipa::path(post, path = "/api/v1/alerts/evaluate", operation_id = "alerts_evaluate", tag = "alerts",
     responses((status = 200, description = "What the evaluation did", body = EvaluationView),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json")))]
 pub async fn evaluate_alerts(
@@ -634,8 +647,8 @@ pub async fn evaluate_alerts(
 }
 
 /// One alert.
-#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts",
-    params(("id" = String, Path, description = "Alert id")),
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", operation_id = "alerts_get", tag = "alerts",
+    params(("id" = uuid::Uuid, Path, description = "Alert id")),
     responses((status = 200, description = "The alert", body = AlertView),
         (status = 404, description = "No such alert (or not visible)", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_alert(
@@ -651,8 +664,8 @@ pub async fn get_alert(
 }
 
 /// Acknowledge an open alert.
-#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", tag = "alerts",
-    params(("id" = String, Path, description = "Alert id")),
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", operation_id = "alerts_acknowledge", tag = "alerts",
+    params(("id" = uuid::Uuid, Path, description = "Alert id")),
     responses((status = 200, description = "Acknowledged", body = AlertView),
         (status = 404, description = "No such alert", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not open; `allowed` lists the legal moves", body = Problem, content_type = "application/problem+json")))]
@@ -670,8 +683,8 @@ pub async fn acknowledge_alert(
 }
 
 /// Resolve an alert, with an optional note of what was done.
-#[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", tag = "alerts", request_body = ResolveInput,
-    params(("id" = String, Path, description = "Alert id")),
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", operation_id = "alerts_resolve", tag = "alerts", request_body = Option<ResolveInput>,
+    params(("id" = uuid::Uuid, Path, description = "Alert id")),
     responses((status = 200, description = "Resolved", body = AlertView),
         (status = 404, description = "No such alert", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already resolved", body = Problem, content_type = "application/problem+json"),
@@ -680,25 +693,10 @@ pub async fn resolve_alert(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    req: HttpRequest,
-    payload: web::Payload,
+    body: ActionBody,
 ) -> AppResult<HttpResponse> {
-    use actix_web::FromRequest;
     let id = parse_id("id", &id)?;
-    // The body is optional; when one is sent it must be a valid document.
-    let empty = !req
-        .headers()
-        .contains_key(actix_web::http::header::CONTENT_TYPE)
-        && req
-            .headers()
-            .get(actix_web::http::header::CONTENT_LENGTH)
-            .is_none_or(|v| v.as_bytes() == b"0");
-    let input: ResolveInput = if empty {
-        ResolveInput::default()
-    } else {
-        let body = JsonBody::from_request(&req, &mut payload.into_inner()).await?;
-        parse_document(body.0)?
-    };
+    let input: ResolveInput = parse_document(body.0)?;
     let view = alerts::transition(
         &state,
         &principal,

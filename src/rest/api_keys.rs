@@ -28,7 +28,7 @@ pub fn scope() -> actix_web::Scope {
 }
 
 /// List API keys (never their secrets).
-#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys",
+#[utoipa::path(get, path = "/api/v1/api-keys", operation_id = "api_keys_list", tag = "api-keys",
     responses(
         (status = 200, description = "All keys, newest first", body = ApiKeyList),
         (status = 403, description = "Not an admin (API keys cannot manage keys)", body = Problem, content_type = "application/problem+json")))]
@@ -39,7 +39,7 @@ pub async fn list(state: web::Data<AppState>, principal: Principal) -> AppResult
 }
 
 /// Create an API key. The secret is in the response, this once.
-#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", request_body = CreateApiKeyRequest,
+#[utoipa::path(post, path = "/api/v1/api-keys", operation_id = "api_keys_create", tag = "api-keys", request_body = CreateApiKeyRequest,
     responses(
         (status = 201, description = "Created; store `key` now", body = CreatedApiKey),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
@@ -64,8 +64,8 @@ pub async fn create(
 }
 
 /// Revoke an API key; it stops working at once.
-#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "api-keys",
-    params(("id" = String, Path, description = "Key id (UUID)")),
+#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", operation_id = "api_keys_revoke", tag = "api-keys",
+    params(("id" = uuid::Uuid, Path, description = "Key id (UUID)")),
     responses(
         (status = 204, description = "Revoked"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),

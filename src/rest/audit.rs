@@ -26,23 +26,28 @@ pub fn scope() -> actix_web::Scope {
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// Events by this user.
+    #[param(value_type = Option<uuid::Uuid>)]
     actor_id: Option<String>,
     /// Events about this customer.
+    #[param(value_type = Option<uuid::Uuid>)]
     customer_id: Option<String>,
     /// One action, e.g. `customer.updated` or `login.failed`.
     action: Option<String>,
     /// At or after this RFC 3339 time.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     from: Option<String>,
     /// Before this RFC 3339 time.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     to: Option<String>,
     /// Opaque cursor from a previous page.
     cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
 }
 
 /// Read the audit log, newest first.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
+#[utoipa::path(get, path = "/api/v1/audit", operation_id = "audit_list", tag = "audit", params(AuditParams),
     responses(
         (status = 200, description = "A page of events", body = AuditPage),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
@@ -74,7 +79,14 @@ pub async fn list(
             AppError::bad_param("limit", "out_of_range", "must be between 1 and 200")
         })?,
     };
-    let page = audit::list(&state, &principal, &filter, limit, p.cursor.as_deref()).await?;
+    let page = audit::list(
+        &state,
+        &principal,
+        &filter,
+        limit,
+        p.cursor.as_deref().filter(|c| !c.is_empty()),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(AuditPage {
         data: page.items,
         next_cursor: page.next_cursor,

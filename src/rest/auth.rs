@@ -36,7 +36,7 @@ fn session(view: SessionView) -> HttpResponse {
 }
 
 /// Sign in: an access token (15 minutes) and a single-use refresh token (14 days).
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, security(()),
+#[utoipa::path(post, path = "/api/v1/auth/login", operation_id = "auth_login", tag = "auth", request_body = LoginRequest, security(()),
     responses(
         (status = 200, description = "Signed in", body = SessionView),
         (status = 401, description = "Wrong e-mail or password, or a deactivated user (one answer for all)", body = Problem, content_type = "application/problem+json"),
@@ -51,7 +51,7 @@ pub async fn login(state: web::Data<AppState>, body: JsonBody) -> AppResult<Http
 
 /// Exchange a refresh token for a new session. Each refresh token works once; reusing one
 /// revokes every token of its session.
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest, security(()),
+#[utoipa::path(post, path = "/api/v1/auth/refresh", operation_id = "auth_refresh", tag = "auth", request_body = RefreshRequest, security(()),
     responses(
         (status = 200, description = "A new session", body = SessionView),
         (status = 401, description = "Unknown, spent, revoked or expired refresh token", body = Problem, content_type = "application/problem+json")))]
@@ -63,7 +63,7 @@ pub async fn refresh(state: web::Data<AppState>, body: JsonBody) -> AppResult<Ht
 }
 
 /// Sign out: the refresh token and every token refreshed from it stop working.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest, security(()),
+#[utoipa::path(post, path = "/api/v1/auth/logout", operation_id = "auth_logout", tag = "auth", request_body = RefreshRequest, security(()),
     responses((status = 204, description = "Signed out")))]
 pub async fn logout(state: web::Data<AppState>, body: JsonBody) -> AppResult<HttpResponse> {
     let request: RefreshRequest = parse_document(body.0)?;

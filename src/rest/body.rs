@@ -108,3 +108,41 @@ fn nul_at(value: &Value, path: &str) -> Option<String> {
         _ => None,
     }
 }
+
+/// The body of an action (`fit`, `resolve`…) whose fields are all optional: a JSON document
+/// as [`JsonBody`], or nothing at all (no media type, no bytes), read as `{}`.
+pub struct ActionBody(pub Value);
+
+impl FromRequest for ActionBody {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if is_json(req) || req.headers().contains_key(header::CONTENT_TYPE) {
+            let json = JsonBody::from_request(req, payload);
+            return Box::pin(async move {
+                match json.await?.0 {
+                    // `null` says "no options" as an empty body does.
+                    Value::Null => Ok(Self(Value::Object(serde_json::Map::new()))),
+                    value => Ok(Self(value)),
+                }
+            });
+        }
+        let mut payload = payload.take();
+        Box::pin(async move {
+            // Without a media type only an empty body is accepted.
+            if let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| AppError::BadRequest {
+                    message: format!("could not read the request body: {e}"),
+                    errors: Vec::new(),
+                })?;
+                if !chunk.is_empty() {
+                    return Err(AppError::UnsupportedMediaType {
+                        expected: "application/json, or no body",
+                    });
+                }
+            }
+            Ok(Self(Value::Object(serde_json::Map::new())))
+        })
+    }
+}

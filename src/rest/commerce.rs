@@ -64,6 +64,7 @@ pub struct PageParams {
     /// Opaque cursor from a previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
 }
 
@@ -72,17 +73,19 @@ pub struct PageParams {
 #[into_params(parameter_in = Query)]
 pub struct ProductParams {
     cursor: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
     /// Exact category.
     category: Option<String>,
     /// `true` or `false`.
+    #[param(value_type = Option<bool>)]
     active: Option<String>,
     /// Case-insensitive substring of the name or SKU.
     q: Option<String>,
 }
 
 /// List products, newest first.
-#[utoipa::path(get, path = "/api/v1/products", tag = "products", params(ProductParams),
+#[utoipa::path(get, path = "/api/v1/products", operation_id = "products_list", tag = "products", params(ProductParams),
     responses((status = 200, description = "A page of products", body = ProductPage),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_products(
@@ -111,7 +114,7 @@ pub async fn list_products(
 }
 
 /// Add a product (admin, manager).
-#[utoipa::path(post, path = "/api/v1/products", tag = "products", request_body = ProductInput,
+#[utoipa::path(post, path = "/api/v1/products", operation_id = "products_create", tag = "products", request_body = ProductInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
     responses((status = 201, description = "Created", body = ProductView),
         (status = 403, description = "Below manager", body = Problem, content_type = "application/problem+json"),
@@ -135,8 +138,8 @@ pub async fn create_product(
 }
 
 /// Read one product.
-#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "products",
-    params(("id" = String, Path, description = "Product id")),
+#[utoipa::path(get, path = "/api/v1/products/{id}", operation_id = "products_get", tag = "products",
+    params(("id" = uuid::Uuid, Path, description = "Product id")),
     responses((status = 200, description = "The product", body = ProductView),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_product(
@@ -149,10 +152,11 @@ pub async fn get_product(
 }
 
 /// Change a product: only the fields sent (admin, manager). `If-Match` makes it conditional.
-#[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "products", request_body = ProductInput,
-    params(("id" = String, Path, description = "Product id"),
+#[utoipa::path(patch, path = "/api/v1/products/{id}", operation_id = "products_update", tag = "products", request_body = ProductInput,
+    params(("id" = uuid::Uuid, Path, description = "Product id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on")),
-    responses((status = 200, description = "Updated", body = ProductView),
+    responses(
+        (status = 409, description = "The SKU is taken", body = Problem, content_type = "application/problem+json"),(status = 200, description = "Updated", body = ProductView),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
@@ -173,23 +177,30 @@ pub async fn update_product(
 #[into_params(parameter_in = Query)]
 pub struct OrderParams {
     cursor: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
     /// Orders of one customer.
+    #[param(value_type = Option<uuid::Uuid>)]
     customer_id: Option<String>,
     /// `pending`, `paid`, `shipped`, `completed`, `cancelled` or `refunded`.
+    #[param(value_type = Option<crate::domain::OrderStatus>)]
     status: Option<String>,
     /// `online`, `store`, `agent`, `phone`, `wechat` or `other`.
+    #[param(value_type = Option<crate::domain::OrderChannel>)]
     channel: Option<String>,
     /// Ordered at or after this RFC 3339 time.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     ordered_after: Option<String>,
     /// Ordered before this RFC 3339 time.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     ordered_before: Option<String>,
     /// `true`: only orders past their due date with money outstanding (needs financial clearance).
+    #[param(value_type = Option<bool>)]
     overdue: Option<String>,
 }
 
 /// List orders of the customers the caller may see, newest first.
-#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(OrderParams),
+#[utoipa::path(get, path = "/api/v1/orders", operation_id = "orders_list", tag = "orders", params(OrderParams),
     responses((status = 200, description = "A page of orders", body = OrderPage),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Filtering by a field the caller may not read", body = Problem, content_type = "application/problem+json")))]
@@ -232,7 +243,7 @@ pub async fn list_orders(
 
 /// Record an order. With `items` the total is computed (a `total` sent must agree); without,
 /// `total` is required.
-#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = OrderInput,
+#[utoipa::path(post, path = "/api/v1/orders", operation_id = "orders_create", tag = "orders", request_body = OrderInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
     responses((status = 201, description = "Created; aggregates updated", body = OrderView),
         (status = 403, description = "The caller may not record orders", body = Problem, content_type = "application/problem+json"),
@@ -256,8 +267,8 @@ pub async fn create_order(
 }
 
 /// Read one order with its lines.
-#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders",
-    params(("id" = String, Path, description = "Order id")),
+#[utoipa::path(get, path = "/api/v1/orders/{id}", operation_id = "orders_get", tag = "orders",
+    params(("id" = uuid::Uuid, Path, description = "Order id")),
     responses((status = 200, description = "The order", body = OrderView),
         (status = 404, description = "No such order (or not the caller's customer)", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_order(
@@ -271,8 +282,8 @@ pub async fn get_order(
 
 /// Change an order's status (a 409 names the allowed next statuses), payment, due date,
 /// channel or notes.
-#[utoipa::path(patch, path = "/api/v1/orders/{id}", tag = "orders", request_body = OrderPatch,
-    params(("id" = String, Path, description = "Order id"),
+#[utoipa::path(patch, path = "/api/v1/orders/{id}", operation_id = "orders_update", tag = "orders", request_body = OrderPatch,
+    params(("id" = uuid::Uuid, Path, description = "Order id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on")),
     responses((status = 200, description = "Updated; aggregates updated", body = OrderView),
         (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
@@ -292,8 +303,8 @@ pub async fn update_order(
 }
 
 /// A customer's orders, newest first.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/orders", tag = "orders",
-    params(("id" = String, Path, description = "Customer id"), PageParams),
+#[utoipa::path(get, path = "/api/v1/customers/{id}/orders", operation_id = "customer_orders_list", tag = "orders",
+    params(("id" = uuid::Uuid, Path, description = "Customer id"), PageParams),
     responses((status = 200, description = "A page of orders", body = OrderPage),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn customer_orders(
@@ -315,8 +326,8 @@ pub async fn customer_orders(
 }
 
 /// Record an order for this customer.
-#[utoipa::path(post, path = "/api/v1/customers/{id}/orders", tag = "orders", request_body = OrderInput,
-    params(("id" = String, Path, description = "Customer id"),
+#[utoipa::path(post, path = "/api/v1/customers/{id}/orders", operation_id = "customer_orders_create", tag = "orders", request_body = OrderInput,
+    params(("id" = uuid::Uuid, Path, description = "Customer id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
     responses((status = 201, description = "Created", body = OrderView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
@@ -342,8 +353,8 @@ pub async fn create_customer_order(
 
 /// A customer's purchase aggregates: counted orders, monetary total, outstanding balance,
 /// first and last order.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/stats", tag = "orders",
-    params(("id" = String, Path, description = "Customer id")),
+#[utoipa::path(get, path = "/api/v1/customers/{id}/stats", operation_id = "customer_stats_get", tag = "orders",
+    params(("id" = uuid::Uuid, Path, description = "Customer id")),
     responses((status = 200, description = "The aggregates", body = StatsView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn customer_stats(

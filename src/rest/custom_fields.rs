@@ -30,7 +30,7 @@ pub fn scope() -> actix_web::Scope {
 }
 
 /// List every custom-field definition, ordered by key.
-#[utoipa::path(get, path = "/api/v1/custom-fields", tag = "custom-fields",
+#[utoipa::path(get, path = "/api/v1/custom-fields", operation_id = "custom_fields_list", tag = "custom-fields",
     responses((status = 200, description = "All definitions", body = CustomFieldList)))]
 pub async fn list(state: web::Data<AppState>, principal: Principal) -> AppResult<HttpResponse> {
     let data = custom_fields::list(&state, &principal).await?;
@@ -38,7 +38,7 @@ pub async fn list(state: web::Data<AppState>, principal: Principal) -> AppResult
 }
 
 /// Define a custom field. Its values are then accepted under `custom.<key>` on customers.
-#[utoipa::path(post, path = "/api/v1/custom-fields", tag = "custom-fields", request_body = CustomFieldInput,
+#[utoipa::path(post, path = "/api/v1/custom-fields", operation_id = "custom_fields_create", tag = "custom-fields", request_body = CustomFieldInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
     responses(
         (status = 201, description = "Defined", body = CustomFieldView),
@@ -64,7 +64,7 @@ pub async fn create(
 }
 
 /// Read one definition.
-#[utoipa::path(get, path = "/api/v1/custom-fields/{key}", tag = "custom-fields",
+#[utoipa::path(get, path = "/api/v1/custom-fields/{key}", operation_id = "custom_fields_get", tag = "custom-fields",
     params(("key" = String, Path, description = "Definition key")),
     responses(
         (status = 200, description = "The definition", body = CustomFieldView),
@@ -79,7 +79,7 @@ pub async fn get(
 }
 
 /// Change a definition with a JSON merge patch; `key` and `type` are immutable.
-#[utoipa::path(patch, path = "/api/v1/custom-fields/{key}", tag = "custom-fields",
+#[utoipa::path(patch, path = "/api/v1/custom-fields/{key}", operation_id = "custom_fields_update", tag = "custom-fields",
     params(("key" = String, Path, description = "Definition key")),
     request_body(content = CustomFieldInput, content_type = "application/merge-patch+json"),
     responses(
@@ -97,7 +97,7 @@ pub async fn update(
 }
 
 /// Delete a definition. Stored values under its key are no longer shown.
-#[utoipa::path(delete, path = "/api/v1/custom-fields/{key}", tag = "custom-fields",
+#[utoipa::path(delete, path = "/api/v1/custom-fields/{key}", operation_id = "custom_fields_delete", tag = "custom-fields",
     params(("key" = String, Path, description = "Definition key")),
     responses(
         (status = 204, description = "Deleted"),

@@ -73,8 +73,10 @@ pub struct ListParams {
     /// Opaque cursor from a previous page's `next_cursor`.
     cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
     /// `individual` or `organization`.
+    #[param(value_type = Option<crate::domain::CustomerKind>)]
     kind: Option<String>,
     /// Customers carrying this tag.
     tag: Option<String>,
@@ -83,43 +85,45 @@ pub struct ListParams {
     /// Exact province, e.g. `广东省`.
     province: Option<String>,
     /// Source channel, e.g. `referral`.
+    #[param(value_type = Option<crate::domain::CustomerSource>)]
     source: Option<String>,
     /// Owner user id.
+    #[param(value_type = Option<uuid::Uuid>)]
     owner_id: Option<String>,
     /// `active`, `inactive` or `blocked`.
+    #[param(value_type = Option<crate::domain::CustomerStatus>)]
     status: Option<String>,
     /// Created at or after this RFC 3339 time.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     created_after: Option<String>,
     /// Created before this RFC 3339 time.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     created_before: Option<String>,
     /// Case-insensitive search in name and e-mail; its digits also match the phone.
     q: Option<String>,
     /// `created_at`, `updated_at` or `display_name`; prefix `-` for descending (default `-created_at`).
+    #[param(value_type = Option<super::params::CustomerSort>)]
     sort: Option<String>,
     /// `true` lists soft-deleted customers instead of live ones.
+    #[param(value_type = Option<bool>)]
     deleted: Option<String>,
     /// `scores` adds each customer's scores (as `GET /customers/{id}/scores` with its
     /// defaults), for a fixed number of extra statements per page.
+    #[param(value_type = Option<super::params::CustomerInclude>)]
     include: Option<String>,
 }
 
 /// Whether `include` asks for the scores; anything else in it is a 400.
 fn include_scores(raw: Option<&str>) -> AppResult<bool> {
-    let mut scores = false;
-    for part in raw.unwrap_or_default().split(',').map(str::trim) {
-        match part {
-            "" => {}
-            "scores" => scores = true,
-            _ => {
-                return Err(AppError::bad_param(
-                    "include",
-                    "invalid_include",
-                    "must be a comma-separated list of: scores",
-                ));
-            }
-        }
+    match raw.map(str::trim) {
+        None => Ok(false),
+        Some("scores") => Ok(true),
+        Some(_) => Err(AppError::bad_param(
+            "include",
+            "invalid_include",
+            "must be: scores",
+        )),
     }
-    Ok(scores)
 }
 
 pub(super) fn enum_param<T>(
@@ -216,14 +220,14 @@ impl TryFrom<ListParams> for CustomerQuery {
             sort,
             direction,
             limit,
-            cursor: p.cursor,
+            cursor: p.cursor.filter(|c| !c.is_empty()),
             cursor_param: "cursor",
         })
     }
 }
 
 /// List customers, filtered and sorted, a page at a time.
-#[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/customers", operation_id = "customers_list", tag = "customers", params(ListParams),
     responses(
         (status = 200, description = "A page of customers", body = CustomerPage),
         (status = 400, description = "A bad parameter, named in `errors`", body = Problem, content_type = "application/problem+json")))]
@@ -262,9 +266,9 @@ pub async fn list(
 /// Customers matching the list's filters (`kind`, `tag`, `city`, …; `format=csv|ndjson`),
 /// with their scores, streamed. Fields the caller may not read are empty; phone and e-mail
 /// only for managers and admins; five exports per caller per hour; audited.
-#[utoipa::path(get, path = "/api/v1/customers/export", tag = "customers",
+#[utoipa::path(get, path = "/api/v1/customers/export", operation_id = "customers_export", tag = "customers",
     params(ListParams, super::analytics::ExportParams),
-    responses((status = 200, description = "The customers", content_type = "text/csv"),
+    responses((status = 200, description = "The customers, one row or line each", content((String = "text/csv"), (String = "application/x-ndjson"))),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Over five exports in an hour", body = Problem, content_type = "application/problem+json")))]
 pub async fn export(
@@ -288,9 +292,9 @@ pub async fn export(
 /// history, points, alerts and relationships moved, aggregates recomputed. The duplicates are
 /// soft-deleted; reading one answers 410 `merged` with `merged_into`. Customers of different
 /// owners need a manager.
-#[utoipa::path(post, path = "/api/v1/customers/{id}/merge", tag = "data quality",
+#[utoipa::path(post, path = "/api/v1/customers/{id}/merge", operation_id = "customers_merge", tag = "data quality",
     request_body = crate::service::merge::MergeInput,
-    params(("id" = String, Path, description = "The survivor's id"),
+    params(("id" = uuid::Uuid, Path, description = "The survivor's id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the survivor's version this merge is based on")),
     responses((status = 200, description = "Merged", body = crate::service::merge::MergeView),
         (status = 403, description = "Different owners and not a manager", body = Problem, content_type = "application/problem+json"),
@@ -320,13 +324,14 @@ pub struct CreateParams {
     /// `warn` (default): create, and list look-alike customers in `duplicate_candidates`
     /// (present only when there are some);
     /// `strict`: refuse with 409 `duplicate_suspected` when there are any.
+    #[param(value_type = Option<super::params::DuplicatesMode>)]
     duplicates: Option<String>,
 }
 
 /// Create a customer. Names, e-mail, phone and Chinese places are standardised; existing
 /// customers it may duplicate are listed in `duplicate_candidates` (or, with
 /// `duplicates=strict`, refuse it).
-#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CustomerInput,
+#[utoipa::path(post, path = "/api/v1/customers", operation_id = "customers_create", tag = "customers", request_body = CustomerInput,
     params(CreateParams, ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
     responses(
         (status = 201, description = "Created; `Location` and `ETag` headers set", body = CustomerView),
@@ -373,12 +378,13 @@ pub async fn create(
 #[into_params(parameter_in = Query)]
 pub struct GetParams {
     /// `true` also returns a soft-deleted customer.
+    #[param(value_type = Option<bool>)]
     include_deleted: Option<String>,
 }
 
 /// Read one customer. Send `If-None-Match` with a previous `ETag` to get 304 when unchanged.
-#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers",
-    params(("id" = String, Path, description = "Customer id (UUID)"), GetParams),
+#[utoipa::path(get, path = "/api/v1/customers/{id}", operation_id = "customers_get", tag = "customers",
+    params(("id" = uuid::Uuid, Path, description = "Customer id (UUID)"), GetParams),
     responses(
         (status = 200, description = "The customer; `ETag` set", body = CustomerView),
         (status = 304, description = "Unchanged since the `If-None-Match` version"),
@@ -409,8 +415,8 @@ pub async fn get(
 
 /// Update a customer with a JSON merge patch (RFC 7396): send only what changes, `null` to
 /// clear. With `If-Match: "<version>"` the write happens only if nobody changed it since.
-#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers",
-    params(("id" = String, Path, description = "Customer id (UUID)"),
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", operation_id = "customers_update", tag = "customers",
+    params(("id" = uuid::Uuid, Path, description = "Customer id (UUID)"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on")),
     request_body(content = CustomerInput, content_type = "application/merge-patch+json"),
     responses(
@@ -431,8 +437,8 @@ pub async fn update(
 }
 
 /// Soft-delete a customer (it can be restored).
-#[utoipa::path(delete, path = "/api/v1/customers/{id}", tag = "customers",
-    params(("id" = String, Path, description = "Customer id (UUID)"),
+#[utoipa::path(delete, path = "/api/v1/customers/{id}", operation_id = "customers_delete", tag = "customers",
+    params(("id" = uuid::Uuid, Path, description = "Customer id (UUID)"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version to delete")),
     responses(
         (status = 204, description = "Deleted"),
@@ -450,8 +456,8 @@ pub async fn delete(
 }
 
 /// Restore a soft-deleted customer.
-#[utoipa::path(post, path = "/api/v1/customers/{id}/restore", tag = "customers",
-    params(("id" = String, Path, description = "Customer id (UUID)")),
+#[utoipa::path(post, path = "/api/v1/customers/{id}/restore", operation_id = "customers_restore", tag = "customers",
+    params(("id" = uuid::Uuid, Path, description = "Customer id (UUID)")),
     responses(
         (status = 200, description = "Restored", body = CustomerView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
@@ -468,8 +474,8 @@ pub async fn restore(
 
 /// Show masked fields in clear, with a reason that goes to the audit log. Support may reveal
 /// contact fields, managers sensitive ones; what a role sees in full needs no reveal.
-#[utoipa::path(post, path = "/api/v1/customers/{id}/reveal", tag = "customers", request_body = RevealRequest,
-    params(("id" = String, Path, description = "Customer id (UUID)")),
+#[utoipa::path(post, path = "/api/v1/customers/{id}/reveal", operation_id = "customers_reveal", tag = "customers", request_body = RevealRequest,
+    params(("id" = uuid::Uuid, Path, description = "Customer id (UUID)")),
     responses(
         (status = 200, description = "The clear values", body = RevealView),
         (status = 403, description = "The role may not reveal a field (named)", body = Problem, content_type = "application/problem+json"),

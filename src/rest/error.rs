@@ -102,7 +102,7 @@ impl ResponseError for AppError {
             ));
         }
         if let AppError::MethodNotAllowed { allow } = self {
-            response.insert_header((actix_web::http::header::ALLOW, *allow));
+            response.insert_header((actix_web::http::header::ALLOW, allow.as_str()));
         }
         response.json(Problem::from(self))
     }
@@ -137,6 +137,8 @@ pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
 /// A route for paths that exist but not with the request's method.
 pub fn method_not_allowed(allow: &'static str) -> actix_web::Route {
     actix_web::web::to(move || async move {
-        Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed { allow })
+        Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed {
+            allow: allow.to_owned(),
+        })
     })
 }

@@ -51,17 +51,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[into_params(parameter_in = Query)]
 pub struct UploadParams {
     /// `customers`, `orders`, `interactions` or `surveys`.
-    kind: Option<String>,
+    #[param(value_type = super::params::ImportKind)]
+    kind: String,
     /// `csv` or `ndjson`; default from the media type (`text/csv`, `application/x-ndjson`),
     /// then from `file_name`, then CSV.
+    #[param(value_type = Option<super::params::FileFormat>)]
     format: Option<String>,
     /// The system the file comes from (default `api`): external ids are matched within it.
     source: Option<String>,
     /// `true` checks every row and writes nothing.
+    #[param(value_type = Option<bool>)]
     dry_run: Option<String>,
     /// The file's name, for the job's record.
     file_name: Option<String>,
     /// Column mapping, repeatable: `map=Kunde:display_name`; `map=Spalte:` skips a column.
+    #[param(value_type = Option<Vec<super::params::ImportMapping>>)]
     map: Option<Vec<String>>,
 }
 
@@ -69,7 +73,7 @@ impl UploadParams {
     /// From the query's pairs (`map` may repeat).
     fn from_pairs(pairs: Vec<(String, String)>) -> Self {
         let mut p = Self {
-            kind: None,
+            kind: String::new(),
             format: None,
             source: None,
             dry_run: None,
@@ -78,7 +82,7 @@ impl UploadParams {
         };
         for (key, value) in pairs {
             match key.as_str() {
-                "kind" => p.kind = Some(value),
+                "kind" => p.kind = value,
                 "format" => p.format = Some(value),
                 "source" => p.source = Some(value),
                 "dry_run" => p.dry_run = Some(value),
@@ -162,8 +166,8 @@ fn accepted(view: &ImportJobView) -> HttpResponse {
 /// file is checked first: an empty file, a workbook or other binary, text that is not UTF-8,
 /// or a CSV column that maps to no field is refused with 422 and nothing is written.
 /// Otherwise the job starts at once; poll it for progress and counts.
-#[utoipa::path(post, path = "/api/v1/imports", tag = "imports", params(UploadParams),
-    request_body(content = String, description = "The file", content_type = "text/csv"),
+#[utoipa::path(post, path = "/api/v1/imports", operation_id = "imports_upload", tag = "imports", params(UploadParams),
+    request_body(description = "The file", content((String = "text/csv"), (String = "application/x-ndjson"))),
     responses((status = 202, description = "The job, started", body = ImportJobView,
             headers(("Location" = String, description = "The job"))),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
@@ -178,7 +182,7 @@ pub async fn upload(
     mut body: web::Payload,
 ) -> AppResult<HttpResponse> {
     let p = UploadParams::from_pairs(params.into_inner());
-    let kind = kind_param(p.kind.as_deref())?;
+    let kind = kind_param(Some(p.kind.as_str()).filter(|k| !k.is_empty()))?;
     let format = format_param(&req, p.format.as_deref(), p.file_name.as_deref())?;
     let dry_run = bool_param("dry_run", p.dry_run.as_deref())?;
     let mapping = mapping_param(p.map.as_deref().unwrap_or_default())?;
@@ -248,6 +252,7 @@ pub async fn upload(
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// 1–200, default 50.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
 }
 
@@ -258,7 +263,7 @@ pub struct ImportJobList {
 }
 
 /// The newest import jobs: the caller's own, or everyone's for admins and managers.
-#[utoipa::path(get, path = "/api/v1/imports", tag = "imports", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/imports", operation_id = "imports_list", tag = "imports", params(ListParams),
     responses((status = 200, description = "The jobs", body = ImportJobList)))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -278,8 +283,8 @@ pub async fn list(
 }
 
 /// An import job: status, progress and counts.
-#[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "imports",
-    params(("id" = String, Path, description = "Import id")),
+#[utoipa::path(get, path = "/api/v1/imports/{id}", operation_id = "imports_get", tag = "imports",
+    params(("id" = uuid::Uuid, Path, description = "Import id")),
     responses((status = 200, description = "The job", body = ImportJobView),
         (status = 404, description = "No such job (or not yours)", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
@@ -296,10 +301,13 @@ pub async fn get(
 #[into_params(parameter_in = Query)]
 pub struct RejectParams {
     /// `csv` (default: every reject, as a download) or `json` (a page).
+    #[param(value_type = Option<super::params::RejectFormat>)]
     format: Option<String>,
     /// JSON page size, 1–1000 (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
     /// JSON: the `next` of the previous page.
+    #[param(value_type = Option<uuid::Uuid>)]
     after: Option<String>,
 }
 
@@ -314,8 +322,8 @@ pub struct RejectPage {
 
 /// The rejected rows of an import, one line per broken rule: line, field, rule, message and
 /// the value masked for the importer's clearance. CSV (a download) or JSON pages.
-#[utoipa::path(get, path = "/api/v1/imports/{id}/rejects", tag = "imports",
-    params(("id" = String, Path, description = "Import id"), RejectParams),
+#[utoipa::path(get, path = "/api/v1/imports/{id}/rejects", operation_id = "imports_rejects", tag = "imports",
+    params(("id" = uuid::Uuid, Path, description = "Import id"), RejectParams),
     responses((status = 200, description = "The rejects",
             content((String = "text/csv"), (RejectPage = "application/json"))),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json")))]
@@ -372,8 +380,8 @@ pub async fn rejects(
 
 /// Resume a failed or interrupted import after its last committed batch (its uploaded file
 /// is kept until it completes).
-#[utoipa::path(post, path = "/api/v1/imports/{id}/resume", tag = "imports",
-    params(("id" = String, Path, description = "Import id")),
+#[utoipa::path(post, path = "/api/v1/imports/{id}/resume", operation_id = "imports_resume", tag = "imports",
+    params(("id" = uuid::Uuid, Path, description = "Import id")),
     responses((status = 202, description = "The job, running again", body = ImportJobView),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not stopped, or its file is gone", body = Problem, content_type = "application/problem+json")))]

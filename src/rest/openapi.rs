@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use actix_web::HttpResponse;
+use serde_json::{Value, json};
 use utoipa::OpenApi;
 
 use super::error::Problem;
@@ -149,16 +150,456 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The document as pretty JSON, as served and as checked in under `schema/`.
-pub fn document() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|_| "{}".to_owned())
+/// The document as pretty JSON, as served and as checked in under `schema/`: the handlers'
+/// annotations, completed by [`complete`] with what every operation shares.
+pub fn document() -> &'static str {
+    static DOCUMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        complete(&mut doc);
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_owned())
+    });
+    &DOCUMENT
 }
 
 /// `GET /api/v1/openapi.json`.
 pub async fn serve() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
+        .insert_header((
+            actix_web::http::header::CACHE_CONTROL,
+            "public, max-age=300",
+        ))
         .body(document())
+}
+
+/// The query parameters each operation declares, by method and path template, for the
+/// check that refuses any other (a typo must never widen a result).
+pub fn query_parameters() -> &'static std::collections::HashMap<(String, String), Vec<String>> {
+    static PARAMS: std::sync::LazyLock<std::collections::HashMap<(String, String), Vec<String>>> =
+        std::sync::LazyLock::new(|| {
+            let doc: Value = serde_json::from_str(document()).unwrap_or_default();
+            let mut map = std::collections::HashMap::new();
+            for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+                for (method, op) in item.as_object().into_iter().flatten() {
+                    let names = op["parameters"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|p| p["in"] == "query")
+                        .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                        .collect();
+                    map.insert((method.to_ascii_uppercase(), path.clone()), names);
+                }
+            }
+            map
+        });
+    &PARAMS
+}
+
+const PROBLEM: &str = "application/problem+json";
+
+/// Statuses every operation of a kind can answer, as shared responses.
+const SHARED_RESPONSES: &[(&str, &str, &str)] = &[
+    (
+        "400",
+        "BadRequest",
+        "A query parameter the operation does not have or a malformed one, or a body that is not \
+         JSON; the parameter is named in `errors`",
+    ),
+    (
+        "401",
+        "Unauthenticated",
+        "No credentials, or an expired, revoked or malformed token or key",
+    ),
+    (
+        "403",
+        "Forbidden",
+        "The caller's role or key scopes do not allow this",
+    ),
+    (
+        "404",
+        "NotFound",
+        "No such resource among those the caller may see",
+    ),
+    (
+        "409",
+        "Conflict",
+        "The request conflicts with the resource's state",
+    ),
+    (
+        "412",
+        "PreconditionFailed",
+        "`If-Match` names a version that is no longer current; the current one is in `ETag` and \
+         `current_version`",
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "The body is larger than the server accepts",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body is not of a media type the operation accepts",
+    ),
+    (
+        "422",
+        "ValidationFailed",
+        "Fields break the operation's rules; each is named in `errors` with its rule",
+    ),
+    (
+        "429",
+        "TooManyRequests",
+        "Too many requests; `Retry-After` says when to try again",
+    ),
+];
+
+/// Schemas whose responses carry the resource's version as a strong `ETag`.
+const VERSIONED: &[&str] = &[
+    "AlertRuleView",
+    "ComplaintView",
+    "CustomerView",
+    "InteractionView",
+    "MergeView",
+    "OrderView",
+    "ProductView",
+    "SegmentView",
+];
+
+/// Inputs shared by creation and a merge-patch update: created with these fields required,
+/// patched (as `…Patch`) with none.
+const CREATE_REQUIRED: &[(&str, &[&str])] = &[
+    ("CustomerInput", &["kind", "display_name"]),
+    ("CustomFieldInput", &["key", "label", "type"]),
+    ("ProductInput", &["sku", "name", "list_price"]),
+    ("InteractionInput", &["type"]),
+    ("ComplaintInput", &["category", "severity", "subject"]),
+];
+
+/// Completes the generated document with what the operations share, so that no operation
+/// can forget it: the problem responses each can answer (401 and 403 when it needs a
+/// credential, 400 for every query, 413/415/422 for every body), response headers, creation
+/// schemas with their required fields apart from patch schemas, and typed free-form values.
+fn complete(doc: &mut Value) {
+    shared_components(doc);
+    let mut patch_inputs = std::collections::BTreeSet::new();
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for item in paths.values_mut() {
+            for (method, op) in item.as_object_mut().into_iter().flatten() {
+                complete_operation(method, op, &mut patch_inputs);
+            }
+        }
+    }
+    let schemas = &mut doc["components"]["schemas"];
+    for (name, required) in CREATE_REQUIRED {
+        let input = schemas[*name].clone();
+        if input.is_null() {
+            continue;
+        }
+        if patch_inputs.contains(*name) {
+            let mut patch = input;
+            if let Some(obj) = patch.as_object_mut() {
+                obj.remove("required");
+                let base = name.trim_end_matches("Input");
+                obj.insert(
+                    "description".into(),
+                    json!(format!(
+                        "A JSON merge patch (RFC 7396) of a {base}: only what changes, `null` to clear."
+                    )),
+                );
+            }
+            schemas[format!("{}Patch", name.trim_end_matches("Input"))] = patch;
+        }
+        schemas[*name]["required"] = json!(required);
+        // A required field of a creation is not null either.
+        for field in *required {
+            let prop = schemas
+                .get_mut(*name)
+                .and_then(|s| s.get_mut("properties"))
+                .and_then(|p| p.get_mut(*field));
+            if let Some(prop) = prop {
+                not_null(prop);
+            }
+        }
+    }
+    free_form_values(schemas);
+}
+
+fn shared_components(doc: &mut Value) {
+    let components = &mut doc["components"];
+    for (_, name, description) in SHARED_RESPONSES {
+        let mut response = json!({
+            "description": description,
+            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        });
+        match *name {
+            "Unauthenticated" => {
+                response["headers"] =
+                    json!({"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}});
+            }
+            "PreconditionFailed" => {
+                response["headers"] = json!({"ETag": {"$ref": "#/components/headers/ETag"}});
+            }
+            "TooManyRequests" => {
+                response["headers"] =
+                    json!({"Retry-After": {"$ref": "#/components/headers/Retry-After"}});
+            }
+            _ => {}
+        }
+        components["responses"][*name] = response;
+    }
+    components["headers"] = json!({
+        "ETag": {"description": "The resource's version as a strong entity tag, e.g. `\"7\"`; send it back in `If-Match`.",
+                 "schema": {"type": "string"}},
+        "Location": {"description": "Where the created resource can be read.",
+                     "schema": {"type": "string", "format": "uri-reference"}},
+        "Retry-After": {"description": "Seconds to wait before trying again.",
+                        "schema": {"type": "integer", "minimum": 0}},
+        "WWW-Authenticate": {"description": "The bearer challenge.", "schema": {"type": "string"}},
+        "Idempotent-Replayed": {"description": "`true` when this is the stored response of an earlier request with the same `Idempotency-Key`.",
+                                "schema": {"type": "string", "enum": ["true"]}},
+    });
+}
+
+fn complete_operation(
+    method: &str,
+    op: &mut Value,
+    patch_inputs: &mut std::collections::BTreeSet<String>,
+) {
+    let public = op["security"].as_array().is_some_and(|s| {
+        s.iter()
+            .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
+    });
+    let has_body = op.get("requestBody").is_some();
+    // Header, path and query values are never JSON null.
+    let params = op.get_mut("parameters").and_then(Value::as_array_mut);
+    for param in params.into_iter().flatten() {
+        let name = param["name"].as_str().unwrap_or_default().to_owned();
+        let Some(schema) = param.get_mut("schema") else {
+            continue;
+        };
+        if name == "Idempotency-Key" {
+            schema["pattern"] = json!("^[A-Za-z0-9._:-]{1,255}$");
+        }
+        not_null(schema);
+    }
+    let mut shared = vec!["400"];
+    if !public {
+        shared.extend(["401", "403"]);
+    }
+    if has_body {
+        shared.extend(["413", "415", "422"]);
+    }
+    let has_path_id = op["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|p| p["in"] == "path");
+    if has_path_id {
+        shared.push("404");
+    }
+    let conditional = op["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|p| p["in"] == "header" && p["name"] == "If-Match");
+    if conditional {
+        shared.push("412");
+    }
+    let responses = &mut op["responses"];
+    for status in shared {
+        if responses.get(status).is_none() {
+            let name = SHARED_RESPONSES
+                .iter()
+                .find(|(s, ..)| *s == status)
+                .map_or("BadRequest", |(_, name, _)| *name);
+            responses[status] = json!({"$ref": format!("#/components/responses/{name}")});
+        }
+    }
+    for (status, response) in responses.as_object_mut().into_iter().flatten() {
+        if response.get("$ref").is_some() {
+            continue;
+        }
+        let schema_ref = response["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let headers = &mut response["headers"];
+        if (status == "200" || status == "201") && VERSIONED.contains(&schema_ref.as_str()) {
+            headers["ETag"] = json!({"$ref": "#/components/headers/ETag"});
+        }
+        if status == "201" {
+            headers["Location"] = json!({"$ref": "#/components/headers/Location"});
+            headers["Idempotent-Replayed"] =
+                json!({"$ref": "#/components/headers/Idempotent-Replayed"});
+        }
+        if status == "412" {
+            headers["ETag"] = json!({"$ref": "#/components/headers/ETag"});
+        }
+        if status == "429" {
+            headers["Retry-After"] = json!({"$ref": "#/components/headers/Retry-After"});
+        }
+        if status == "401" {
+            headers["WWW-Authenticate"] = json!({"$ref": "#/components/headers/WWW-Authenticate"});
+        }
+        let empty = headers.as_object().is_some_and(serde_json::Map::is_empty) || headers.is_null();
+        if let Some(obj) = response.as_object_mut().filter(|_| empty) {
+            obj.remove("headers");
+        }
+    }
+    // A merge patch reads the same fields as creation, none of them required.
+    if method == "patch" {
+        let contents = op
+            .get_mut("requestBody")
+            .and_then(|b| b.get_mut("content"))
+            .and_then(Value::as_object_mut);
+        for content in contents.into_iter().flat_map(|c| c.values_mut()) {
+            let Some(name) = content["schema"]["$ref"]
+                .as_str()
+                .and_then(|r| r.rsplit('/').next())
+                .map(str::to_owned)
+            else {
+                continue;
+            };
+            if CREATE_REQUIRED.iter().any(|(n, _)| *n == name) {
+                content["schema"]["$ref"] = json!(format!(
+                    "#/components/schemas/{}Patch",
+                    name.trim_end_matches("Input")
+                ));
+                patch_inputs.insert(name);
+            }
+        }
+    }
+}
+
+/// Values that are JSON by nature get a schema that says what they may hold; a generated
+/// client must not read them as empty objects.
+fn free_form_values(schemas: &mut Value) {
+    schemas["CustomFieldValue"] = json!({
+        "description": "A custom field's value: text, date (`YYYY-MM-DD`), decimal (a string) and enum as a \
+                        string; number as a number; bool as a boolean; multi_enum as a list of strings.",
+        "oneOf": [
+            {"type": "string"}, {"type": "number"}, {"type": "boolean"},
+            {"type": "array", "items": {"type": "string"}}
+        ]
+    });
+    schemas["ConditionValue"] = json!({
+        "description": "A string or number; a list of them for `in` and `not_in`.",
+        "oneOf": [
+            {"type": "string"}, {"type": "number"},
+            {"type": "array", "items": {"oneOf": [{"type": "string"}, {"type": "number"}]}}
+        ]
+    });
+    let typed: &[(&str, &str, Value)] = &[
+        (
+            "CustomerView",
+            "custom",
+            json!({"oneOf": [{"$ref": "#/components/schemas/CustomFieldValue"}, {"type": "null"}]}),
+        ),
+        (
+            "CustomerInput",
+            "custom",
+            json!({"oneOf": [{"$ref": "#/components/schemas/CustomFieldValue"}, {"type": "null"}]}),
+        ),
+        ("IndividualInput", "social", json!({"type": "string"})),
+        ("IndividualView", "social", json!({"type": "string"})),
+        ("MergeView", "moved", json!({"type": "integer"})),
+    ];
+    for (schema, property, values) in typed {
+        for name in [(*schema).to_owned(), schema.replace("Input", "Patch")] {
+            let prop = schemas
+                .get_mut(&name)
+                .and_then(|s| s.get_mut("properties"))
+                .and_then(|p| p.get_mut(*property));
+            if let Some(prop) = prop.filter(|p| p.is_object()) {
+                prop["additionalProperties"] = values.clone();
+            }
+        }
+    }
+    let alert_params = json!({
+        "type": "object",
+        "description": "By kind: `overdue_receivable` takes `days`; `churn_risk` takes `threshold` and `grades`; \
+                        `no_contact` takes `days` and `grades`; `complaint_sla` takes none.",
+        "properties": {
+            "days": {"type": "integer", "minimum": 0, "maximum": 3650},
+            "threshold": {"type": "number", "minimum": 0, "maximum": 1},
+            "grades": {"type": "array", "items": {"$ref": "#/components/schemas/CustomerGrade"}}
+        },
+        "additionalProperties": false
+    });
+    // A rule's parameters default by its kind.
+    if let Some(required) = schemas["AlertRuleInput"]
+        .get_mut("required")
+        .and_then(Value::as_array_mut)
+    {
+        required.retain(|r| r != "params");
+    }
+    for name in ["AlertRuleInput", "AlertRuleView"] {
+        if let Some(params) = schemas
+            .get_mut(name)
+            .and_then(|s| s.get_mut("properties"))
+            .and_then(|p| p.get_mut("params"))
+        {
+            let description = params.get("description").cloned();
+            *params = alert_params.clone();
+            if let Some(description) = description {
+                params["description"] = description;
+            }
+        }
+    }
+    if let Some(value) = schemas["SegmentCondition"]["properties"].get_mut("value") {
+        *value = json!({"$ref": "#/components/schemas/ConditionValue"});
+    }
+    any_free_form(schemas);
+}
+
+/// The schema without its `null` alternative.
+fn not_null(schema: &mut Value) {
+    if let Some(types) = schema.get_mut("type").and_then(Value::as_array_mut) {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            schema["type"] = types[0].clone();
+        }
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(options) = schema.get_mut(key).and_then(Value::as_array_mut) {
+            options.retain(|o| o.get("type").is_none_or(|t| t != "null"));
+            if options.len() == 1 {
+                let only = options[0].clone();
+                if let Some(obj) = schema.as_object_mut() {
+                    obj.remove(key);
+                    if let Some(only) = only.as_object() {
+                        obj.extend(only.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every other object without declared properties holds any JSON values.
+fn any_free_form(value: &mut Value) {
+    match value {
+        Value::Object(obj) => {
+            let object = match obj.get("type") {
+                Some(Value::String(t)) => t == "object",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+                _ => false,
+            };
+            if object
+                && !obj.contains_key("properties")
+                && !obj.contains_key("additionalProperties")
+            {
+                obj.insert("additionalProperties".into(), json!({}));
+            }
+            for v in obj.values_mut() {
+                any_free_form(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(any_free_form),
+        _ => {}
+    }
 }

@@ -6,14 +6,14 @@ use serde_json::json;
 use crate::state::AppState;
 
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/healthz", tag = "ops", security(()),
+#[utoipa::path(get, path = "/healthz", operation_id = "ops_healthz", tag = "ops", security(()),
     responses((status = 200, description = "The server is up", body = Object, example = json!({"status": "ok"}))))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 /// Readiness: the database answers.
-#[utoipa::path(get, path = "/readyz", tag = "ops", security(()),
+#[utoipa::path(get, path = "/readyz", operation_id = "ops_readyz", tag = "ops", security(()),
     responses(
         (status = 200, description = "Ready to serve", body = Object, example = json!({"status": "ready"})),
         (status = 503, description = "The database is unreachable", body = Object)))]
@@ -29,7 +29,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// Prometheus metrics: SQL statements run, failed, and seconds spent in them.
-#[utoipa::path(get, path = "/metrics", tag = "ops", security(()),
+#[utoipa::path(get, path = "/metrics", operation_id = "ops_metrics", tag = "ops", security(()),
     responses((status = 200, description = "Prometheus text exposition format", body = String)))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     use std::sync::atomic::Ordering::Relaxed;

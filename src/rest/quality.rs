@@ -48,8 +48,8 @@ pub struct CandidateList {
 /// Customers who may be the same party as this one, with a score and the reasons: same
 /// credit code, same phone or e-mail (for callers who may read contact details), a similar
 /// name in the same city. Only customers the caller can see are listed.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/duplicates", tag = "data quality",
-    params(("id" = String, Path, description = "Customer id")),
+#[utoipa::path(get, path = "/api/v1/customers/{id}/duplicates", operation_id = "customer_duplicates_list", tag = "data quality",
+    params(("id" = uuid::Uuid, Path, description = "Customer id")),
     responses((status = 200, description = "The candidates", body = CandidateList),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn customer_duplicates(
@@ -69,12 +69,13 @@ pub async fn customer_duplicates(
 #[into_params(parameter_in = Query)]
 pub struct ReportParams {
     /// Customers not updated for this many months count as stale, 1–120 (default 12).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 120)]
     stale_months: Option<String>,
 }
 
 /// The data-quality report (admins, managers, analysts): completeness by field, missing and
 /// invalid contacts, stale records, customers sharing an identifier, consent coverage.
-#[utoipa::path(get, path = "/api/v1/data-quality", tag = "data quality", params(ReportParams),
+#[utoipa::path(get, path = "/api/v1/data-quality", operation_id = "data_quality_report", tag = "data quality", params(ReportParams),
     responses((status = 200, description = "The report", body = QualityReport),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`stale_months` out of range", body = Problem, content_type = "application/problem+json")))]
@@ -94,7 +95,7 @@ pub async fn report(
 /// Every pair of customers (that the caller can see) sharing an identifier: credit code, and
 /// phone or e-mail for callers who may read them; with score and reasons, a page at a time.
 /// Similar names alone are checked per customer (`/customers/{id}/duplicates`).
-#[utoipa::path(get, path = "/api/v1/duplicates", tag = "data quality",
+#[utoipa::path(get, path = "/api/v1/duplicates", operation_id = "duplicates_list", tag = "data quality",
     params(super::commerce::PageParams),
     responses((status = 200, description = "A page of pairs", body = PairPage),
         (status = 400, description = "A bad cursor or limit", body = Problem, content_type = "application/problem+json")))]
@@ -117,6 +118,7 @@ pub async fn duplicate_pairs(
 #[into_params(parameter_in = Query)]
 pub struct StandardiseParams {
     /// `true` reports what would change and writes nothing.
+    #[param(value_type = Option<bool>)]
     dry_run: Option<String>,
 }
 
@@ -124,7 +126,7 @@ pub struct StandardiseParams {
 /// e-mails lower-cased, phones in E.164, provinces and cities in their standard spelling.
 /// Changes are audited as updates with the reason `standardise`; customers the current rules
 /// refuse are left as they are and listed.
-#[utoipa::path(post, path = "/api/v1/data-quality/standardise", tag = "data quality",
+#[utoipa::path(post, path = "/api/v1/data-quality/standardise", operation_id = "data_quality_standardise", tag = "data quality",
     params(StandardiseParams),
     responses((status = 200, description = "What changed", body = StandardiseReport),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")))]

@@ -37,7 +37,7 @@ pub struct UserList {
 }
 
 /// List users.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+#[utoipa::path(get, path = "/api/v1/users", operation_id = "users_list", tag = "users",
     responses(
         (status = 200, description = "All users, by e-mail", body = UserList),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
@@ -49,7 +49,7 @@ pub async fn list(state: web::Data<AppState>, principal: Principal) -> AppResult
 }
 
 /// Create a user.
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUserRequest,
+#[utoipa::path(post, path = "/api/v1/users", operation_id = "users_create", tag = "users", request_body = CreateUserRequest,
     responses(
         (status = 201, description = "Created", body = UserView),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
@@ -72,12 +72,13 @@ pub async fn create(
 
 /// Change a user's role, name or active flag; a role change or deactivation revokes their
 /// tokens at once.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch,
-    params(("id" = String, Path, description = "User id (UUID)")),
+#[utoipa::path(patch, path = "/api/v1/users/{id}", operation_id = "users_update", tag = "users", request_body = UserPatch,
+    params(("id" = uuid::Uuid, Path, description = "User id (UUID)")),
     responses(
         (status = 200, description = "Updated", body = UserView),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An admin may not demote or deactivate themselves", body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,

@@ -55,7 +55,8 @@ impl Window {
             })?;
         Ok(Self {
             limit,
-            cursor,
+            // An empty cursor is the first page, as no cursor is.
+            cursor: cursor.filter(|c| !c.is_empty()),
             cursor_param,
         })
     }

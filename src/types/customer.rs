@@ -412,8 +412,10 @@ pub struct CustomerPage {
 #[schema(example = json!({"fields": ["phone", "email"], "reason": "customer called back about ticket 4711"}))]
 pub struct RevealRequest {
     /// Field paths as listed in `masked`, e.g. `phone`, `individual.id_number`, `custom.wechat_id`.
+    #[schema(min_items = 1, max_items = 50)]
     pub fields: Vec<String>,
     /// Why; kept in the audit log. 5–500 characters.
+    #[schema(min_length = 5, max_length = 500)]
     pub reason: String,
 }
 

@@ -108,9 +108,14 @@ pub struct SurveyView {
 #[graphql(name = "SurveyInput")]
 #[schema(example = json!({"csat": 4, "nps": 9, "comment": "送货很快", "channel": "wechat"}))]
 pub struct SurveyInput {
+    /// Satisfaction, 1–5.
+    #[schema(minimum = 1, maximum = 5)]
     pub csat: Option<i32>,
+    /// Net promoter score, 0–10.
+    #[schema(minimum = 0, maximum = 10)]
     pub nps: Option<i32>,
     /// Up to 2000 characters.
+    #[schema(max_length = 2000)]
     pub comment: Option<String>,
     pub channel: Option<SurveyChannel>,
     /// Default now; not more than a day ahead.

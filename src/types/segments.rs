@@ -37,9 +37,11 @@ pub struct SegmentCondition {
     {"field": "city", "op": "eq", "value": "上海"}]}))]
 pub struct SegmentInput {
     /// Unique, 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub description: Option<String>,
-    /// At most 20 conditions, all of which must hold.
+    /// One to 20 conditions, all of which must hold.
+    #[schema(min_items = 1, max_items = 20)]
     pub filter: Vec<SegmentCondition>,
 }
 

@@ -27,11 +27,14 @@ pub struct UserView {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
+    #[schema(format = Email)]
     pub email: String,
-    /// Defaults to the e-mail address.
+    /// 1–200 characters; defaults to the e-mail address.
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
     pub role: Role,
     /// 12–128 characters.
+    #[schema(min_length = 12, max_length = 128)]
     pub password: String,
 }
 
@@ -41,6 +44,8 @@ pub struct CreateUserRequest {
 #[serde(deny_unknown_fields)]
 #[graphql(name = "UserPatch")]
 pub struct UserPatch {
+    /// 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,

@@ -116,7 +116,7 @@ async fn an_unsupported_method_is_405_with_allow() {
         )
         .await;
     put.assert_problem(405, "method_not_allowed");
-    assert_eq!(put.header("allow"), "GET, PATCH, DELETE");
+    assert_eq!(put.header("allow"), "GET, PATCH, DELETE, HEAD, OPTIONS");
     let delete_all = app.delete("/api/v1/customers", None).await;
     delete_all.assert_problem(405, "method_not_allowed");
     assert_eq!(

@@ -11,6 +11,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod bad_input;
+mod contract;
 mod custom_fields;
 mod customers_graphql;
 mod customers_list;
