@@ -68,6 +68,10 @@ pub struct Settings {
     pub import_dir: std::path::PathBuf,
     /// Largest import file accepted over the API, in bytes.
     pub import_max_bytes: u64,
+    /// Peers (reverse proxies) whose `X-Request-Id` is kept; from anyone else it is replaced.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Bearer token `/metrics` asks for; without one it answers loopback callers only.
+    pub metrics_token: Option<String>,
 }
 
 impl Settings {
@@ -135,6 +139,17 @@ impl Settings {
                     .context("DOSSIER_IMPORT_MAX_BYTES must be a number of bytes")?,
                 None => 512 << 20,
             },
+            trusted_proxies: match var("DOSSIER_TRUSTED_PROXIES") {
+                Some(v) => v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| p.parse())
+                    .collect::<Result<_, _>>()
+                    .context("DOSSIER_TRUSTED_PROXIES must be comma-separated IP addresses")?,
+                None => Vec::new(),
+            },
+            metrics_token: var("DOSSIER_METRICS_TOKEN"),
         };
         settings.validate()?;
         Ok(settings)
@@ -157,6 +172,8 @@ impl Settings {
             refit_hours: 0,
             import_dir: std::env::temp_dir().join("dossier-imports"),
             import_max_bytes: 64 << 20,
+            trusted_proxies: Vec::new(),
+            metrics_token: None,
         }
     }
 

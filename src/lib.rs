@@ -17,6 +17,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod metrics;
 pub mod policy;
 pub mod rest;
 pub mod service;

@@ -161,7 +161,10 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     .add(("X-Content-Type-Options", "nosniff"))
                     .add(("Referrer-Policy", "no-referrer")),
             )
-            .wrap(tracing_actix())
+            .wrap(tracing_actix_web::TracingLogger::<
+                rest::observability::AccessLog,
+            >::new())
+            .wrap(middleware::from_fn(rest::observability::request_id))
             .configure(rest::configure)
             .configure(graphql::configure)
             .service(
@@ -192,11 +195,15 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             actix_web::http::header::IF_NONE_MATCH,
             actix_web::http::header::HeaderName::from_static("idempotency-key"),
             actix_web::http::header::HeaderName::from_static("x-api-key"),
+            rest::observability::REQUEST_ID,
         ])
         .expose_headers([
             actix_web::http::header::ETAG,
             actix_web::http::header::LOCATION,
             actix_web::http::header::HeaderName::from_static("idempotent-replayed"),
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::ALLOW,
+            rest::observability::REQUEST_ID,
         ])
         .max_age(600);
     for origin in origins {
@@ -209,12 +216,6 @@ async fn docs_redirect() -> actix_web::HttpResponse {
     actix_web::HttpResponse::PermanentRedirect()
         .insert_header((actix_web::http::header::LOCATION, "/docs/"))
         .finish()
-}
-
-/// Access log: one line per request, without query strings (they may carry search terms).
-fn tracing_actix() -> middleware::Logger {
-    middleware::Logger::new("%{r}a \"%{METHOD}xi %U\" %s %b %Dms")
-        .custom_request_replace("METHOD", |req| req.method().to_string())
 }
 
 impl From<AppError> for std::io::Error {

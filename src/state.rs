@@ -21,6 +21,8 @@ pub struct AppState {
     pub export_throttle: Arc<Throttle>,
     /// Counters of the SQL statements this process ran, served at `/metrics`.
     pub db_metrics: Arc<DbMetrics>,
+    /// Requests per route and status, their latency and the pool, served at `/metrics`.
+    pub http_metrics: Arc<crate::metrics::HttpMetrics>,
 }
 
 /// Counters of SQL statements: how many, how many failed, and the time spent in them.
@@ -66,6 +68,7 @@ impl AppState {
         Ok(Self {
             db,
             db_metrics,
+            http_metrics: Arc::new(crate::metrics::HttpMetrics::default()),
             settings: Arc::new(settings),
             jwt: Arc::new(jwt),
             login_throttle: Arc::new(LoginThrottle::default()),

@@ -43,7 +43,7 @@ impl FromRequest for Principal {
             .headers()
             .get("x-api-key")
             .map(|v| v.to_str().map(|s| s.trim().to_owned()));
-        Box::pin(async move {
+        let principal = async move {
             let state = state
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state missing")))?;
             if let Some(key) = api_key {
@@ -58,6 +58,22 @@ impl FromRequest for Principal {
                 return crate::service::api_keys::principal_for_key(&state, &token).await;
             }
             crate::service::users::principal_for_token(&state, &token).await
+        };
+        Box::pin(async move {
+            let principal = principal.await?;
+            record(&principal);
+            Ok(principal)
         })
+    }
+}
+
+/// Names the principal in the request's log lines: a user or key id, never a name or
+/// address.
+fn record(principal: &Principal) {
+    let span = tracing::Span::current();
+    if let Some(id) = principal.user_id {
+        span.record("principal", tracing::field::display(format!("user:{id}")));
+    } else if let Some(id) = principal.api_key_id {
+        span.record("principal", tracing::field::display(format!("key:{id}")));
     }
 }

@@ -13,6 +13,7 @@ pub mod customers;
 pub mod error;
 pub mod idempotency;
 pub mod imports;
+pub mod observability;
 pub mod openapi;
 pub mod ops;
 pub mod params;

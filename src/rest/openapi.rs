@@ -98,6 +98,9 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         super::records::InteractionPage, super::records::SurveyPage, super::records::ComplaintPage,
         super::records::ConsentEventPage, super::records::PointsPage, super::records::TimelinePage,
         super::activity::ConsentList, super::activity::RelationshipList,
+        super::params::CustomerSort, super::params::CustomerInclude, super::params::DuplicatesMode,
+        super::params::FileFormat, super::params::ImportKind, super::params::RejectFormat,
+        super::params::ImportMapping,
         UserView, super::users::UserList, CreateUserRequest, UserPatch, LoginRequest, RefreshRequest, SessionView,
     )),
     modifiers(&BearerAuth),
@@ -346,6 +349,7 @@ fn shared_components(doc: &mut Value) {
             }
             _ => {}
         }
+        response["headers"]["X-Request-Id"] = json!({"$ref": "#/components/headers/X-Request-Id"});
         components["responses"][*name] = response;
     }
     components["headers"] = json!({
@@ -356,6 +360,8 @@ fn shared_components(doc: &mut Value) {
         "Retry-After": {"description": "Seconds to wait before trying again.",
                         "schema": {"type": "integer", "minimum": 0}},
         "WWW-Authenticate": {"description": "The bearer challenge.", "schema": {"type": "string"}},
+        "X-Request-Id": {"description": "The request's id, as in the server's log lines: a trusted proxy's (`DOSSIER_TRUSTED_PROXIES`), or one made up.",
+                         "schema": {"type": "string"}},
         "Idempotent-Replayed": {"description": "`true` when this is the stored response of an earlier request with the same `Idempotency-Key`.",
                                 "schema": {"type": "string", "enum": ["true"]}},
     });
@@ -428,6 +434,7 @@ fn complete_operation(
             .unwrap_or_default()
             .to_owned();
         let headers = &mut response["headers"];
+        headers["X-Request-Id"] = json!({"$ref": "#/components/headers/X-Request-Id"});
         if (status == "200" || status == "201") && VERSIONED.contains(&schema_ref.as_str()) {
             headers["ETag"] = json!({"$ref": "#/components/headers/ETag"});
         }

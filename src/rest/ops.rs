@@ -1,8 +1,11 @@
 //! Liveness and readiness.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
+use super::error::Problem;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// Liveness: the process answers.
@@ -28,13 +31,59 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics: SQL statements run, failed, and seconds spent in them.
+/// Whether the caller may read `/metrics`: with `DOSSIER_METRICS_TOKEN` set, its bearer
+/// token must be that one; without it, only a caller on this machine may.
+fn may_scrape(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
+    match &state.settings.metrics_token {
+        Some(expected) => {
+            let sent = req
+                .headers()
+                .get(actix_web::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            // Compare digests, so the time taken says nothing about the token.
+            let same = Sha256::digest(sent.as_bytes()) == Sha256::digest(expected.as_bytes());
+            if same {
+                Ok(())
+            } else {
+                Err(AppError::Unauthenticated(
+                    "send Authorization: Bearer <DOSSIER_METRICS_TOKEN>",
+                ))
+            }
+        }
+        None if req.peer_addr().is_some_and(|p| p.ip().is_loopback()) => Ok(()),
+        None => Err(AppError::Forbidden(
+            "metrics answer callers on this machine only; set DOSSIER_METRICS_TOKEN to scrape from elsewhere"
+                .to_owned(),
+        )),
+    }
+}
+
+/// Prometheus metrics: requests by route template and status with their latency, requests
+/// in flight, the database pool, and SQL statements run, failed and the seconds spent in
+/// them. With `DOSSIER_METRICS_TOKEN` set it asks for that bearer token; without it it
+/// answers callers on this machine only.
 #[utoipa::path(get, path = "/metrics", operation_id = "ops_metrics", tag = "ops", security(()),
-    responses((status = 200, description = "Prometheus text exposition format", body = String)))]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain"),
+        (status = 401, description = "`DOSSIER_METRICS_TOKEN` is set and was not sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No token is set and the caller is not on this machine", body = Problem, content_type = "application/problem+json")))]
+pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     use std::sync::atomic::Ordering::Relaxed;
+    may_scrape(&req, &state)?;
+    match state.db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            let pool = state.db.get_postgres_connection_pool();
+            state.http_metrics.pool(pool.size(), pool.num_idle());
+        }
+        sea_orm::DatabaseBackend::Sqlite => {
+            let pool = state.db.get_sqlite_connection_pool();
+            state.http_metrics.pool(pool.size(), pool.num_idle());
+        }
+        _ => {}
+    }
     let m = &state.db_metrics;
-    let body = format!(
+    let mut body = format!(
         "# HELP dossier_db_statements_total SQL statements executed.\n\
          # TYPE dossier_db_statements_total counter\n\
          dossier_db_statements_total {}\n\
@@ -48,7 +97,9 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         m.failures.load(Relaxed),
         m.micros.load(Relaxed) as f64 / 1e6,
     );
-    HttpResponse::Ok()
+    body.push_str(&state.http_metrics.encode());
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(body)
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(body))
 }

@@ -156,3 +156,29 @@ async fn an_action_takes_an_empty_body() {
         .await;
     junk.assert_problem(415, "unsupported_media_type");
 }
+
+/// Every `$ref` of the document names something the document has.
+#[tokio::test]
+async fn every_reference_in_the_document_resolves() {
+    fn refs<'a>(value: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(target) = map.get("$ref").and_then(|r| r.as_str()) {
+                    out.push(target);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let app = TestApp::spawn().await;
+    let doc = app.get("/api/v1/openapi.json").await.body;
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(found.len() > 100);
+    for target in found {
+        let pointer = target.strip_prefix('#').expect("local reference");
+        assert!(doc.pointer(pointer).is_some(), "{target} resolves");
+    }
+}

@@ -125,3 +125,91 @@ async fn cors_answers_only_the_configured_origin() {
             .contains("etag")
     );
 }
+
+#[tokio::test]
+async fn every_response_has_a_request_id_and_only_a_trusted_proxy_may_set_it() {
+    let app = TestApp::spawn().await;
+    let plain = app.get("/api/v1/customers").await;
+    let id = plain.header("x-request-id");
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "a made-up id: {id}");
+    let error = app.get("/api/v1/customers?citty=x").await;
+    assert!(
+        !error.header("x-request-id").is_empty(),
+        "errors carry one too"
+    );
+    let spoofed = app
+        .send(
+            app.client
+                .get(format!("{}/healthz", app.base))
+                .header("x-request-id", "from-a-stranger"),
+        )
+        .await;
+    assert_ne!(spoofed.header("x-request-id"), "from-a-stranger");
+
+    let behind_proxy = TestApp::spawn_with(|s| {
+        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let kept = behind_proxy
+        .send(
+            behind_proxy
+                .client
+                .get(format!("{}/healthz", behind_proxy.base))
+                .header("x-request-id", "edge-7f3a:42"),
+        )
+        .await;
+    assert_eq!(kept.header("x-request-id"), "edge-7f3a:42");
+    let odd = behind_proxy
+        .send(
+            behind_proxy
+                .client
+                .get(format!("{}/healthz", behind_proxy.base))
+                .header("x-request-id", "has spaces and ünïcode"),
+        )
+        .await;
+    assert!(uuid::Uuid::parse_str(odd.header("x-request-id")).is_ok());
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status() {
+    let app = TestApp::spawn().await;
+    let c = app.create_customer(crate::support::person("Ann")).await;
+    app.get(&format!("/api/v1/customers/{}", c["id"].as_str().unwrap()))
+        .await;
+    app.get("/api/v1/customers/01a23580-0000-7000-8000-000000000000")
+        .await;
+    let metrics = app.get("/metrics").await;
+    assert_eq!(metrics.status, 200);
+    let text = &metrics.text;
+    assert!(
+        text.contains(
+            r#"dossier_http_requests_total{method="GET",route="/api/v1/customers/{id}",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains(
+        r#"dossier_http_requests_total{method="GET",route="/api/v1/customers/{id}",status="404"} 1"#
+    ));
+    assert!(text.contains(
+        r#"dossier_http_request_duration_seconds_count{method="GET",route="/api/v1/customers/{id}"} 2"#
+    ));
+    assert!(text.contains("dossier_db_pool_connections "));
+    assert!(!text.contains("01a23580"), "no ids in the labels");
+
+    let guarded =
+        TestApp::spawn_with(|s| s.metrics_token = Some("scrape-me-0123".to_owned())).await;
+    let anonymous = guarded
+        .send(guarded.anonymous.get(format!("{}/metrics", guarded.base)))
+        .await;
+    anonymous.assert_problem(401, "unauthenticated");
+    let scraper = guarded
+        .send(
+            guarded
+                .anonymous
+                .get(format!("{}/metrics", guarded.base))
+                .bearer_auth("scrape-me-0123"),
+        )
+        .await;
+    assert_eq!(scraper.status, 200);
+    assert!(scraper.text.contains("dossier_http_requests_total"));
+}

@@ -102,6 +102,11 @@ impl Resp {
 impl TestApp {
     /// Start a server on a brand-new database.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Start a server on a brand-new database with settings changed by `configure`.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let (url, cleanup) = match std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty()) {
             Some(admin_url) => {
@@ -134,7 +139,9 @@ impl TestApp {
                 )
             }
         };
-        let app = Application::build(Settings::for_tests(&url))
+        let mut settings = Settings::for_tests(&url);
+        configure(&mut settings);
+        let app = Application::build(settings)
             .await
             .expect("the server starts");
         let base = format!("http://127.0.0.1:{}", app.port());
