@@ -840,6 +840,13 @@ pub async fn refresh_snapshot(
     let started = std::time::Instant::now();
     let at = super::records::now();
     let txn = super::begin_write(db).await?;
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        // One refresh at a time (SQLite's write transaction already is): a second one
+        // waits, then replaces what the first wrote instead of colliding with it. Readers
+        // are not blocked.
+        txn.execute_unprepared("LOCK TABLE customer_scores IN EXCLUSIVE MODE")
+            .await?;
+    }
     customer_score::Entity::delete_many().exec(&txn).await?;
     let mut after: Option<Uuid> = None;
     let mut count: i64 = 0;

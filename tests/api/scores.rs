@@ -544,3 +544,21 @@ async fn the_scheduled_refit_runs_only_when_the_newest_fit_is_stale() {
         first["id"]
     );
 }
+
+#[tokio::test]
+async fn concurrent_snapshot_refreshes_all_succeed() {
+    let app = TestApp::spawn().await;
+    for name in ["Ann", "Bo", "Cy", "Di", "Ed"] {
+        app.create_customer(person(name)).await;
+    }
+    let refreshes = (0..4).map(|_| {
+        app.send(
+            app.client
+                .post(format!("{}/api/v1/scores/snapshot", app.base)),
+        )
+    });
+    for refreshed in futures_util::future::join_all(refreshes).await {
+        assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+        assert_eq!(refreshed.body["customers"], 5);
+    }
+}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The contract check, as a new user would run it: the OpenAPI document validates, and
-# schemathesis (every check) finds no failure against a live demo server, on SQLite and on
-# PostgreSQL. Usage: tests/contract/run.sh DOSSIER_BINARY [POSTGRES_URL]
+# The contract check, as a new user would run it, against a live demo server on SQLite and
+# on PostgreSQL: the OpenAPI document validates; TypeScript clients generated from schema/
+# compile with `tsc --strict` and run (tests/clients/run.sh); an operator finds a
+# response's X-Request-Id in the log and its route in /metrics; schemathesis (every check)
+# finds no failure. Usage: tests/contract/run.sh DOSSIER_BINARY [POSTGRES_URL]
 #
 # Tools come from PyPI into a virtual environment outside the clone
 # ($DOSSIER_TOOLS, default ~/.cache/dossier-ci/venv); the settings and the reviewed
@@ -36,7 +38,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 start_demo() {
   local url="$1" port
   port="$(free_port)"
-  DATABASE_URL="$url" DOSSIER_BIND="127.0.0.1:$port" \
+  DATABASE_URL="$url" DOSSIER_BIND="127.0.0.1:$port" DOSSIER_LOG_FORMAT=json \
     DOSSIER_JWT_SECRET="contract-check-secret-0123456789abcdef" \
     "$bin" serve --demo >"$work/serve-$port.log" 2>&1 &
   pids+=("$!")
@@ -52,11 +54,40 @@ start_demo() {
   return 1
 }
 
+sign_in() {
+  curl -sf "$1/api/v1/auth/login" -H 'content-type: application/json' \
+    -d '{"email":"admin@demo.dossier.test","password":"demo-admin-password"}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+# An operator follows one request from its response to its log line and to /metrics.
+follow_request() {
+  local name="$1" base="$2" token id log
+  token="$(sign_in "$base")"
+  id="$(curl -s -D - -o /dev/null -H "Authorization: Bearer $token" "$base/api/v1/customers?limit=1" |
+    tr -d '\r' | awk 'tolower($1) == "x-request-id:" {print $2}')"
+  log="$work/serve-${base##*:}.log"
+  sleep 0.2
+  if [ -z "$id" ] || ! grep -F "\"request_id\":\"$id\"" "$log" | grep -q '"route":"/api/v1/customers"'; then
+    echo "FAIL: the request id ${id:-(none)} is not in the access log on $name" >&2
+    exit 1
+  fi
+  if ! curl -sf "$base/metrics" | grep -q 'dossier_http_requests_total{method="GET",route="/api/v1/customers",status="200"}'; then
+    echo "FAIL: /metrics does not count GET /api/v1/customers on $name" >&2
+    exit 1
+  fi
+  echo "--- $name: request $id found in the access log and counted in /metrics"
+}
+
+run_clients() {
+  echo "--- generated TypeScript clients on $1 ($2)"
+  NPM_CONFIG_CACHE="${NPM_CONFIG_CACHE:-$HOME/.cache/dossier-ci/npm}" DOSSIER_URL="$2" \
+    bash "$root/tests/clients/run.sh"
+}
+
 run_schemathesis() {
   local name="$1" base="$2" token
-  token="$(curl -sf "$base/api/v1/auth/login" -H 'content-type: application/json' \
-    -d '{"email":"admin@demo.dossier.test","password":"demo-admin-password"}' |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+  token="$(sign_in "$base")"
   echo "--- schemathesis --checks all on $name ($base)"
   # Sign-out would revoke the token the run uses; its own tests are in tests/api/auth.rs.
   "$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run \
@@ -67,6 +98,8 @@ run_schemathesis() {
 }
 
 sqlite_base="$(start_demo "sqlite://$work/contract.db?mode=rwc")"
+follow_request sqlite "$sqlite_base"
+run_clients sqlite "$sqlite_base"
 run_schemathesis sqlite "$sqlite_base"
 
 if [ -n "$pg_url" ]; then
@@ -74,9 +107,11 @@ if [ -n "$pg_url" ]; then
   psql "$pg_url" -qc "DROP DATABASE IF EXISTS $db" >/dev/null
   psql "$pg_url" -qc "CREATE DATABASE $db" >/dev/null
   pg_base="$(start_demo "${pg_url%/*}/$db")"
+  follow_request postgres "$pg_base"
+  run_clients postgres "$pg_base"
   run_schemathesis postgres "$pg_base"
   kill "${pids[-1]}" 2>/dev/null || true
   sleep 1
   psql "$pg_url" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
 fi
-echo "--- contract: the document validates and schemathesis found no failure"
+echo "--- contract: the document validates, the clients compile and run, requests are traceable, schemathesis found no failure"
