@@ -71,9 +71,27 @@ pub fn sdl() -> String {
 pub async fn execute(
     schema: web::Data<AppSchema>,
     state: web::Data<AppState>,
-    principal: Principal,
+    principal: Result<Principal, AppError>,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
+    // A client without (valid) credentials gets a GraphQL response, with the same code a
+    // resolver's error has, and the HTTP status and challenge REST gives.
+    let principal = match principal {
+        Ok(principal) => principal,
+        Err(err) => {
+            let error = async_graphql::ErrorExtensions::extend(&err);
+            let mut server = async_graphql::ServerError::new(error.message, None);
+            server.extensions = error.extensions;
+            let status = actix_web::http::StatusCode::from_u16(err.status())
+                .unwrap_or(actix_web::http::StatusCode::UNAUTHORIZED);
+            return Ok(HttpResponse::build(status)
+                .insert_header((
+                    actix_web::http::header::WWW_AUTHENTICATE,
+                    "Bearer realm=\"dossier\", error=\"invalid_token\"",
+                ))
+                .json(async_graphql::Response::from_errors(vec![server])));
+        }
+    };
     if !body
         .0
         .get("query")

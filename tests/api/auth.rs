@@ -35,7 +35,14 @@ async fn every_api_route_needs_a_token_but_health_docs_and_login_do_not() {
     let graphql = app
         .post_anonymous("/graphql", &json!({"query": "{ customFields { key } }"}))
         .await;
-    graphql.assert_problem(401, "unauthenticated");
+    assert_eq!(graphql.status, 401);
+    assert!(graphql.header("www-authenticate").starts_with("Bearer"));
+    assert_eq!(
+        graphql.body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "a GraphQL client reads a GraphQL error: {}",
+        graphql.text
+    );
+    assert!(graphql.body["data"].is_null());
     for path in [
         "/healthz",
         "/readyz",

@@ -34,7 +34,8 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# Starts `dossier serve --demo` on DATABASE_URL=$1 and echoes its base URL once it is ready.
+# Starts `dossier serve --demo` on DATABASE_URL=$1 and sets BASE to its URL once it is ready
+# (not in a subshell, so the server's pid stays in `pids` for the cleanup).
 start_demo() {
   local url="$1" port
   port="$(free_port)"
@@ -44,7 +45,7 @@ start_demo() {
   pids+=("$!")
   for _ in $(seq 1 180); do
     if curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; then
-      echo "http://127.0.0.1:$port"
+      BASE="http://127.0.0.1:$port"
       return 0
     fi
     sleep 1
@@ -97,7 +98,8 @@ run_schemathesis() {
     --report junit --report-dir "${CONTRACT_REPORTS:-$work/reports}/$name"
 }
 
-sqlite_base="$(start_demo "sqlite://$work/contract.db?mode=rwc")"
+start_demo "sqlite://$work/contract.db?mode=rwc"
+sqlite_base="$BASE"
 follow_request sqlite "$sqlite_base"
 run_clients sqlite "$sqlite_base"
 run_schemathesis sqlite "$sqlite_base"
@@ -106,7 +108,8 @@ if [ -n "$pg_url" ]; then
   db="dossier_contract_$$"
   psql "$pg_url" -qc "DROP DATABASE IF EXISTS $db" >/dev/null
   psql "$pg_url" -qc "CREATE DATABASE $db" >/dev/null
-  pg_base="$(start_demo "${pg_url%/*}/$db")"
+  start_demo "${pg_url%/*}/$db"
+  pg_base="$BASE"
   follow_request postgres "$pg_base"
   run_clients postgres "$pg_base"
   run_schemathesis postgres "$pg_base"
