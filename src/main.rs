@@ -117,6 +117,26 @@ enum UserCommand {
         #[arg(long)]
         password: Option<String>,
     },
+    /// List every user: id, e-mail, display name, role, active, created.
+    List {
+        /// Print the users as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password (12-128 characters) and sign them out everywhere: their
+    /// refresh tokens are revoked and their access tokens stop working. The password comes
+    /// from --password or, if absent, standard input.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Deactivate a user: they can no longer sign in and their sessions end at once.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -187,6 +207,18 @@ enum ApikeyCommand {
         /// Expire after this many days (1-365); default: never.
         #[arg(long)]
         expires_in_days: Option<i64>,
+    },
+    /// List every key, newest first: id, name, scopes, prefix, created, expires, revoked
+    /// (never the secret).
+    List {
+        /// Print the keys as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key; it stops working with the next request.
+    Revoke {
+        /// The key's id (from `dossier apikey list`).
+        id: uuid::Uuid,
     },
 }
 
@@ -499,18 +531,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = AppState::new(startup::connect(&settings).await?, settings)?;
             let role = Role::parse(role.trim())
                 .with_context(|| format!("--role must be one of: {}", Role::expected()))?;
-            let password = match password {
-                Some(p) => p,
-                None => {
-                    eprintln!("password (then Enter):");
-                    let mut line = String::new();
-                    std::io::stdin()
-                        .lock()
-                        .read_line(&mut line)
-                        .context("cannot read the password from standard input")?;
-                    line.trim_end_matches(['\r', '\n']).to_owned()
-                }
-            };
+            let password = password_or_stdin(password, "password (then Enter):")?;
             let user = service::users::create(
                 &state,
                 &Principal::operator(),
@@ -523,6 +544,125 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             println!("created {} user {} ({})", user.role, user.email, user.id);
+        }
+        Command::User {
+            command: UserCommand::List { json },
+        } => {
+            let state = operator_state().await?;
+            let users = service::users::list(&state, &Principal::operator()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&users)?);
+            } else {
+                let rows = users
+                    .iter()
+                    .map(|u| {
+                        vec![
+                            u.id.to_string(),
+                            u.email.clone(),
+                            u.display_name.clone(),
+                            u.role.to_string(),
+                            if u.active { "yes" } else { "no" }.to_owned(),
+                            timestamp(u.created_at),
+                        ]
+                    })
+                    .collect();
+                print_table(&["ID", "E-MAIL", "NAME", "ROLE", "ACTIVE", "CREATED"], rows);
+            }
+        }
+        Command::User {
+            command: UserCommand::SetPassword { email, password },
+        } => {
+            let state = operator_state().await?;
+            let password = password_or_stdin(password, "new password (then Enter):")?;
+            let user =
+                service::users::set_password(&state, &Principal::operator(), &email, password)
+                    .await
+                    .map_err(|e| no_user(e, &email))?;
+            println!(
+                "set the password of {} user {} ({}); their sessions are revoked",
+                user.role, user.email, user.id
+            );
+        }
+        Command::User {
+            command: UserCommand::Deactivate { email },
+        } => {
+            let state = operator_state().await?;
+            let operator = Principal::operator();
+            let user = service::users::find_by_email(&state, &email)
+                .await?
+                .with_context(|| format!("no user has the e-mail address {}", email.trim()))?;
+            if user.active {
+                let patch = dossier::types::user::UserPatch {
+                    active: Some(false),
+                    ..Default::default()
+                };
+                let user = service::users::update(&state, &operator, user.id, patch).await?;
+                println!(
+                    "deactivated {} user {} ({}); their sessions are revoked",
+                    user.role, user.email, user.id
+                );
+            } else {
+                println!("user {} ({}) is already deactivated", user.email, user.id);
+            }
+        }
+        Command::Apikey {
+            command: ApikeyCommand::List { json },
+        } => {
+            let state = operator_state().await?;
+            let keys = service::api_keys::list(&state, &Principal::operator()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&keys)?);
+            } else {
+                let rows = keys
+                    .iter()
+                    .map(|k| {
+                        vec![
+                            k.id.to_string(),
+                            k.name.clone(),
+                            k.scopes
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(","),
+                            k.prefix.clone(),
+                            timestamp(k.created_at),
+                            k.expires_at.map_or_else(|| "never".to_owned(), timestamp),
+                            k.revoked_at.map_or_else(|| "-".to_owned(), timestamp),
+                        ]
+                    })
+                    .collect();
+                print_table(
+                    &[
+                        "ID", "NAME", "SCOPES", "PREFIX", "CREATED", "EXPIRES", "REVOKED",
+                    ],
+                    rows,
+                );
+            }
+        }
+        Command::Apikey {
+            command: ApikeyCommand::Revoke { id },
+        } => {
+            let state = operator_state().await?;
+            let operator = Principal::operator();
+            let key = service::api_keys::get(&state, &operator, id)
+                .await
+                .map_err(|e| match e {
+                    dossier::error::AppError::NotFound { .. } => {
+                        anyhow::anyhow!("no API key has the id {id}")
+                    }
+                    other => other.into(),
+                })?;
+            if let Some(at) = key.revoked_at {
+                println!(
+                    "API key {} ({}) was already revoked at {}",
+                    key.name,
+                    key.id,
+                    timestamp(at)
+                );
+            } else {
+                service::api_keys::revoke(&state, &operator, id).await?;
+                println!("revoked API key {} ({})", key.name, key.id);
+            }
         }
         Command::Apikey {
             command:
@@ -565,15 +705,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
                 settings.jwt_secret = Some(random_secret());
             }
-            if demo {
-                load_demo(&settings).await?;
-            }
-            let app = startup::Application::build(settings.clone()).await?;
+            let app = startup::Application::build_loading(settings.clone(), demo).await?;
+            let state = app.state();
+            let sales = if demo {
+                Some(demo_users(&state).await?)
+            } else {
+                None
+            };
             tracing::info!(
                 address = %settings.bind, database = %startup::redact(&settings.database_url),
                 "Dossier is listening: REST /api/v1, GraphQL /graphql, docs /docs"
             );
-            app.run_until_stopped().await?;
+            let server = app.run_until_stopped();
+            tokio::pin!(server);
+            if let Some(sales) = sales {
+                // Serve while the demo data goes in: /healthz answers, /readyz says 503.
+                tokio::select! {
+                    stopped = &mut server => {
+                        stopped?;
+                        tracing::info!("stopped before the demo data was in");
+                        return Ok(());
+                    }
+                    loaded = load_demo(&state, sales) => {
+                        loaded?;
+                        state.set_loading(false);
+                    }
+                }
+            }
+            server.await?;
             tracing::info!("stopped");
         }
     }
@@ -623,32 +782,94 @@ fn print_fit(r: &service::scores::FitReport) {
     }
 }
 
+/// The application state for an operator command over DATABASE_URL (migrated first). No
+/// token is signed; without DOSSIER_JWT_SECRET any secret will do.
+async fn operator_state() -> anyhow::Result<AppState> {
+    let mut settings = Settings::from_env()?;
+    settings.jwt_secret.get_or_insert_with(random_secret);
+    AppState::new(startup::connect(&settings).await?, settings)
+}
+
+/// `given`, or one line read from standard input after `prompt` (on standard error).
+fn password_or_stdin(given: Option<String>, prompt: &str) -> anyhow::Result<String> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    eprintln!("{prompt}");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// A missing user named by the e-mail address the operator gave.
+fn no_user(err: dossier::error::AppError, email: &str) -> anyhow::Error {
+    match err {
+        dossier::error::AppError::NotFound { .. } => {
+            anyhow::anyhow!("no user has the e-mail address {}", email.trim())
+        }
+        other => other.into(),
+    }
+}
+
+/// A time for a table: `2026-01-31 08:00:00Z`.
+fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%SZ").to_string()
+}
+
+/// Rows under a header, columns padded to their widest cell.
+fn print_table(header: &[&str], rows: Vec<Vec<String>>) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.chars().count()))))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    for row in &rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
 fn random_secret() -> String {
     use base64::Engine;
     let bytes: [u8; 48] = rand::random();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Load the demo data set into a database without customers, and make sure one user per
-/// role exists; print their logins.
-async fn load_demo(settings: &Settings) -> anyhow::Result<()> {
-    let state = AppState::new(startup::connect(settings).await?, settings.clone())?;
+/// Make sure one demo user per role exists and print their logins; the id of the sales
+/// user, who owns a share of the demo customers.
+async fn demo_users(state: &AppState) -> anyhow::Result<uuid::Uuid> {
     let operator = Principal::operator();
     let mut logins = Vec::new();
+    let mut sales = None;
     for role in Role::ALL {
         let email = format!("{role}@demo.dossier.test");
         let password = format!("demo-{role}-password");
-        if service::users::find_by_email(&state, &email)
-            .await?
-            .is_none()
-        {
-            let user = NewUser {
-                email: email.clone(),
-                display_name: Some(format!("Demo {role}")),
-                role: *role,
-                password: password.clone(),
-            };
-            service::users::create(&state, &operator, user).await?;
+        let id = match service::users::find_by_email(state, &email).await? {
+            Some(user) => user.id,
+            None => {
+                let user = NewUser {
+                    email: email.clone(),
+                    display_name: Some(format!("Demo {role}")),
+                    role: *role,
+                    password: password.clone(),
+                };
+                service::users::create(state, &operator, user).await?.id
+            }
+        };
+        if *role == Role::Sales {
+            sales = Some(id);
         }
         logins.push(format!("  {:<8} {email:<32} {password}", role.as_str()));
     }
@@ -656,6 +877,15 @@ async fn load_demo(settings: &Settings) -> anyhow::Result<()> {
         "Demo logins (POST /api/v1/auth/login with {{\"email\", \"password\"}}):\n{}",
         logins.join("\n")
     );
+    sales.context("the demo has a sales user")
+}
+
+/// Load the demo data set into a database without customers; one customer in four is
+/// owned by the demo sales user (`sales`), so a sales sign-in sees its own book.
+async fn load_demo(state: &AppState, sales: uuid::Uuid) -> anyhow::Result<()> {
+    let settings = &*state.settings;
+    let state = state.clone();
+    let operator = Principal::operator();
     let existing = service::customers::count(&state, &operator, &Default::default()).await?;
     if existing > 0 {
         tracing::info!(
@@ -671,7 +901,10 @@ async fn load_demo(settings: &Settings) -> anyhow::Result<()> {
     let total = customers.len();
     let started = std::time::Instant::now();
     let mut created = Vec::with_capacity(total);
-    for doc in customers {
+    for (i, mut doc) in customers.into_iter().enumerate() {
+        if i % 4 == 0 {
+            doc["owner_id"] = serde_json::json!(sales);
+        }
         created.push(service::customers::create(&state, &operator, doc).await?);
     }
     // A few people entered twice, from another channel: the duplicates to find and merge.

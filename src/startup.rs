@@ -92,6 +92,15 @@ impl Application {
     /// # Errors
     /// Database or bind failures.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_loading(settings, false).await
+    }
+
+    /// As [`Application::build`]; with `loading`, `/readyz` answers 503 from the first
+    /// request until [`AppState::set_loading`] says otherwise.
+    ///
+    /// # Errors
+    /// Database or bind failures.
+    pub async fn build_loading(settings: Settings, loading: bool) -> anyhow::Result<Self> {
         let db = connect(&settings).await?;
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -104,6 +113,7 @@ impl Application {
             );
         }
         let state = AppState::new(db, settings)?;
+        state.set_loading(loading);
         let server = run(listener, state.clone())?;
         if state.settings.refit_hours > 0 {
             tokio::spawn(crate::service::scoring::refit_schedule(

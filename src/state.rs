@@ -1,7 +1,7 @@
 //! Shared application state: cheap to clone, handed to every handler and resolver.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use sea_orm::DatabaseConnection;
 
@@ -23,6 +23,8 @@ pub struct AppState {
     pub db_metrics: Arc<DbMetrics>,
     /// Requests per route and status, their latency and the pool, served at `/metrics`.
     pub http_metrics: Arc<crate::metrics::HttpMetrics>,
+    /// Whether the server is still loading data before it takes traffic (`/readyz` 503).
+    pub loading: Arc<AtomicBool>,
 }
 
 /// Counters of SQL statements: how many, how many failed, and the time spent in them.
@@ -46,6 +48,16 @@ impl DbMetrics {
 }
 
 impl AppState {
+    /// Say whether data is still being loaded; `/readyz` answers 503 meanwhile.
+    pub fn set_loading(&self, loading: bool) {
+        self.loading.store(loading, Ordering::Release);
+    }
+
+    /// Whether data is still being loaded.
+    pub fn is_loading(&self) -> bool {
+        self.loading.load(Ordering::Acquire)
+    }
+
     /// State over an open database.
     ///
     /// # Errors
@@ -73,6 +85,7 @@ impl AppState {
             jwt: Arc::new(jwt),
             login_throttle: Arc::new(LoginThrottle::default()),
             export_throttle: Arc::new(Throttle::exports()),
+            loading: Arc::new(AtomicBool::new(false)),
         })
     }
 }

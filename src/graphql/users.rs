@@ -57,6 +57,23 @@ impl UserMutation {
             .map_err(|e| e.extend())
     }
 
+    /// Change the signed-in user's own password (not with an API key). The new one needs
+    /// 12–128 characters. On success every session of the user ends, this one too: sign in
+    /// again. A wrong current password is `FORBIDDEN`; a weak new one `BAD_USER_INPUT`
+    /// naming `new_password`.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<bool> {
+        let (state, principal) = context(ctx)?;
+        users::change_password(state, principal, current_password, new_password)
+            .await
+            .map(|()| true)
+            .map_err(|e| e.extend())
+    }
+
     /// Change a user's role, name or active flag (admin only); a role change or
     /// deactivation revokes their tokens at once.
     async fn update_user(&self, ctx: &Context<'_>, id: Uuid, input: UserPatch) -> Result<UserView> {

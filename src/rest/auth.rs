@@ -1,15 +1,17 @@
-//! `/api/v1/auth`: sign in, refresh, sign out.
+//! `/api/v1/auth`: sign in, refresh, sign out, change one's own password.
 
 use actix_web::{HttpResponse, http::header, web};
 
 use super::body::JsonBody;
 use super::error::{Problem, method_not_allowed};
+use crate::auth::Principal;
 use crate::error::AppResult;
 use crate::service::{input::parse_document, users};
 use crate::state::AppState;
-use crate::types::user::{LoginRequest, RefreshRequest, SessionView};
+use crate::types::user::{ChangePasswordRequest, LoginRequest, RefreshRequest, SessionView};
 
-/// The session routes (no token needed to call them).
+/// The session routes (no token needed to call them, except `/password`, which is for the
+/// signed-in user).
 pub fn scope() -> actix_web::Scope {
     web::scope("/auth")
         .service(
@@ -25,6 +27,11 @@ pub fn scope() -> actix_web::Scope {
         .service(
             web::resource("/logout")
                 .route(web::post().to(logout))
+                .default_service(method_not_allowed("POST")),
+        )
+        .service(
+            web::resource("/password")
+                .route(web::post().to(change_password))
                 .default_service(method_not_allowed("POST")),
         )
 }
@@ -69,4 +76,33 @@ pub async fn logout(state: web::Data<AppState>, body: JsonBody) -> AppResult<Htt
     let request: RefreshRequest = parse_document(body.0)?;
     users::logout(&state, &request.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change the signed-in user's own password (not with an API key). On success every session
+/// of the user ends, this one too: all their refresh tokens are revoked and their access
+/// tokens, the one sent here included, stop working at once; sign in again with the new
+/// password. Wrong current passwords count towards the sign-in throttle of the address.
+#[utoipa::path(post, path = "/api/v1/auth/password", operation_id = "auth_change_password", tag = "auth", request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed; every session of the user is signed out, the current one too"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The current password is wrong (`forbidden`), or the caller is an API key", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The new password breaks the rules (12–128 characters, not the current one); `errors` names `new_password`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords for this address; see `Retry-After`", body = Problem, content_type = "application/problem+json")))]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    let request: ChangePasswordRequest = parse_document(body.0)?;
+    users::change_password(
+        &state,
+        &principal,
+        request.current_password,
+        request.new_password,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
 }

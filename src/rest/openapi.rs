@@ -33,7 +33,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         super::custom_fields::list, super::custom_fields::create, super::custom_fields::get,
         super::custom_fields::update, super::custom_fields::delete,
         super::ops::healthz, super::ops::readyz, super::ops::metrics,
-        super::auth::login, super::auth::refresh, super::auth::logout,
+        super::auth::login, super::auth::refresh, super::auth::logout, super::auth::change_password,
         super::users::list, super::users::create, super::users::update,
         super::audit::list,
         super::api_keys::list, super::api_keys::create, super::api_keys::revoke,
@@ -102,6 +102,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         super::params::FileFormat, super::params::ImportKind, super::params::RejectFormat,
         super::params::ImportMapping,
         UserView, super::users::UserList, CreateUserRequest, UserPatch, LoginRequest, RefreshRequest, SessionView,
+        crate::types::user::ChangePasswordRequest,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -446,7 +447,7 @@ fn complete_operation(
         if status == "412" {
             headers["ETag"] = json!({"$ref": "#/components/headers/ETag"});
         }
-        if status == "429" {
+        if status == "429" || status == "503" {
             headers["Retry-After"] = json!({"$ref": "#/components/headers/Retry-After"});
         }
         if status == "401" {

@@ -15,12 +15,19 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers and no data is being loaded (`serve --demo` answers 503
+/// `loading` until its demo data is in; `/healthz` answers meanwhile).
 #[utoipa::path(get, path = "/readyz", operation_id = "ops_readyz", tag = "ops", security(()),
     responses(
         (status = 200, description = "Ready to serve", body = Object, example = json!({"status": "ready"})),
-        (status = 503, description = "The database is unreachable", body = Object)))]
+        (status = 503, description = "Not ready: the database is unreachable (`reason: database`) or data is still loading (`status: loading`)", body = Object,
+            example = json!({"status": "loading", "reason": "demo data"}))))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.is_loading() {
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((actix_web::http::header::RETRY_AFTER, "5"))
+            .json(json!({"status": "loading", "reason": "demo data"}));
+    }
     match state.db.ping().await {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
         Err(err) => {

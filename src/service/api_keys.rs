@@ -138,6 +138,19 @@ pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<ApiK
     Ok(keys.into_iter().map(view).collect())
 }
 
+/// One key (admins only). Its secret is never shown.
+///
+/// # Errors
+/// `Forbidden`; `NotFound`.
+pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<ApiKeyView> {
+    principal.require_admin()?;
+    api_key::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .map(view)
+        .ok_or(AppError::NotFound { entity: "API key" })
+}
+
 /// Revoke a key; it stops working with the next request.
 ///
 /// # Errors

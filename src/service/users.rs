@@ -9,8 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Duration, Utc};
 use entity::{refresh_token, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -183,7 +183,7 @@ pub async fn update(
     }
     if role_changes || deactivates {
         active.token_version = Set(current.token_version + 1);
-        revoke_all_refresh_tokens(state, id).await?;
+        revoke_all_refresh_tokens(&state.db, id).await?;
     }
     active.version = Set(current.version + 1);
     active.updated_at = Set(crate::service::customers::now());
@@ -205,14 +205,145 @@ pub async fn update(
     Ok(view(model))
 }
 
-async fn revoke_all_refresh_tokens(state: &AppState, user_id: Uuid) -> AppResult<()> {
+async fn revoke_all_refresh_tokens(conn: &impl ConnectionTrait, user_id: Uuid) -> AppResult<()> {
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Some(Utc::now()).into())
         .filter(refresh_token::Column::UserId.eq(user_id))
         .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(&state.db)
+        .exec(conn)
         .await?;
     Ok(())
+}
+
+/// Store a new password hash for a user and end every session of theirs, in one
+/// transaction with its audit event: the token version is bumped (so access tokens already
+/// issued stop working at once, as on a role change) and every refresh token is revoked.
+async fn replace_password(
+    state: &AppState,
+    principal: &Principal,
+    user_id: Uuid,
+    password_hash: String,
+    event: Event,
+) -> AppResult<user::Model> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let txn = super::begin_write(&state.db).await?;
+    let changed = user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(password_hash))
+        .col_expr(
+            user::Column::TokenVersion,
+            Expr::col(user::Column::TokenVersion).add(1),
+        )
+        .col_expr(
+            user::Column::Version,
+            Expr::col(user::Column::Version).add(1),
+        )
+        .col_expr(
+            user::Column::UpdatedAt,
+            Expr::value(crate::service::customers::now()),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(AppError::NotFound { entity: "user" });
+    }
+    revoke_all_refresh_tokens(&txn, user_id).await?;
+    audit::record(&txn, principal, event).await?;
+    let model = user::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound { entity: "user" })?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Change the caller's own password (a signed-in user; API keys and the operator have
+/// none). The current password must be right and the new one follow the creation rules
+/// (12–128 characters) and differ from it. Every session of the user ends, the caller's
+/// too: their refresh tokens are revoked and their access tokens stop working at once.
+/// Wrong current passwords count towards the sign-in throttle of the user's address.
+///
+/// # Errors
+/// `Forbidden` for an API key or the operator, and for a wrong current password;
+/// `Validation` naming `new_password`; `TooManyRequests` after repeated wrong current
+/// passwords; `Unauthenticated` when the user is gone or deactivated.
+pub async fn change_password(
+    state: &AppState,
+    principal: &Principal,
+    current_password: String,
+    new_password: String,
+) -> AppResult<()> {
+    let Some(user_id) = principal.user_id else {
+        return Err(AppError::Forbidden(
+            "only a signed-in user can change their password".to_owned(),
+        ));
+    };
+    let user = user::Entity::find_by_id(user_id)
+        .one(&state.db)
+        .await?
+        .filter(|u| u.active)
+        .ok_or(AppError::Unauthenticated("invalid or expired access token"))?;
+    let address = user.email.clone();
+    if let Some(retry_after) = state.login_throttle.retry_after(&address) {
+        tracing::warn!(user.id = %user_id, "password change throttled");
+        return Err(AppError::TooManyRequests { retry_after });
+    }
+    password::check_strength("new_password", &new_password)?;
+    let same = new_password == current_password;
+    if !password::verify(current_password, Some(user.password_hash.clone())).await? {
+        tracing::warn!(user.id = %user_id, "password change refused: wrong current password");
+        state.login_throttle.record(&address);
+        return Err(AppError::Forbidden(
+            "the current password is wrong".to_owned(),
+        ));
+    }
+    if same {
+        return Err(AppError::invalid(
+            "new_password",
+            "unchanged",
+            "must differ from the current password",
+        ));
+    }
+    let hash = password::hash(new_password).await?;
+    let event = Event {
+        action: "password.changed",
+        customer_id: None,
+        reason: None,
+        details: json!({"user_id": user_id}),
+    };
+    replace_password(state, principal, user_id, hash, event).await?;
+    state.login_throttle.clear(&address);
+    tracing::info!(user.id = %user_id, "password changed; sessions revoked");
+    Ok(())
+}
+
+/// Set a user's password (admin only; the operator's `dossier user set-password`), by the
+/// creation rules (12–128 characters). Every session of the user ends: their refresh tokens
+/// are revoked and their access tokens stop working at once.
+///
+/// # Errors
+/// `Forbidden`; `Validation` naming `password`; `NotFound` for an unknown e-mail.
+pub async fn set_password(
+    state: &AppState,
+    principal: &Principal,
+    email: &str,
+    new_password: String,
+) -> AppResult<UserView> {
+    principal.require_admin()?;
+    password::check_strength("password", &new_password)?;
+    let user = find_by_email(state, email)
+        .await?
+        .ok_or(AppError::NotFound { entity: "user" })?;
+    let hash = password::hash(new_password).await?;
+    let event = Event {
+        action: "password.reset",
+        customer_id: None,
+        reason: None,
+        details: json!({"user_id": user.id, "email": user.email}),
+    };
+    let model = replace_password(state, principal, user.id, hash, event).await?;
+    tracing::info!(user.id = %model.id, actor = %principal.subject(), "password set; sessions revoked");
+    Ok(view(model))
 }
 
 /// The same answer for an unknown e-mail, a wrong password and a deactivated user.

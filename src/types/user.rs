@@ -89,3 +89,15 @@ pub struct SessionView {
     pub refresh_token: String,
     pub user: UserView,
 }
+
+/// `POST /auth/password`: the signed-in user changes their own password. Every session of
+/// the user ends, the current one too: sign in again with the new password.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    /// The password in use now.
+    pub current_password: String,
+    /// 12–128 characters, not the current one.
+    #[schema(min_length = 12, max_length = 128)]
+    pub new_password: String,
+}

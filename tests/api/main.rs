@@ -6,6 +6,7 @@
 mod support;
 
 mod activity;
+mod admin;
 mod alerts;
 mod api_keys;
 mod audit;
@@ -16,6 +17,7 @@ mod custom_fields;
 mod customers_graphql;
 mod customers_list;
 mod customers_rest;
+mod demo;
 mod idempotency;
 mod imports;
 mod ops;
