@@ -148,6 +148,7 @@ const CONSENTS: u8 = 1;
 const PREFERENCES: u8 = 2;
 const LOYALTY: u8 = 3;
 const RELATIONSHIPS: u8 = 4;
+const CUSTOMER: u8 = 5;
 
 /// Group keys by their limit: one statement per distinct limit.
 fn by_limit<const K: u8>(keys: &[Latest<K>]) -> HashMap<u64, Vec<Uuid>> {
@@ -389,6 +390,46 @@ impl Loader<Of<RELATIONSHIPS>> for RecordsLoader {
             .iter()
             .map(|k| (*k, links.remove(&k.0).unwrap_or_default()))
             .collect())
+    }
+}
+
+impl Loader<Of<CUSTOMER>> for RecordsLoader {
+    type Value = CustomerView;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[Of<CUSTOMER>],
+    ) -> Result<HashMap<Of<CUSTOMER>, CustomerView>, Self::Error> {
+        let views = crate::service::customers::get_many(&self.state, &self.principal, &ids(keys))
+            .await
+            .map_err(gql)?;
+        Ok(views.into_iter().map(|(id, v)| (Of(id), v)).collect())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The customer of an order or an alert
+
+#[ComplexObject]
+impl OrderView {
+    /// The order's customer, rendered through the policy; null when the caller may not see
+    /// it. The customers of a whole page are loaded in one batch.
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<CustomerView>> {
+        loader(ctx)?
+            .load_one(Of::<CUSTOMER>(self.customer_id))
+            .await
+    }
+}
+
+#[ComplexObject]
+impl crate::types::alerts::AlertView {
+    /// The alert's customer, rendered through the policy; null when the caller may not see
+    /// it. The customers of a whole page are loaded in one batch.
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<CustomerView>> {
+        loader(ctx)?
+            .load_one(Of::<CUSTOMER>(self.customer_id))
+            .await
     }
 }
 

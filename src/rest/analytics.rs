@@ -593,6 +593,10 @@ pub struct AlertParams {
     customer_id: Option<String>,
     #[param(value_type = Option<uuid::Uuid>)]
     rule_id: Option<String>,
+    /// `customer` embeds each alert's customer (rendered through the policy, absent when the
+    /// caller may not see it), in one more statement for the page; needs `customers:read`.
+    #[param(value_type = Option<super::params::RecordExpand>)]
+    expand: Option<String>,
 }
 
 /// Alerts the caller may see, newest first: their customers' (sales), and kinds whose data
@@ -607,6 +611,7 @@ pub async fn list_alerts(
     params: web::Query<AlertParams>,
 ) -> AppResult<HttpResponse> {
     let p = params.into_inner();
+    let expand = records::expand_customer(p.expand.as_deref())?;
     let filter = AlertFilter {
         status: enum_param(
             "status",
@@ -625,7 +630,10 @@ pub async fn list_alerts(
             .transpose()?,
     };
     let w = records::window(p.cursor, p.limit.as_deref())?;
-    let page = alerts::list(&state, &principal, &filter, &w).await?;
+    let mut page = alerts::list(&state, &principal, &filter, &w).await?;
+    if expand {
+        records::with_customers(&state, &principal, &mut page.items).await?;
+    }
     Ok(records::page::<_, AlertPage>(page))
 }
 
@@ -648,15 +656,21 @@ pub async fn evaluate_alerts(
 
 /// One alert.
 #[utoipa::path(get, path = "/api/v1/alerts/{id}", operation_id = "alerts_get", tag = "alerts",
-    params(("id" = uuid::Uuid, Path, description = "Alert id")),
+    params(("id" = uuid::Uuid, Path, description = "Alert id"), records::ExpandParams),
     responses((status = 200, description = "The alert", body = AlertView),
+        (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such alert (or not visible)", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_alert(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
+    params: web::Query<records::ExpandParams>,
 ) -> AppResult<HttpResponse> {
-    let view = alerts::get(&state, &principal, parse_id("id", &id)?).await?;
+    let expand = records::expand_customer(params.expand.as_deref())?;
+    let mut view = alerts::get(&state, &principal, parse_id("id", &id)?).await?;
+    if expand {
+        records::with_customers(&state, &principal, std::slice::from_mut(&mut view)).await?;
+    }
     Ok(records::private_json(
         actix_web::http::StatusCode::OK,
         &view,

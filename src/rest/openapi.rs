@@ -98,7 +98,7 @@ make a write conditional (412 when stale). GraphQL serves the same data at `/gra
         super::records::InteractionPage, super::records::SurveyPage, super::records::ComplaintPage,
         super::records::ConsentEventPage, super::records::PointsPage, super::records::TimelinePage,
         super::activity::ConsentList, super::activity::RelationshipList,
-        super::params::CustomerSort, super::params::CustomerInclude, super::params::DuplicatesMode,
+        super::params::CustomerSort, super::params::CustomerInclude, super::params::RecordExpand, super::params::DuplicatesMode,
         super::params::FileFormat, super::params::ImportKind, super::params::RejectFormat,
         super::params::ImportMapping,
         UserView, super::users::UserList, CreateUserRequest, UserPatch, LoginRequest, RefreshRequest, SessionView,

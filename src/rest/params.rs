@@ -28,6 +28,13 @@ pub enum CustomerInclude {
     Scores,
 }
 
+/// What an order or alert brings along in the same response.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordExpand {
+    Customer,
+}
+
 /// What creating a customer does when look-alikes exist.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -152,3 +152,47 @@ where
     })
     .await
 }
+
+/// `?expand=` of a single order or alert.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExpandParams {
+    /// `customer` embeds the record's customer (rendered through the policy, absent when
+    /// the caller may not see it); needs `customers:read`.
+    #[param(value_type = Option<super::params::RecordExpand>)]
+    pub expand: Option<String>,
+}
+
+/// Whether `expand` asks for the customer; anything else is a 400 naming `expand`.
+///
+/// # Errors
+/// `BadRequest` naming `expand`.
+pub fn expand_customer(raw: Option<&str>) -> AppResult<bool> {
+    match raw.map(str::trim) {
+        None => Ok(false),
+        Some("customer") => Ok(true),
+        Some(_) => Err(AppError::bad_param(
+            "expand",
+            "invalid_expand",
+            "must be: customer",
+        )),
+    }
+}
+
+/// Put each record's customer into it (one statement for the whole page).
+///
+/// # Errors
+/// `Forbidden` without `customers:read`; database failures.
+pub async fn with_customers<T: crate::types::OfCustomer>(
+    state: &AppState,
+    principal: &Principal,
+    items: &mut [T],
+) -> AppResult<()> {
+    let ids: Vec<Uuid> = items.iter().map(T::customer_id).collect();
+    let found = crate::service::customers::get_many(state, principal, &ids).await?;
+    for item in items {
+        let customer = found.get(&item.customer_id()).cloned().map(Box::new);
+        item.set_customer(customer);
+    }
+    Ok(())
+}

@@ -537,6 +537,7 @@ fn view(m: alert::Model) -> AlertView {
         resolved_at: m.resolved_at,
         resolved_by: m.resolved_by,
         resolution: m.resolution,
+        customer: None,
     }
 }
 

@@ -413,6 +413,7 @@ fn order_view(
         created_at: m.created_at,
         updated_at: m.updated_at,
         masked: f.finish(),
+        customer: None,
     }
 }
 

@@ -50,7 +50,7 @@ pub struct AlertRuleView {
 
 /// An alert about a customer.
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
-#[graphql(name = "Alert")]
+#[graphql(name = "Alert", complex)]
 pub struct AlertView {
     pub id: Uuid,
     pub rule_id: Uuid,
@@ -70,6 +70,12 @@ pub struct AlertView {
     /// Null when the job resolved it because its condition cleared.
     pub resolved_by: Option<Uuid>,
     pub resolution: Option<String>,
+    /// The alert's customer, rendered through the policy, with `expand=customer` (absent
+    /// otherwise, and when the caller may not see that customer). GraphQL: the `customer`
+    /// field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[graphql(skip)]
+    pub customer: Option<Box<crate::types::customer::CustomerView>>,
 }
 
 /// What one evaluation of the rules did.

@@ -76,7 +76,7 @@ pub struct OrderItemView {
 
 /// An order (purchase record), rendered through the privacy policy.
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
-#[graphql(name = "Order")]
+#[graphql(name = "Order", complex)]
 pub struct OrderView {
     pub id: Uuid,
     /// The business's order number, unique.
@@ -109,6 +109,12 @@ pub struct OrderView {
     /// Fields this caller may not read in full.
     #[graphql(name = "maskedFields")]
     pub masked: Vec<String>,
+    /// The order's customer, rendered through the policy, with `expand=customer` (absent
+    /// otherwise, and when the caller may not see that customer). GraphQL: the `customer`
+    /// field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[graphql(skip)]
+    pub customer: Option<Box<crate::types::customer::CustomerView>>,
 }
 
 /// A line of an order as written.

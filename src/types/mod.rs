@@ -16,3 +16,29 @@ pub mod relations;
 pub mod scores;
 pub mod segments;
 pub mod user;
+
+/// A record of one customer that can carry that customer (`expand=customer`).
+pub trait OfCustomer {
+    /// The customer the record belongs to.
+    fn customer_id(&self) -> uuid::Uuid;
+    /// Embed the customer (as the policy rendered it for the caller), or nothing.
+    fn set_customer(&mut self, customer: Option<Box<customer::CustomerView>>);
+}
+
+impl OfCustomer for commerce::OrderView {
+    fn customer_id(&self) -> uuid::Uuid {
+        self.customer_id
+    }
+    fn set_customer(&mut self, customer: Option<Box<customer::CustomerView>>) {
+        self.customer = customer;
+    }
+}
+
+impl OfCustomer for alerts::AlertView {
+    fn customer_id(&self) -> uuid::Uuid {
+        self.customer_id
+    }
+    fn set_customer(&mut self, customer: Option<Box<customer::CustomerView>>) {
+        self.customer = customer;
+    }
+}
