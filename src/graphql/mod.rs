@@ -1,5 +1,6 @@
 //! GraphQL at `/graphql`: thin resolvers over the same services as REST.
 
+mod assets;
 mod audit;
 mod custom_fields;
 mod customers;
@@ -130,13 +131,6 @@ pub async fn execute(
         .json(response))
 }
 
-/// `GET /graphql`: the explorer page (self-contained, works offline).
-pub async fn explorer() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(include_str!("../../assets/explorer.html"))
-}
-
 /// `GET /graphql/schema.graphql`: the SDL.
 pub async fn schema_sdl(schema: web::Data<AppSchema>) -> HttpResponse {
     HttpResponse::Ok()
@@ -147,8 +141,13 @@ pub async fn schema_sdl(schema: web::Data<AppSchema>) -> HttpResponse {
 /// Mount the GraphQL routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/graphql", web::post().to(execute))
-        .route("/graphql", web::get().to(explorer))
-        .route("/graphql/schema.graphql", web::get().to(schema_sdl));
+        .route("/graphql", web::get().to(assets::page))
+        .route("/graphql/schema.graphql", web::get().to(schema_sdl))
+        .service(
+            web::resource("/graphql/assets/{file}")
+                .route(web::get().to(assets::asset))
+                .default_service(crate::rest::error::method_not_allowed("GET, HEAD")),
+        );
 }
 
 /// The state and principal every resolver needs.

@@ -1,4 +1,4 @@
-//! Health, readiness, the OpenAPI document, the docs page and the GraphQL explorer.
+//! Health, readiness, the OpenAPI document, the docs page and GraphiQL.
 
 use crate::support::TestApp;
 
@@ -40,7 +40,7 @@ async fn the_openapi_document_is_3_1_and_matches_the_checked_in_copy() {
 }
 
 #[tokio::test]
-async fn the_docs_page_and_graphql_explorer_are_served_without_external_assets() {
+async fn the_docs_page_and_graphiql_are_served_without_external_assets() {
     let app = TestApp::spawn().await;
 
     let redirect = app.get("/docs").await;
@@ -51,18 +51,109 @@ async fn the_docs_page_and_graphql_explorer_are_served_without_external_assets()
     assert!(docs.text.contains("swagger-ui"), "Swagger UI page");
     let bundle = app.get("/docs/swagger-ui-bundle.js").await;
     assert_eq!(bundle.status, 200, "Swagger UI assets are served locally");
-    let explorer = app.get("/graphql").await;
-    assert_eq!(explorer.status, 200);
-    assert!(explorer.header("content-type").starts_with("text/html"));
+    let page = app.get("/graphql").await;
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-type").starts_with("text/html"));
     assert!(
-        !explorer.text.contains("https://"),
-        "the explorer loads nothing from the internet"
+        page.text.contains("/graphql/assets/graphiql-4.1.2.min.js"),
+        "GraphiQL 4"
     );
+    assert!(
+        !page.text.contains("https://") && !page.text.contains("<script>"),
+        "GraphiQL loads nothing from the internet and runs no inline script"
+    );
+    assert!(
+        page.header("content-security-policy")
+            .contains("script-src 'self'"),
+        "the page runs under a Content-Security-Policy"
+    );
+    // Every script and stylesheet the page names is served.
+    for url in page
+        .text
+        .split('"')
+        .filter(|s| s.starts_with("/graphql/assets/"))
+    {
+        let asset = app.get(url).await;
+        assert_eq!(asset.status, 200, "{url}");
+        let expected = if url.ends_with(".css") {
+            "text/css"
+        } else {
+            "text/javascript"
+        };
+        assert!(asset.header("content-type").starts_with(expected), "{url}");
+    }
     let sdl = app.get("/graphql/schema.graphql").await;
     assert!(
         sdl.text == include_str!("../../schema/schema.graphql"),
         "schema/schema.graphql is stale: regenerate it with `cargo run -- graphql-schema`"
     );
+}
+
+#[tokio::test]
+async fn graphiql_assets_are_cached_revalidated_and_answer_head() {
+    let app = TestApp::spawn().await;
+
+    let bundle = app.get("/graphql/assets/graphiql-4.1.2.min.js").await;
+    assert_eq!(bundle.status, 200);
+    assert_eq!(
+        bundle.header("cache-control"),
+        "public, max-age=31536000, immutable",
+        "a versioned release never changes"
+    );
+    assert_eq!(
+        bundle.text.len(),
+        include_bytes!("../../assets/vendor/graphiql/graphiql.min.js").len()
+    );
+    let etag = bundle.header("etag").to_owned();
+    assert!(
+        etag.starts_with('"') && etag.len() > 10,
+        "strong ETag {etag}"
+    );
+    let again = app
+        .send(
+            app.client
+                .get(format!("{}/graphql/assets/graphiql-4.1.2.min.js", app.base))
+                .header("if-none-match", &etag),
+        )
+        .await;
+    assert_eq!(again.status, 304);
+    assert!(again.text.is_empty());
+
+    let init = app.get("/graphql/assets/graphiql-init.js").await;
+    assert_eq!(init.status, 200);
+    assert_eq!(
+        init.header("cache-control"),
+        "no-cache",
+        "our own script is revalidated"
+    );
+
+    let head = app
+        .send(app.client.head(format!(
+            "{}/graphql/assets/react-18.3.1.production.min.js",
+            app.base
+        )))
+        .await;
+    assert_eq!(head.status, 200);
+    assert!(head.header("content-type").starts_with("text/javascript"));
+    assert!(head.text.is_empty(), "HEAD has no body");
+
+    let licence = app
+        .get("/graphql/assets/react-dom-18.3.1.LICENSE.txt")
+        .await;
+    assert_eq!(licence.status, 200);
+    assert!(licence.text.contains("MIT License"));
+
+    app.get("/graphql/assets/explorer.html")
+        .await
+        .assert_problem(404, "not_found");
+    app.get("/graphql/assets/../Cargo.toml")
+        .await
+        .assert_problem(404, "not_found");
+    let post = app
+        .post("/graphql/assets/graphiql-init.js", &serde_json::json!({}))
+        .await;
+    post.assert_problem(405, "method_not_allowed");
+    assert_eq!(post.header("allow"), "GET, HEAD");
 }
 
 #[tokio::test]
