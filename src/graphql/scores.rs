@@ -336,6 +336,43 @@ impl AnalyticsMutation {
             .map_err(gql)
     }
 
+    /// Replace an alert rule (admins and managers). With `expectedVersion`, a stale version
+    /// is `PRECONDITION_FAILED`, as `If-Match` in REST.
+    async fn update_alert_rule(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        input: AlertRuleInput,
+        expected_version: Option<i64>,
+    ) -> Result<AlertRuleView> {
+        let (state, principal) = super::context(ctx)?;
+        let doc = serde_json::json!({
+            "name": input.name,
+            "kind": input.kind,
+            "params": input.params.map(|p| p.0),
+            "enabled": input.enabled,
+        });
+        alerts::update_rule(state, principal, id, expected_version, doc)
+            .await
+            .map_err(gql)
+    }
+
+    /// Fit the churn and spend models on the orders up to the end of `asOf` (default today)
+    /// and refresh the score snapshot (admins and managers), as `POST /api/v1/scores/fit`.
+    /// With too little data the fit says so (`status: insufficient_data`).
+    async fn fit_scores(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<NaiveDate>,
+    ) -> Result<crate::types::scores::FitResponse> {
+        let (state, principal) = super::context(ctx)?;
+        let (fit, snapshot) = scoring::fit_now(state, principal, as_of)
+            .await
+            .map_err(gql)?;
+        ctx.data::<RequestLoader>()?.clear::<ScoreKey>();
+        Ok(crate::types::scores::FitResponse { fit, snapshot })
+    }
+
     /// Delete an alert rule; its alerts stay.
     async fn delete_alert_rule(&self, ctx: &Context<'_>, id: Uuid) -> Result<bool> {
         let (state, principal) = super::context(ctx)?;
@@ -386,6 +423,21 @@ impl AnalyticsMutation {
         ctx.data::<RequestLoader>()?.clear::<ScoreKey>();
         let doc = serde_json::json!({"duplicates": duplicates, "fields": fields.map(|f| f.0)});
         crate::service::merge::merge(state, principal, survivor_id, expected_version, doc)
+            .await
+            .map_err(gql)
+    }
+
+    /// Re-standardise every customer written before the current rules (admins), as `POST
+    /// /api/v1/data-quality/standardise`: names folded, e-mails lower-cased, phones in
+    /// E.164, provinces and cities in their standard spelling; audited as updates with the
+    /// reason `standardise`. `dryRun` reports what would change and writes nothing.
+    async fn standardise_customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] dry_run: bool,
+    ) -> Result<crate::service::standardise::StandardiseReport> {
+        let (state, principal) = super::context(ctx)?;
+        crate::service::standardise::run(state, principal, dry_run)
             .await
             .map_err(gql)
     }

@@ -1,10 +1,12 @@
 //! The signed-in user, and user administration (admin only).
 
-use async_graphql::{Context, ErrorExtensions, Object, Result};
+use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result};
 use uuid::Uuid;
 
 use super::context;
+use crate::service::api_keys;
 use crate::service::users::{self, NewUser};
+use crate::types::api_key::{ApiKeyView, CreatedApiKey};
 use crate::types::user::{CreateUserInput, UserPatch, UserView};
 
 /// User queries.
@@ -35,6 +37,25 @@ impl UserQuery {
         let (state, principal) = context(ctx)?;
         users::list(state, principal).await.map_err(|e| e.extend())
     }
+
+    /// Every API key, newest first, never its secret (admin only; keys cannot manage keys).
+    async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKeyView>> {
+        let (state, principal) = context(ctx)?;
+        api_keys::list(state, principal)
+            .await
+            .map_err(|e| e.extend())
+    }
+}
+
+/// A new API key.
+#[derive(Debug, InputObject)]
+pub struct CreateApiKeyInput {
+    /// 1–100 characters.
+    pub name: String,
+    /// At least one.
+    pub scopes: Vec<crate::domain::Scope>,
+    /// 1–365; without it the key does not expire.
+    pub expires_in_days: Option<i64>,
 }
 
 /// User mutations.
@@ -69,6 +90,34 @@ impl UserMutation {
     ) -> Result<bool> {
         let (state, principal) = context(ctx)?;
         users::change_password(state, principal, current_password, new_password)
+            .await
+            .map(|()| true)
+            .map_err(|e| e.extend())
+    }
+
+    /// Create an API key (admin only). The secret is in `key`, this once: store it now.
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateApiKeyInput,
+    ) -> Result<CreatedApiKey> {
+        let (state, principal) = context(ctx)?;
+        api_keys::create(
+            state,
+            principal,
+            input.name,
+            input.scopes,
+            input.expires_in_days,
+        )
+        .await
+        .map_err(|e| e.extend())
+    }
+
+    /// Revoke an API key (admin only); it stops working with the next request. True when
+    /// it was revoked.
+    async fn revoke_api_key(&self, ctx: &Context<'_>, id: Uuid) -> Result<bool> {
+        let (state, principal) = context(ctx)?;
+        api_keys::revoke(state, principal, id)
             .await
             .map(|()| true)
             .map_err(|e| e.extend())

@@ -19,7 +19,7 @@ use crate::domain::{AlertKind, AlertStatus};
 use crate::error::{AppError, AppResult};
 use crate::service::alerts::{self, AlertFilter};
 use crate::service::input::parse_document;
-use crate::service::scores::{FitReport, ValidationReport};
+use crate::service::scores::ValidationReport;
 use crate::service::scoring::{self, ScoreRequest};
 use crate::service::segments;
 use crate::state::AppState;
@@ -27,7 +27,7 @@ use crate::types::alerts::{
     AlertRuleInput, AlertRuleList, AlertRuleView, AlertView, EvaluationView, ResolveInput,
 };
 use crate::types::scores::ScoresView;
-use crate::types::scores::{OverviewView, SnapshotView};
+use crate::types::scores::{FitResponse, OverviewView, SnapshotView};
 use crate::types::segments::{MemberPage, SegmentInput, SegmentList, SegmentView};
 
 /// Routes of the scores, the models and the segments.
@@ -208,14 +208,6 @@ pub struct FitRequest {
     pub as_of: Option<NaiveDate>,
 }
 
-/// A fit and the snapshot refreshed with it.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct FitResponse {
-    /// Null when there are no orders yet (scores use the rules).
-    pub fit: Option<FitReport>,
-    pub snapshot: SnapshotView,
-}
-
 /// Fit the churn and spend models now and refresh the score snapshot (admins and managers).
 /// With too little data the fit says so (`status: insufficient_data`) and scores use the
 /// RFM rules.
@@ -228,9 +220,8 @@ pub async fn fit(
     principal: Principal,
     body: ActionBody,
 ) -> AppResult<HttpResponse> {
-    scoring::require_model_operator(&principal)?;
     let request: FitRequest = parse_document(body.0)?;
-    let (fit, snapshot) = scoring::refit(&state.db, &state.settings, request.as_of).await?;
+    let (fit, snapshot) = scoring::fit_now(&state, &principal, request.as_of).await?;
     Ok(records::private_json(
         actix_web::http::StatusCode::OK,
         &FitResponse { fit, snapshot },

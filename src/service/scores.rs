@@ -134,7 +134,10 @@ pub struct BgNbdParams {
 }
 
 /// Gamma-Gamma parameters as printed.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema, async_graphql::SimpleObject,
+)]
+#[graphql(name = "GammaGammaParams")]
 pub struct GammaGammaParams {
     pub p: f64,
     pub q: f64,
@@ -143,7 +146,10 @@ pub struct GammaGammaParams {
 
 /// Quintile cut points of the buyers' RFM values at a fit's as-of date, so one customer can
 /// be scored against the population without reading it.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema, async_graphql::SimpleObject,
+)]
+#[graphql(name = "RfmCuts")]
 pub struct RfmCuts {
     pub recency_days: [f64; 4],
     pub frequency: [f64; 4],
@@ -173,7 +179,8 @@ impl RfmCuts {
 }
 
 /// The outcome of a fit, as stored and as printed by `dossier scores fit --json`.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "FitReport")]
 pub struct FitReport {
     pub id: Uuid,
     /// `fitted`, or `insufficient_data` (scores then use the RFM rules).

@@ -980,6 +980,21 @@ pub fn require_model_operator(principal: &Principal) -> AppResult<()> {
     }
 }
 
+/// Fit the models now and refresh the snapshot, for an admin or a manager (`POST
+/// /scores/fit`, GraphQL `fitScores`).
+///
+/// # Errors
+/// `Forbidden` for anyone else; `Validation` for an `as_of` in the future or before any
+/// order.
+pub async fn fit_now(
+    state: &crate::state::AppState,
+    principal: &Principal,
+    as_of: Option<NaiveDate>,
+) -> AppResult<(Option<super::scores::FitReport>, SnapshotView)> {
+    require_model_operator(principal)?;
+    refit(&state.db, &state.settings, as_of).await
+}
+
 /// Refreshing the snapshot and validating the model are also open to analysts.
 ///
 /// # Errors

@@ -224,3 +224,12 @@ pub struct OverviewView {
     #[graphql(name = "maskedFields")]
     pub masked: Vec<String>,
 }
+
+/// A fit and the snapshot refreshed with it.
+#[derive(Debug, Serialize, ToSchema, SimpleObject)]
+#[graphql(name = "ScoreFit")]
+pub struct FitResponse {
+    /// Null when there are no orders yet (scores use the rules).
+    pub fit: Option<crate::service::scores::FitReport>,
+    pub snapshot: SnapshotView,
+}

@@ -24,6 +24,7 @@ mod imports;
 mod ops;
 mod orders;
 mod ownership;
+mod parity;
 mod privacy;
 mod quality;
 mod records_graphql;
