@@ -6,6 +6,7 @@ mod custom_fields;
 mod customers;
 pub mod error;
 mod imports;
+mod nodes;
 pub(crate) mod records;
 mod scores;
 mod users;
@@ -29,6 +30,7 @@ pub struct QueryRoot(
     records::RecordsQuery,
     scores::AnalyticsQuery,
     imports::ImportQuery,
+    nodes::NodeQuery,
 );
 
 /// The mutation root.

@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod import;
 pub mod input;
 pub mod merge;
+pub mod nodes;
 pub mod orders;
 pub mod overview;
 pub(crate) mod pagination;
