@@ -369,8 +369,8 @@ pub struct FrequencyRow {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[graphql(name = "ValidationReport")]
 pub struct ValidationReport {
-    pub calibration_end: NaiveDate,
-    pub holdout_end: NaiveDate,
+    pub calibration_end: crate::types::time::Date,
+    pub holdout_end: crate::types::time::Date,
     pub holdout_days: i64,
     /// Customers whose first purchase lies in the calibration period.
     pub customers: usize,
@@ -478,8 +478,8 @@ pub async fn validate(
         })
         .collect();
     Ok(ValidationReport {
-        calibration_end,
-        holdout_end,
+        calibration_end: calibration_end.into(),
+        holdout_end: holdout_end.into(),
         holdout_days,
         customers: calibration.len(),
         bgnbd: BgNbdParams {

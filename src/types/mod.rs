@@ -15,4 +15,5 @@ pub mod imports;
 pub mod relations;
 pub mod scores;
 pub mod segments;
+pub mod time;
 pub mod user;

@@ -26,6 +26,7 @@ mod ownership;
 mod privacy;
 mod quality;
 mod records_graphql;
+mod scalars;
 mod scores;
 mod segments;
 mod validation;
