@@ -815,8 +815,8 @@ fn no_user(err: dossier::error::AppError, email: &str) -> anyhow::Error {
 }
 
 /// A time for a table: `2026-01-31 08:00:00Z`.
-fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%SZ").to_string()
+fn timestamp(t: dossier::types::time::Timestamp) -> String {
+    t.0.format("%Y-%m-%d %H:%M:%SZ").to_string()
 }
 
 /// Rows under a header, columns padded to their widest cell.

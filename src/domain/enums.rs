@@ -349,7 +349,8 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// The eleven RFM segments (see `analytics::rfm`).
+    /// The eleven RFM segments, by the recency score and the mean of the frequency and
+    /// monetary scores.
     RfmSegment {
         Champions => "champions", Loyal => "loyal", PotentialLoyalist => "potential_loyalist",
         New => "new", Promising => "promising", NeedAttention => "need_attention",
@@ -359,7 +360,10 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Where a customer is in their relationship with the business (see `analytics::scores`).
+    /// Where a customer is in their relationship with the business: from prospect (no
+    /// purchase yet) and new (first purchase within 90 days) through active and loyal (5+
+    /// purchases over a year or more) to at risk and churned (by churn risk, or time since
+    /// the last purchase).
     LifecycleStage {
         Prospect => "prospect", New => "new", Active => "active", Loyal => "loyal",
         AtRisk => "at_risk", Churned => "churned",

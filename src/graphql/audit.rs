@@ -1,12 +1,12 @@
 //! The audit log over GraphQL (admin only).
 
 use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::context;
 use crate::service::audit::{self, AuditFilter as ServiceFilter};
 use crate::types::audit::AuditView;
+use crate::types::time::Timestamp;
 
 /// Which audit events to list.
 #[derive(Debug, Default, InputObject)]
@@ -15,9 +15,9 @@ pub struct AuditFilter {
     pub customer_id: Option<Uuid>,
     pub action: Option<String>,
     /// At or after.
-    pub from: Option<DateTime<Utc>>,
+    pub from: Option<Timestamp>,
     /// Before.
-    pub to: Option<DateTime<Utc>>,
+    pub to: Option<Timestamp>,
 }
 
 /// A page of audit events, newest first.
@@ -48,8 +48,8 @@ impl AuditQuery {
             actor_user_id: f.actor_id,
             customer_id: f.customer_id,
             action: f.action,
-            from: f.from,
-            to: f.to,
+            from: f.from.map(Into::into),
+            to: f.to.map(Into::into),
         };
         let limit = u64::try_from(first).unwrap_or(0);
         let page = audit::list(state, principal, &filter, limit, after.as_deref())

@@ -1,7 +1,6 @@
 //! Customer queries and mutations.
 
 use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::context;
@@ -13,6 +12,7 @@ use crate::service::customers::{
     self, CustomerFilter as ServiceFilter, CustomerQuery as ServiceQuery,
 };
 use crate::types::customer::{CustomerInputGql, CustomerView};
+use crate::types::time::Timestamp;
 
 /// Which customers to list; all conditions must hold.
 #[derive(Debug, Default, InputObject)]
@@ -25,9 +25,9 @@ pub struct CustomerFilter {
     pub owner_id: Option<Uuid>,
     pub status: Option<CustomerStatus>,
     /// Created at or after.
-    pub created_after: Option<DateTime<Utc>>,
+    pub created_after: Option<Timestamp>,
     /// Created before.
-    pub created_before: Option<DateTime<Utc>>,
+    pub created_before: Option<Timestamp>,
     /// Case-insensitive search in name and e-mail; its digits also match the phone.
     pub q: Option<String>,
     /// List soft-deleted customers instead of live ones.
@@ -45,8 +45,8 @@ impl From<CustomerFilter> for ServiceFilter {
             source: f.source,
             owner_id: f.owner_id,
             status: f.status,
-            created_after: f.created_after,
-            created_before: f.created_before,
+            created_after: f.created_after.map(Into::into),
+            created_before: f.created_before.map(Into::into),
             q: f.q,
             deleted: f.deleted,
         }

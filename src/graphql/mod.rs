@@ -48,6 +48,18 @@ pub struct MutationRoot(
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
+/// What the `UUID` scalar carries here (async-graphql's own text is about the type).
+const UUID_DESCRIPTION: &str = "\
+A UUID in its canonical lower-case hyphenated form, e.g.
+`0190f7a4-5c2e-7b3d-9a1f-2e4c6b8d0a13`; ids are UUIDv7 (RFC 9562, time-ordered). Input is
+case-insensitive.";
+
+/// What the `JSON` scalar carries here.
+const JSON_DESCRIPTION: &str = "\
+Any JSON value, written as JSON itself rather than as a string: custom-field values keyed by
+definition key, social accounts, audit details, alert-rule parameters and other free-form
+documents. Each field's description says what it holds.";
+
 /// Build the schema with its limits. `state` is absent only when printing the SDL.
 pub fn build_schema(state: Option<AppState>) -> AppSchema {
     let builder = Schema::build(
@@ -55,6 +67,8 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
         MutationRoot::default(),
         EmptySubscription,
     )
+    .override_output_type_description::<uuid::Uuid>(UUID_DESCRIPTION)
+    .override_output_type_description::<async_graphql::Json<serde_json::Value>>(JSON_DESCRIPTION)
     .limit_depth(12)
     .limit_complexity(5_000)
     .limit_recursive_depth(32);
@@ -64,9 +78,13 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
     }
 }
 
-/// The schema in SDL, as checked in under `schema/`.
+/// The schema in SDL, as checked in under `schema/`: scalars carry `@specifiedBy`.
 pub fn sdl() -> String {
-    build_schema(None).sdl()
+    sdl_of(&build_schema(None))
+}
+
+fn sdl_of(schema: &AppSchema) -> String {
+    schema.sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 /// `POST /graphql`: one operation per request. The body goes through the same media-type,
@@ -137,7 +155,7 @@ pub async fn execute(
 pub async fn schema_sdl(schema: web::Data<AppSchema>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
-        .body(schema.sdl())
+        .body(sdl_of(&schema))
 }
 
 /// Mount the GraphQL routes.

@@ -8,7 +8,6 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{
     ComplexObject, Context, ErrorExtensions, InputObject, Object, Result, SimpleObject,
 };
-use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -39,6 +38,7 @@ use crate::types::relations::{
     PointsInput, PreferencesInput, PreferencesView, RelationshipInput, RelationshipView,
 };
 use crate::types::scores::{ChurnView, LifetimeValueView, RfmView, ScoresView};
+use crate::types::time::{Date, Timestamp};
 
 /// Largest page of a nested connection.
 const MAX_NESTED: i32 = 50;
@@ -164,7 +164,7 @@ fn pages<V, const K: u8>(
     rows: Vec<V>,
     limit: u64,
     customer: impl Fn(&V) -> Uuid,
-    position: impl Fn(&V) -> (DateTime<Utc>, Uuid),
+    position: impl Fn(&V) -> (Timestamp, Uuid),
     out: &mut HashMap<Latest<K>, Page<V>>,
 ) {
     let mut grouped: HashMap<Uuid, Vec<V>> = HashMap::new();
@@ -549,14 +549,14 @@ impl CustomerView {
     }
 
     /// Recency, frequency and monetary value with quintile scores and segment.
-    async fn rfm(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> Result<RfmView> {
+    async fn rfm(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<RfmView> {
         let (_, principal) = context(ctx)?;
         let c = scores_of(ctx, self.id, as_of).await?;
         Ok(scoring::rfm_view(&c, principal))
     }
 
     /// Churn risk and P(alive) by the BG/NBD model (or the RFM rule without one).
-    async fn churn(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> Result<ChurnView> {
+    async fn churn(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<ChurnView> {
         let c = scores_of(ctx, self.id, as_of).await?;
         Ok(scoring::churn_view(
             &c,
@@ -569,7 +569,7 @@ impl CustomerView {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 12, desc = "1–120.")] months: i32,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
     ) -> Result<Option<LifetimeValueView>> {
         let months = scoring::horizon_months("months", months).map_err(gql)?;
         let (state, principal) = context(ctx)?;
@@ -583,11 +583,7 @@ impl CustomerView {
     }
 
     /// Grade by spend percentile (financial: null without clearance).
-    async fn grade(
-        &self,
-        ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
-    ) -> Result<Option<CustomerGrade>> {
+    async fn grade(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Option<CustomerGrade>> {
         let (_, principal) = context(ctx)?;
         let c = scores_of(ctx, self.id, as_of).await?;
         Ok(scoring::grade_view(&c, principal))
@@ -597,7 +593,7 @@ impl CustomerView {
     async fn lifecycle_stage(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
     ) -> Result<LifecycleStage> {
         Ok(scores_of(ctx, self.id, as_of).await?.stage)
     }
@@ -611,7 +607,7 @@ impl CustomerView {
     async fn scores(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
         #[graphql(
             default = 90,
             desc = "Horizon of churn.expectedPurchases in REST form, 1–3650."
@@ -751,8 +747,8 @@ pub struct OrderFilter {
     pub customer_id: Option<Uuid>,
     pub status: Option<OrderStatus>,
     pub channel: Option<OrderChannel>,
-    pub ordered_after: Option<DateTime<Utc>>,
-    pub ordered_before: Option<DateTime<Utc>>,
+    pub ordered_after: Option<Timestamp>,
+    pub ordered_before: Option<Timestamp>,
     /// Only orders past their due date with money outstanding (needs financial clearance).
     #[graphql(default)]
     pub overdue: bool,
@@ -765,8 +761,8 @@ pub struct InteractionFilter {
     #[graphql(name = "type")]
     pub kind: Option<InteractionKind>,
     pub user_id: Option<Uuid>,
-    pub occurred_after: Option<DateTime<Utc>>,
-    pub occurred_before: Option<DateTime<Utc>>,
+    pub occurred_after: Option<Timestamp>,
+    pub occurred_before: Option<Timestamp>,
     /// Only those whose next follow-up is due.
     #[graphql(default)]
     pub follow_up_due: bool,
@@ -839,8 +835,8 @@ impl RecordsQuery {
             customer_id: f.customer_id,
             status: f.status,
             channel: f.channel,
-            ordered_after: f.ordered_after,
-            ordered_before: f.ordered_before,
+            ordered_after: f.ordered_after.map(Into::into),
+            ordered_before: f.ordered_before.map(Into::into),
             overdue: f.overdue,
         };
         Ok(
@@ -873,8 +869,8 @@ impl RecordsQuery {
             customer_id: f.customer_id,
             kind: f.kind,
             user_id: f.user_id,
-            occurred_after: f.occurred_after,
-            occurred_before: f.occurred_before,
+            occurred_after: f.occurred_after.map(Into::into),
+            occurred_before: f.occurred_before.map(Into::into),
             follow_up_due: f.follow_up_due,
         };
         Ok(

@@ -21,6 +21,7 @@ use crate::types::relations::LoyaltyView;
 use crate::types::scores::LoyaltyComponentView;
 use crate::types::scores::{OverviewView, SnapshotView};
 use crate::types::segments::{SegmentInput, SegmentView};
+use crate::types::time::Date;
 
 /// One customer's scores as of a date (`None`: now).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,13 +60,9 @@ impl Loader<ScoreKey> for RecordsLoader {
 ///
 /// # Errors
 /// A bad `asOf`, or database failures.
-pub async fn scores_of(
-    ctx: &Context<'_>,
-    id: Uuid,
-    as_of: Option<NaiveDate>,
-) -> Result<Arc<Computed>> {
+pub async fn scores_of(ctx: &Context<'_>, id: Uuid, as_of: Option<Date>) -> Result<Arc<Computed>> {
     ctx.data::<RequestLoader>()?
-        .load_one(ScoreKey(id, as_of))
+        .load_one(ScoreKey(id, as_of.map(Into::into)))
         .await?
         .ok_or_else(|| async_graphql::Error::new("scores not computed"))
 }
@@ -100,8 +97,8 @@ pub fn selected_dates(node: &async_graphql::Lookahead<'_>) -> BTreeSet<Option<Na
             }
             Some((_, async_graphql::Value::String(s))) => {
                 // A malformed date is reported by the field itself.
-                if let Ok(date) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-                    dates.insert(Some(date));
+                if let Ok(date) = s.parse::<Date>() {
+                    dates.insert(Some(date.0));
                 }
             }
             Some(_) => {}
@@ -113,7 +110,7 @@ pub fn selected_dates(node: &async_graphql::Lookahead<'_>) -> BTreeSet<Option<Na
 #[ComplexObject]
 impl LoyaltyView {
     /// Loyalty score 0–100 (see `components`).
-    async fn score(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> Result<f64> {
+    async fn score(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<f64> {
         Ok(scores_of(ctx, self.customer_id, as_of).await?.loyalty)
     }
 
@@ -121,7 +118,7 @@ impl LoyaltyView {
     async fn components(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
     ) -> Result<Vec<LoyaltyComponentView>> {
         let (_, principal) = super::context(ctx)?;
         let c = scores_of(ctx, self.customer_id, as_of).await?;
@@ -231,15 +228,15 @@ impl AnalyticsQuery {
     async fn score_validation(
         &self,
         ctx: &Context<'_>,
-        calibration_end: NaiveDate,
-        holdout_end: NaiveDate,
+        calibration_end: Date,
+        holdout_end: Date,
     ) -> Result<crate::service::scores::ValidationReport> {
         let (state, principal) = super::context(ctx)?;
         scoring::require_analytics_operator(principal).map_err(gql)?;
         crate::service::scores::validate(
             &state.db,
-            calibration_end,
-            holdout_end,
+            calibration_end.into(),
+            holdout_end.into(),
             &state.settings.currency,
         )
         .await
@@ -363,10 +360,10 @@ impl AnalyticsMutation {
     async fn fit_scores(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
     ) -> Result<crate::types::scores::FitResponse> {
         let (state, principal) = super::context(ctx)?;
-        let (fit, snapshot) = scoring::fit_now(state, principal, as_of)
+        let (fit, snapshot) = scoring::fit_now(state, principal, as_of.map(Into::into))
             .await
             .map_err(gql)?;
         ctx.data::<RequestLoader>()?.clear::<ScoreKey>();

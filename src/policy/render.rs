@@ -12,6 +12,7 @@ use crate::domain::{
     CustomerKind, CustomerSource, CustomerStatus, Gender, MaritalStatus, Sensitivity,
 };
 use crate::types::customer::{AddressView, CustomerView, IndividualView, OrganizationView};
+use crate::types::time::Date;
 
 /// Sensitivity class of every live custom field, by key. Values under other keys (of a
 /// definition since deleted) are never rendered.
@@ -143,7 +144,7 @@ pub fn render_customer(
         gender: r
             .whole("individual.gender", model.gender.as_ref())
             .and_then(|g| Gender::parse(&g)),
-        birthday: r.whole("individual.birthday", model.birthday.as_ref()),
+        birthday: r.whole("individual.birthday", model.birthday.map(Date).as_ref()),
         occupation: r.text(
             "individual.occupation",
             model.occupation.as_ref(),
@@ -233,7 +234,10 @@ pub fn render_customer(
             model.registered_capital.as_ref(),
             Partial::Money,
         ),
-        founded_on: r.whole("organization.founded_on", model.founded_on.as_ref()),
+        founded_on: r.whole(
+            "organization.founded_on",
+            model.founded_on.map(Date).as_ref(),
+        ),
         website: r.text(
             "organization.website",
             model.website.as_ref(),
@@ -295,9 +299,9 @@ pub fn render_customer(
         organization,
         custom: async_graphql::Json(custom),
         version: model.version,
-        created_at: model.created_at,
-        updated_at: model.updated_at,
-        deleted_at: model.deleted_at,
+        created_at: model.created_at.into(),
+        updated_at: model.updated_at.into(),
+        deleted_at: model.deleted_at.map(Into::into),
         masked: r.masked,
         scores: None,
         duplicate_candidates: None,

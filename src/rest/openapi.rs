@@ -285,6 +285,7 @@ const CREATE_REQUIRED: &[(&str, &[&str])] = &[
 /// credential, 400 for every query, 413/415/422 for every body), response headers, creation
 /// schemas with their required fields apart from patch schemas, and typed free-form values.
 fn complete(doc: &mut Value) {
+    inline_scalars(doc);
     shared_components(doc);
     let mut patch_inputs = std::collections::BTreeSet::new();
     if let Some(paths) = doc["paths"].as_object_mut() {
@@ -327,6 +328,74 @@ fn complete(doc: &mut Value) {
         }
     }
     free_form_values(schemas);
+}
+
+/// Wire types that are strings with a format (`types::time`), shown inline as chrono's
+/// types are rather than as components: `{"type": "string", "format": "date-time"}`, and
+/// `"type": ["string", "null"]` where the field is optional.
+const INLINE_SCALARS: &[&str] = &["Timestamp", "Date"];
+
+fn inline_scalars(doc: &mut Value) {
+    let Some(schemas) = doc["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    let inline: Vec<(String, Value)> = INLINE_SCALARS
+        .iter()
+        .filter_map(|name| {
+            let schema = schemas.shift_remove(*name)?;
+            Some((format!("#/components/schemas/{name}"), schema))
+        })
+        .collect();
+    if !inline.is_empty() {
+        inline_refs(doc, &inline);
+    }
+}
+
+fn inline_refs(value: &mut Value, inline: &[(String, Value)]) {
+    match value {
+        Value::Array(items) => items.iter_mut().for_each(|v| inline_refs(v, inline)),
+        Value::Object(map) => {
+            inline_one(map, inline);
+            map.values_mut().for_each(|v| inline_refs(v, inline));
+        }
+        _ => {}
+    }
+}
+
+/// `{"$ref": S, …}` → S's schema with the rest; `{"oneOf": [{"type": "null"}, {"$ref": S,
+/// …}], …}` → the same with `null` added to its type.
+fn inline_one(map: &mut serde_json::Map<String, Value>, inline: &[(String, Value)]) {
+    let scalar = |v: &Value| {
+        let target = v.get("$ref")?.as_str()?;
+        inline
+            .iter()
+            .find(|(r, _)| r == target)?
+            .1
+            .as_object()
+            .cloned()
+    };
+    let (mut out, rest) = if let Some(schema) = scalar(&Value::Object(map.clone())) {
+        (schema, std::mem::take(map))
+    } else {
+        let nullable = match map.get("oneOf").and_then(Value::as_array) {
+            Some(options) if options.len() == 2 && options[0] == json!({"type": "null"}) => {
+                scalar(&options[1]).map(|schema| (schema, options[1].clone()))
+            }
+            _ => None,
+        };
+        let Some((mut schema, Value::Object(item))) = nullable else {
+            return;
+        };
+        if let Some(t) = schema.get("type").cloned() {
+            schema.insert("type".into(), json!([t, "null"]));
+        }
+        map.shift_remove("oneOf");
+        schema.extend(item);
+        (schema, std::mem::take(map))
+    };
+    out.extend(rest);
+    out.shift_remove("$ref");
+    *map = out;
 }
 
 fn shared_components(doc: &mut Value) {

@@ -134,8 +134,8 @@ fn rule_view(m: alert_rule::Model) -> AlertRuleView {
         enabled: m.enabled,
         created_by: m.created_by,
         version: m.version,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
+        created_at: m.created_at.into(),
+        updated_at: m.updated_at.into(),
     }
 }
 
@@ -487,7 +487,7 @@ pub async fn evaluate(db: &sea_orm::DatabaseConnection) -> AppResult<EvaluationV
         rules: i64::try_from(rules.len()).unwrap_or(i64::MAX),
         raised,
         cleared,
-        evaluated_at: now,
+        evaluated_at: now.into(),
     })
 }
 
@@ -531,10 +531,10 @@ fn view(m: alert::Model) -> AlertView {
         status: AlertStatus::parse(&m.status).unwrap_or(AlertStatus::Open),
         message: m.message,
         details: async_graphql::Json(m.details),
-        created_at: m.created_at,
-        acknowledged_at: m.acknowledged_at,
+        created_at: m.created_at.into(),
+        acknowledged_at: m.acknowledged_at.map(Into::into),
         acknowledged_by: m.acknowledged_by,
-        resolved_at: m.resolved_at,
+        resolved_at: m.resolved_at.map(Into::into),
         resolved_by: m.resolved_by,
         resolution: m.resolution,
         customer: None,

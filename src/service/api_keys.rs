@@ -45,10 +45,10 @@ fn view(m: api_key::Model) -> ApiKeyView {
         scopes: scopes_of(&m.scopes),
         name: m.name,
         prefix: m.prefix,
-        expires_at: m.expires_at,
-        last_used_at: m.last_used_at,
-        revoked_at: m.revoked_at,
-        created_at: m.created_at,
+        expires_at: m.expires_at.map(Into::into),
+        last_used_at: m.last_used_at.map(Into::into),
+        revoked_at: m.revoked_at.map(Into::into),
+        created_at: m.created_at.into(),
     }
 }
 

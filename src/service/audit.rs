@@ -123,7 +123,7 @@ pub struct AuditFilter {
 fn view(m: audit_event::Model) -> AuditView {
     AuditView {
         id: m.id,
-        at: m.at,
+        at: m.at.into(),
         actor: m.actor,
         actor_user_id: m.actor_user_id,
         action: m.action,

@@ -71,8 +71,8 @@ fn view(m: custom_field::Model) -> CustomFieldView {
         description: m.description,
         max_length: m.max_length,
         version: m.version,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
+        created_at: m.created_at.into(),
+        updated_at: m.updated_at.into(),
     }
 }
 

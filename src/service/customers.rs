@@ -238,7 +238,7 @@ fn validate(
             "an individual has no organization profile",
         ),
         (CustomerKind::Individual, Some(p), None) => {
-            if p.birthday.is_some_and(|b| b > today) {
+            if p.birthday.is_some_and(|b| b.0 > today) {
                 c.fail(
                     "individual.birthday",
                     "in_future",
@@ -334,7 +334,7 @@ fn validate(
                     "must not be negative",
                 );
             }
-            if o.founded_on.is_some_and(|d| d > today) {
+            if o.founded_on.is_some_and(|d| d.0 > today) {
                 c.fail(
                     "organization.founded_on",
                     "in_future",
@@ -431,7 +431,7 @@ fn apply(v: Valid, m: &mut customer::ActiveModel) {
     m.family_name = Set(i.family_name);
     m.given_name = Set(i.given_name);
     m.gender = Set(i.gender.map(|g| g.as_str().to_owned()));
-    m.birthday = Set(i.birthday);
+    m.birthday = Set(i.birthday.map(Into::into));
     m.occupation = Set(i.occupation);
     m.employer = Set(i.employer);
     m.job_title = Set(i.job_title);
@@ -451,7 +451,7 @@ fn apply(v: Valid, m: &mut customer::ActiveModel) {
     m.industry = Set(o.industry);
     m.employee_count = Set(o.employee_count);
     m.registered_capital = Set(v.registered_capital);
-    m.founded_on = Set(o.founded_on);
+    m.founded_on = Set(o.founded_on.map(Into::into));
     m.website = Set(o.website);
     m.business_scope = Set(o.business_scope);
     m.credit_rating = Set(o.credit_rating);
@@ -485,7 +485,7 @@ fn to_document(m: &customer::Model, defs: &[Definition]) -> Value {
         family_name: m.family_name.clone(),
         given_name: m.given_name.clone(),
         gender: m.gender.as_deref().and_then(crate::domain::Gender::parse),
-        birthday: m.birthday,
+        birthday: m.birthday.map(Into::into),
         occupation: m.occupation.clone(),
         employer: m.employer.clone(),
         job_title: m.job_title.clone(),
@@ -510,7 +510,7 @@ fn to_document(m: &customer::Model, defs: &[Definition]) -> Value {
         industry: m.industry.clone(),
         employee_count: m.employee_count,
         registered_capital: m.registered_capital.clone().map(Value::String),
-        founded_on: m.founded_on,
+        founded_on: m.founded_on.map(Into::into),
         website: m.website.clone(),
         business_scope: m.business_scope.clone(),
         credit_rating: m.credit_rating.clone(),

@@ -72,16 +72,16 @@ pub fn interaction_view(m: interaction::Model, principal: &Principal) -> Interac
         kind: InteractionKind::parse(&m.kind).unwrap_or(InteractionKind::Other),
         direction: InteractionDirection::parse(&m.direction)
             .unwrap_or(InteractionDirection::Outbound),
-        occurred_at: m.occurred_at,
+        occurred_at: m.occurred_at.into(),
         duration_seconds: m.duration_seconds,
         subject: f.whole("subject", m.subject.as_ref()),
         summary: f.whole("summary", m.summary.as_ref()),
         outcome: f.whole("outcome", m.outcome.as_ref()),
         user_id: m.user_id,
-        next_follow_up_at: m.next_follow_up_at,
+        next_follow_up_at: m.next_follow_up_at.map(Into::into),
         version: m.version,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
+        created_at: m.created_at.into(),
+        updated_at: m.updated_at.into(),
         masked: f.finish(),
     }
 }
@@ -124,7 +124,11 @@ pub(crate) async fn apply_interaction(
             .to_owned());
     }
     if creating || input.occurred_at.is_some() {
-        m.occurred_at = Set(past_time(&mut c, "occurred_at", input.occurred_at));
+        m.occurred_at = Set(past_time(
+            &mut c,
+            "occurred_at",
+            input.occurred_at.map(Into::into),
+        ));
     }
     if set("duration_seconds") {
         if let Some(d) = input.duration_seconds
@@ -152,7 +156,9 @@ pub(crate) async fn apply_interaction(
         m.user_id = Set(Some(user));
     }
     if set("next_follow_up_at") {
-        m.next_follow_up_at = Set(input.next_follow_up_at.map(records::truncate));
+        m.next_follow_up_at = Set(input
+            .next_follow_up_at
+            .map(|at| records::truncate(at.into())));
     }
     c.finish(())
 }
@@ -319,8 +325,8 @@ pub fn survey_view(m: survey::Model, principal: &Principal) -> SurveyView {
         nps: f.whole("nps", m.nps.as_ref()),
         comment: f.whole("comment", m.comment.as_ref()),
         channel: m.channel.as_deref().and_then(SurveyChannel::parse),
-        answered_at: m.answered_at,
-        created_at: m.created_at,
+        answered_at: m.answered_at.into(),
+        created_at: m.created_at.into(),
         masked: f.finish(),
     }
 }
@@ -348,7 +354,7 @@ pub(crate) fn check_survey(
         c.fail("csat", "required", "give csat, nps or both");
     }
     let comment = c.text("comment", input.comment, 2000);
-    let answered_at = past_time(&mut c, "answered_at", input.answered_at);
+    let answered_at = past_time(&mut c, "answered_at", input.answered_at.map(Into::into));
     c.finish(survey::ActiveModel {
         id: Set(Uuid::now_v7()),
         customer_id: Set(customer_id),
@@ -425,7 +431,7 @@ pub fn complaint_event_view(
         customer_id: m.customer_id,
         from_status: m.from_status.as_deref().and_then(ComplaintStatus::parse),
         to_status: ComplaintStatus::parse(&m.to_status).unwrap_or(ComplaintStatus::Open),
-        at: m.at,
+        at: m.at.into(),
         actor: m.actor,
         note: f.whole("note", m.note.as_ref()),
         masked: f.finish(),
@@ -448,20 +454,20 @@ fn complaint_view(
         allowed_transitions: status.next().to_vec(),
         subject: f.whole("subject", Some(&m.subject)),
         description: f.whole("description", m.description.as_ref()),
-        opened_at: m.opened_at,
-        sla_due_at: m.sla_due_at,
+        opened_at: m.opened_at.into(),
+        sla_due_at: m.sla_due_at.into(),
         overdue: status.is_unresolved() && m.sla_due_at < Utc::now(),
         resolution: f.whole("resolution", m.resolution.as_ref()),
         satisfaction: f.whole("satisfaction", m.satisfaction.as_ref()),
-        resolved_at: m.resolved_at,
-        closed_at: m.closed_at,
+        resolved_at: m.resolved_at.map(Into::into),
+        closed_at: m.closed_at.map(Into::into),
         events: events
             .into_iter()
             .map(|e| complaint_event_view(e, principal))
             .collect(),
         version: m.version,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
+        created_at: m.created_at.into(),
+        updated_at: m.updated_at.into(),
         masked: f.finish(),
     }
 }
@@ -564,7 +570,7 @@ pub async fn open_complaint(
         );
     }
     let description = c.text("description", input.description, 5000);
-    let opened_at = past_time(&mut c, "opened_at", input.opened_at);
+    let opened_at = past_time(&mut c, "opened_at", input.opened_at.map(Into::into));
     // Every missing field is reported together; past this point all three are present.
     let (category, severity, subject) = c.finish((input.category, input.severity, subject))?;
     let (Some(category), Some(severity), Some(subject)) = (category, severity, subject) else {

@@ -33,6 +33,7 @@ use crate::state::AppState;
 use crate::types::commerce::{
     OrderInput, OrderItemView, OrderPatch, OrderView, ProductInput, ProductView, StatsView,
 };
+use crate::types::time::Date;
 
 const READ_ONLY: &[&str] = &[
     "id",
@@ -75,8 +76,8 @@ fn product_view(m: product::Model, principal: &Principal) -> ProductView {
         currency: m.currency,
         active: m.active,
         version: m.version,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
+        created_at: m.created_at.into(),
+        updated_at: m.updated_at.into(),
         masked: f.finish(),
     }
 }
@@ -400,18 +401,18 @@ fn order_view(
         channel: OrderChannel::parse(&m.channel).unwrap_or(OrderChannel::Other),
         status,
         counts_as_purchase: status.counts_as_purchase(),
-        ordered_at: m.ordered_at,
+        ordered_at: m.ordered_at.into(),
         currency: m.currency,
         total: f.money("total", Some(&m.total)),
         paid_amount: f.money("paid_amount", Some(&m.paid_amount)),
         outstanding: f.money("outstanding", Some(&owed)),
-        due_date: f.whole("due_date", m.due_date.as_ref()),
+        due_date: f.whole("due_date", m.due_date.map(Date).as_ref()),
         overdue: f.whole("overdue", Some(&overdue)),
         notes: f.whole("notes", m.notes.as_ref()),
         items,
         version: m.version,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
+        created_at: m.created_at.into(),
+        updated_at: m.updated_at.into(),
         masked: f.finish(),
         customer: None,
     }
@@ -459,7 +460,7 @@ pub(crate) fn check_new_order(
             &id.simple().to_string()[24..]
         ),
     };
-    let ordered_at = past_time(&mut c, "ordered_at", input.ordered_at);
+    let ordered_at = past_time(&mut c, "ordered_at", input.ordered_at.map(Into::into));
     let currency = currency(&mut c, "currency", input.currency, base_currency);
     let mut lines = Vec::new();
     let mut computed: Option<Decimal> = None;
@@ -583,7 +584,7 @@ pub(crate) fn check_new_order(
         currency: Set(currency),
         total: Set(money_text(total)),
         paid_amount: Set(money_text(paid)),
-        due_date: Set(input.due_date),
+        due_date: Set(input.due_date.map(Into::into)),
         notes: Set(notes),
         version: Set(1),
         created_at: Set(now),
@@ -768,7 +769,7 @@ pub async fn update_order(
         active.paid_amount = Set(money_text(paid));
     }
     if patch.due_date.is_some() || clear_due {
-        active.due_date = Set(patch.due_date);
+        active.due_date = Set(patch.due_date.map(Into::into));
     }
     if has_notes || clear_notes {
         active.notes = Set(notes);
@@ -1084,8 +1085,8 @@ pub fn stats_view(
         ),
         outstanding: f.money("outstanding", Some(m.map_or(&zero, |m| &m.outstanding))),
         currency: currency.to_owned(),
-        first_order_at: m.and_then(|m| m.first_order_at),
-        last_order_at: m.and_then(|m| m.last_order_at),
+        first_order_at: m.and_then(|m| m.first_order_at).map(Into::into),
+        last_order_at: m.and_then(|m| m.last_order_at).map(Into::into),
         masked: f.finish(),
     }
 }

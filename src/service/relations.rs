@@ -56,7 +56,7 @@ pub fn preferences_view(
         preferred_time: m
             .and_then(|m| m.preferred_time.as_deref())
             .and_then(PreferredTime::parse),
-        updated_at: m.map(|m| m.updated_at),
+        updated_at: m.map(|m| m.updated_at.into()),
     }
 }
 
@@ -142,7 +142,7 @@ pub fn consent_event_view(m: consent_event::Model) -> ConsentEventView {
         customer_id: m.customer_id,
         channel: ContactChannel::parse(&m.channel).unwrap_or(ContactChannel::Email),
         granted: m.granted,
-        at: m.at,
+        at: m.at.into(),
         source: m.source,
         recorded_by: m.recorded_by,
     }
@@ -160,7 +160,7 @@ pub fn consents_from(history: &[consent_event::Model]) -> Vec<ConsentView> {
             ConsentView {
                 channel: *channel,
                 granted: latest.map(|e| e.granted),
-                at: latest.map(|e| e.at),
+                at: latest.map(|e| e.at.into()),
                 source: latest.map(|e| e.source.clone()),
             }
         })
@@ -247,7 +247,7 @@ pub async fn record_consent(
             "say where the customer gave or withdrew consent",
         );
     }
-    let at = input.at.map(records::truncate);
+    let at = input.at.map(|at| records::truncate(at.into()));
     if at.is_some_and(|at| at > records::now()) {
         c.fail("at", "in_future", "must not be in the future");
     }
@@ -308,7 +308,7 @@ fn relationship_view(
         other_display_name: other.display_name.clone(),
         other_kind: CustomerKind::parse(&other.kind).unwrap_or(CustomerKind::Individual),
         note: f.whole("note", m.note.as_ref()),
-        created_at: m.created_at,
+        created_at: m.created_at.into(),
         masked: f.finish(),
     }
 }
@@ -570,7 +570,7 @@ pub fn loyalty_view(
     LoyaltyView {
         customer_id,
         tier: account.and_then(|a| LoyaltyTier::parse(&a.tier)),
-        member_since: account.map(|a| a.joined_at),
+        member_since: account.map(|a| a.joined_at.into()),
         balance: f.whole("balance", Some(&balance)),
         masked: f.finish(),
     }
@@ -585,7 +585,7 @@ pub fn points_view(m: points_entry::Model, principal: &Principal) -> PointsEntry
         kind: PointsKind::parse(&m.kind).unwrap_or(PointsKind::Adjust),
         points: f.whole("points", Some(&m.points)),
         balance_after: f.whole("balance_after", Some(&m.balance_after)),
-        at: m.at,
+        at: m.at.into(),
         reason: f.whole("reason", m.reason.as_ref()),
         order_id: m.order_id,
         actor: m.actor,

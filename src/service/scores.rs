@@ -188,7 +188,7 @@ pub struct FitReport {
     pub bgnbd: Option<BgNbdParams>,
     pub gamma_gamma: Option<GammaGammaParams>,
     pub time_unit: &'static str,
-    pub as_of: NaiveDate,
+    pub as_of: crate::types::time::Date,
     /// Customers with at least one counted purchase by the as-of date.
     pub customers: usize,
     pub repeat_buyers: usize,
@@ -200,7 +200,7 @@ pub struct FitReport {
     pub log_likelihood: Option<f64>,
     pub gamma_gamma_log_likelihood: Option<f64>,
     pub fit_seconds: f64,
-    pub fitted_at: DateTime<Utc>,
+    pub fitted_at: crate::types::time::Timestamp,
     /// Why a model was not fitted, when it was not.
     pub message: Option<String>,
     /// How to read parameters that ran to a boundary of the parameter space.
@@ -302,7 +302,7 @@ pub async fn fit(
             gamma: f.params.gamma,
         }),
         time_unit: "days",
-        as_of,
+        as_of: as_of.into(),
         customers: customers.len(),
         repeat_buyers,
         rfm_cuts: RfmCuts::of(&customers, as_of),
@@ -316,7 +316,7 @@ pub async fn fit(
         log_likelihood: bg.as_ref().ok().map(|f| f.log_likelihood),
         gamma_gamma_log_likelihood: gg.as_ref().map(|f| f.log_likelihood),
         fit_seconds: started.elapsed().as_secs_f64(),
-        fitted_at: crate::service::records::now(),
+        fitted_at: crate::service::records::now().into(),
         message,
         notes: Vec::new(),
     };
@@ -326,7 +326,7 @@ pub async fn fit(
     };
     score_model::ActiveModel {
         id: Set(report.id),
-        fitted_at: Set(report.fitted_at),
+        fitted_at: Set(report.fitted_at.0),
         as_of: Set(as_of),
         status: Set(report.status.clone()),
         customers: Set(i64::try_from(report.customers).unwrap_or(i64::MAX)),
@@ -376,8 +376,8 @@ pub struct FrequencyRow {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[graphql(name = "ValidationReport")]
 pub struct ValidationReport {
-    pub calibration_end: NaiveDate,
-    pub holdout_end: NaiveDate,
+    pub calibration_end: crate::types::time::Date,
+    pub holdout_end: crate::types::time::Date,
     pub holdout_days: i64,
     /// Customers whose first purchase lies in the calibration period.
     pub customers: usize,
@@ -485,8 +485,8 @@ pub async fn validate(
         })
         .collect();
     Ok(ValidationReport {
-        calibration_end,
-        holdout_end,
+        calibration_end: calibration_end.into(),
+        holdout_end: holdout_end.into(),
         holdout_days,
         customers: calibration.len(),
         bgnbd: BgNbdParams {

@@ -142,8 +142,8 @@ impl Model {
             reference: ModelRef {
                 id: m.id,
                 status: m.status,
-                as_of: m.as_of,
-                fitted_at: m.fitted_at,
+                as_of: m.as_of.into(),
+                fitted_at: m.fitted_at.into(),
             },
             bgnbd: bg.map(|p| bgnbd::Params {
                 r: p.r,
@@ -682,7 +682,7 @@ pub fn render(
     }
     ScoresView {
         customer_id: c.customer_id,
-        as_of: c.as_of,
+        as_of: c.as_of.into(),
         model: c.model.clone(),
         rfm,
         churn: churn_view(c, horizon),
@@ -894,7 +894,7 @@ pub async fn snapshot(conn: &impl ConnectionTrait) -> AppResult<SnapshotView> {
             .unwrap_or((None, 0));
     let model = model_at(conn, None).await?.map(|m| m.reference.clone());
     Ok(SnapshotView {
-        computed_at,
+        computed_at: computed_at.map(Into::into),
         customers,
         model,
     })

@@ -6,7 +6,6 @@
 //! caller may not read in full is refused (membership would reveal it), when the segment is
 //! saved and whenever it is used.
 
-use chrono::{DateTime, Utc};
 use entity::{customer, customer_score, customer_tag, segment};
 use sea_orm::sea_query::{Query, SimpleExpr};
 use sea_orm::{
@@ -28,6 +27,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::types::customer::CustomerView;
 use crate::types::segments::{SegmentCondition, SegmentInput, SegmentView};
+use crate::types::time::Timestamp;
 
 /// Most conditions in one segment.
 const MAX_CONDITIONS: usize = 20;
@@ -439,8 +439,8 @@ async fn view(
         filter,
         created_by: m.created_by,
         version: m.version,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
+        created_at: m.created_at.into(),
+        updated_at: m.updated_at.into(),
         member_count: i64::try_from(members).unwrap_or(i64::MAX),
         snapshot_at: snapshot.computed_at,
     })
@@ -656,7 +656,7 @@ pub async fn page_of(
 ///
 /// # Errors
 /// Database failures.
-pub async fn snapshot_at(state: &AppState) -> AppResult<Option<DateTime<Utc>>> {
+pub async fn snapshot_at(state: &AppState) -> AppResult<Option<Timestamp>> {
     Ok(scoring::snapshot(&state.db).await?.computed_at)
 }
 

@@ -23,6 +23,7 @@ use crate::domain::TimelineKind;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::types::engagement::TimelineEntry;
+use crate::types::time::Timestamp;
 
 /// Rows of one source strictly before `(at, id)`, newest first.
 async fn before<E: EntityTrait>(
@@ -50,9 +51,9 @@ async fn before<E: EntityTrait>(
         .await?)
 }
 
-fn empty(kind: TimelineKind, at: DateTime<Utc>, id: Uuid) -> TimelineEntry {
+fn empty(kind: TimelineKind, at: impl Into<Timestamp>, id: Uuid) -> TimelineEntry {
     TimelineEntry {
-        at,
+        at: at.into(),
         kind,
         id,
         order: None,

@@ -46,8 +46,8 @@ fn view(m: user::Model) -> UserView {
         display_name: m.display_name,
         active: m.active,
         version: m.version,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
+        created_at: m.created_at.into(),
+        updated_at: m.updated_at.into(),
     }
 }
 

@@ -1,13 +1,13 @@
 //! Alert rules and the alerts they raise.
 
 use async_graphql::{InputObject, SimpleObject};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::{AlertKind, AlertStatus};
+use crate::types::time::Timestamp;
 
 /// An alert rule as written. Parameters by kind:
 /// - `overdue_receivable`: `{"days": N}` — an order's receivable is more than N days (0–3650,
@@ -44,8 +44,8 @@ pub struct AlertRuleView {
     pub enabled: bool,
     pub created_by: Option<Uuid>,
     pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// An alert about a customer.
@@ -63,10 +63,10 @@ pub struct AlertView {
     /// Facts behind the alert (order number and outstanding amount, risk and grade, …).
     #[schema(value_type = Object)]
     pub details: async_graphql::Json<Value>,
-    pub created_at: DateTime<Utc>,
-    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub created_at: Timestamp,
+    pub acknowledged_at: Option<Timestamp>,
     pub acknowledged_by: Option<Uuid>,
-    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<Timestamp>,
     /// Null when the job resolved it because its condition cleared.
     pub resolved_by: Option<Uuid>,
     pub resolution: Option<String>,
@@ -88,7 +88,7 @@ pub struct EvaluationView {
     pub raised: i64,
     /// Active alerts resolved because their condition no longer holds.
     pub cleared: i64,
-    pub evaluated_at: DateTime<Utc>,
+    pub evaluated_at: Timestamp,
 }
 
 /// `POST /alerts/{id}/resolve`.

@@ -1,12 +1,12 @@
 //! API keys as administrators see and create them.
 
 use async_graphql::SimpleObject;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::Scope;
+use crate::types::time::Timestamp;
 
 /// An API key (never its secret).
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
@@ -17,10 +17,10 @@ pub struct ApiKeyView {
     /// The key's first characters, to recognise it.
     pub prefix: String,
     pub scopes: Vec<Scope>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub created_at: Timestamp,
 }
 
 /// A new key: the secret is in `key`, shown this once.

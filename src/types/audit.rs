@@ -1,18 +1,19 @@
 //! Audit events as administrators read them.
 
 use async_graphql::SimpleObject;
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+use crate::types::time::Timestamp;
 
 /// One audited action.
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
 #[graphql(name = "AuditEvent")]
 pub struct AuditView {
     pub id: Uuid,
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
     /// `user:<id>` or `operator`.
     pub actor: String,
     pub actor_user_id: Option<Uuid>,

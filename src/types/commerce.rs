@@ -1,12 +1,12 @@
 //! Products, orders and purchase aggregates as callers see and write them.
 
 use async_graphql::{InputObject, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::{OrderChannel, OrderStatus};
+use crate::types::time::{Date, Timestamp};
 
 /// A product of the catalogue.
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
@@ -24,8 +24,8 @@ pub struct ProductView {
     /// Inactive products cannot be ordered.
     pub active: bool,
     pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     /// Fields this caller may not read in full.
     #[graphql(name = "maskedFields")]
     pub masked: Vec<String>,
@@ -86,7 +86,7 @@ pub struct OrderView {
     pub status: OrderStatus,
     /// False for cancelled and refunded orders: they count nowhere as purchases.
     pub counts_as_purchase: bool,
-    pub ordered_at: DateTime<Utc>,
+    pub ordered_at: Timestamp,
     /// ISO 4217 code.
     pub currency: String,
     /// Decimal string (financial); the sum of the lines when the order has lines.
@@ -96,7 +96,7 @@ pub struct OrderView {
     /// `total − paid_amount`; zero for cancelled and refunded orders (financial).
     pub outstanding: Option<String>,
     /// When payment is due (receivables; financial).
-    pub due_date: Option<NaiveDate>,
+    pub due_date: Option<Date>,
     /// Past its due date with money outstanding (financial).
     pub overdue: Option<bool>,
     /// Free text (contact).
@@ -104,8 +104,8 @@ pub struct OrderView {
     /// Lines, in order; empty for an order sent as a header with its total.
     pub items: Vec<OrderItemView>,
     pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     /// Fields this caller may not read in full.
     #[graphql(name = "maskedFields")]
     pub masked: Vec<String>,
@@ -150,7 +150,7 @@ pub struct OrderInput {
     /// Default `pending`.
     pub status: Option<OrderStatus>,
     /// Default now; not more than a day ahead.
-    pub ordered_at: Option<DateTime<Utc>>,
+    pub ordered_at: Option<Timestamp>,
     /// ISO 4217 code; default the server's currency.
     pub currency: Option<String>,
     pub items: Option<Vec<OrderItemInput>>,
@@ -160,7 +160,7 @@ pub struct OrderInput {
     /// Default 0; at most the total.
     #[serde(default, deserialize_with = "super::de::decimal_text")]
     pub paid_amount: Option<String>,
-    pub due_date: Option<NaiveDate>,
+    pub due_date: Option<Date>,
     /// Up to 2000 characters.
     pub notes: Option<String>,
 }
@@ -179,7 +179,7 @@ pub struct OrderPatch {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_amount: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub due_date: Option<NaiveDate>,
+    pub due_date: Option<Date>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
@@ -199,8 +199,8 @@ pub struct StatsView {
     pub outstanding: Option<String>,
     /// The currency of the amounts.
     pub currency: String,
-    pub first_order_at: Option<DateTime<Utc>>,
-    pub last_order_at: Option<DateTime<Utc>>,
+    pub first_order_at: Option<Timestamp>,
+    pub last_order_at: Option<Timestamp>,
     /// Fields this caller may not read in full.
     #[graphql(name = "maskedFields")]
     pub masked: Vec<String>,

@@ -1,11 +1,11 @@
 //! Custom-field definitions as callers see and write them.
 
 use async_graphql::{InputObject, MaybeUndefined, SimpleObject};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::{AppliesTo, CustomFieldType, Sensitivity};
+use crate::types::time::Timestamp;
 
 /// A typed custom field; customers carry its values under `custom.<key>`.
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
@@ -28,8 +28,8 @@ pub struct CustomFieldView {
     /// Maximum length of `text` values (default 1000).
     pub max_length: Option<i32>,
     pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// A custom-field definition as written (`POST`, and the document a merge patch applies to).

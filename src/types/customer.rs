@@ -1,13 +1,13 @@
 //! The customer resource as callers see it, and as they write it.
 
 use async_graphql::{InputObject, MaybeUndefined, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::{CustomerKind, CustomerSource, CustomerStatus, Gender, MaritalStatus};
+use crate::types::time::{Date, Timestamp};
 
 /// A customer, rendered through the privacy policy for the caller.
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
@@ -37,10 +37,10 @@ pub struct CustomerView {
     pub custom: async_graphql::Json<Map<String, Value>>,
     /// Incremented by every write; send it back as `If-Match` / `expectedVersion`.
     pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     /// Set while the customer is soft-deleted.
-    pub deleted_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<Timestamp>,
     /// Fields this caller may not read in full: withheld (null) or shown masked.
     #[graphql(name = "maskedFields")]
     pub masked: Vec<String>,
@@ -73,7 +73,7 @@ pub struct IndividualView {
     pub family_name: Option<String>,
     pub given_name: Option<String>,
     pub gender: Option<Gender>,
-    pub birthday: Option<NaiveDate>,
+    pub birthday: Option<Date>,
     pub occupation: Option<String>,
     pub employer: Option<String>,
     pub job_title: Option<String>,
@@ -109,7 +109,7 @@ pub struct OrganizationView {
     pub employee_count: Option<i64>,
     /// Decimal string (financial).
     pub registered_capital: Option<String>,
-    pub founded_on: Option<NaiveDate>,
+    pub founded_on: Option<Date>,
     pub website: Option<String>,
     pub business_scope: Option<String>,
     /// Credit rating, e.g. `AA` (financial).
@@ -202,7 +202,7 @@ pub struct IndividualInput {
     pub gender: Option<Gender>,
     /// `YYYY-MM-DD`, not in the future.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub birthday: Option<NaiveDate>,
+    pub birthday: Option<Date>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub occupation: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -254,7 +254,7 @@ pub struct OrganizationInput {
     #[schema(value_type = Option<String>, example = "10000000.00")]
     pub registered_capital: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub founded_on: Option<NaiveDate>,
+    pub founded_on: Option<Date>,
     /// `http://` or `https://` URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
@@ -338,7 +338,7 @@ pub struct IndividualInputGql {
     #[serde(skip_serializing_if = "MaybeUndefined::is_undefined")]
     pub gender: MaybeUndefined<Gender>,
     #[serde(skip_serializing_if = "MaybeUndefined::is_undefined")]
-    pub birthday: MaybeUndefined<NaiveDate>,
+    pub birthday: MaybeUndefined<Date>,
     #[serde(skip_serializing_if = "MaybeUndefined::is_undefined")]
     pub occupation: MaybeUndefined<String>,
     #[serde(skip_serializing_if = "MaybeUndefined::is_undefined")]
@@ -385,7 +385,7 @@ pub struct OrganizationInputGql {
     #[serde(skip_serializing_if = "MaybeUndefined::is_undefined")]
     pub registered_capital: MaybeUndefined<String>,
     #[serde(skip_serializing_if = "MaybeUndefined::is_undefined")]
-    pub founded_on: MaybeUndefined<NaiveDate>,
+    pub founded_on: MaybeUndefined<Date>,
     #[serde(skip_serializing_if = "MaybeUndefined::is_undefined")]
     pub website: MaybeUndefined<String>,
     #[serde(skip_serializing_if = "MaybeUndefined::is_undefined")]

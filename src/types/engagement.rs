@@ -1,7 +1,6 @@
 //! Interactions, satisfaction surveys, complaints and the customer timeline.
 
 use async_graphql::{InputObject, SimpleObject};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -13,6 +12,7 @@ use crate::domain::{
 
 use super::commerce::OrderView;
 use super::relations::ConsentEventView;
+use crate::types::time::Timestamp;
 
 /// A call, e-mail, meeting, visit or message with a customer.
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
@@ -24,7 +24,7 @@ pub struct InteractionView {
     #[graphql(name = "type")]
     pub kind: InteractionKind,
     pub direction: InteractionDirection,
-    pub occurred_at: DateTime<Utc>,
+    pub occurred_at: Timestamp,
     pub duration_seconds: Option<i64>,
     /// Contact.
     pub subject: Option<String>,
@@ -34,10 +34,10 @@ pub struct InteractionView {
     pub outcome: Option<String>,
     /// The user who had the interaction.
     pub user_id: Option<Uuid>,
-    pub next_follow_up_at: Option<DateTime<Utc>>,
+    pub next_follow_up_at: Option<Timestamp>,
     pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     /// Fields this caller may not read in full.
     #[graphql(name = "maskedFields")]
     pub masked: Vec<String>,
@@ -62,7 +62,7 @@ pub struct InteractionInput {
     pub direction: Option<InteractionDirection>,
     /// Default now; not more than a day ahead.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub occurred_at: Option<DateTime<Utc>>,
+    pub occurred_at: Option<Timestamp>,
     /// 0 to 86400.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<i64>,
@@ -79,7 +79,7 @@ pub struct InteractionInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_follow_up_at: Option<DateTime<Utc>>,
+    pub next_follow_up_at: Option<Timestamp>,
 }
 
 /// A satisfaction survey answer.
@@ -95,8 +95,8 @@ pub struct SurveyView {
     /// Contact.
     pub comment: Option<String>,
     pub channel: Option<SurveyChannel>,
-    pub answered_at: DateTime<Utc>,
-    pub created_at: DateTime<Utc>,
+    pub answered_at: Timestamp,
+    pub created_at: Timestamp,
     /// Fields this caller may not read in full.
     #[graphql(name = "maskedFields")]
     pub masked: Vec<String>,
@@ -119,7 +119,7 @@ pub struct SurveyInput {
     pub comment: Option<String>,
     pub channel: Option<SurveyChannel>,
     /// Default now; not more than a day ahead.
-    pub answered_at: Option<DateTime<Utc>>,
+    pub answered_at: Option<Timestamp>,
 }
 
 /// A complaint ticket.
@@ -137,22 +137,22 @@ pub struct ComplaintView {
     pub subject: Option<String>,
     /// Contact.
     pub description: Option<String>,
-    pub opened_at: DateTime<Utc>,
+    pub opened_at: Timestamp,
     /// When it must be resolved, by severity: critical 4 h, high 24 h, medium 72 h, low 7 d.
-    pub sla_due_at: DateTime<Utc>,
+    pub sla_due_at: Timestamp,
     /// Unresolved past its SLA.
     pub overdue: bool,
     /// Contact.
     pub resolution: Option<String>,
     /// The customer's satisfaction with the resolution, 1–5.
     pub satisfaction: Option<i32>,
-    pub resolved_at: Option<DateTime<Utc>>,
-    pub closed_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
     /// Every step of the workflow, oldest first.
     pub events: Vec<ComplaintEventView>,
     pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     /// Fields this caller may not read in full.
     #[graphql(name = "maskedFields")]
     pub masked: Vec<String>,
@@ -168,7 +168,7 @@ pub struct ComplaintEventView {
     /// Null for the opening.
     pub from_status: Option<ComplaintStatus>,
     pub to_status: ComplaintStatus,
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
     /// `user:<id>`, `api_key:<id>` or `operator`.
     pub actor: String,
     /// Contact.
@@ -198,7 +198,7 @@ pub struct ComplaintInput {
     pub description: Option<String>,
     /// Default now; not more than a day ahead.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub opened_at: Option<DateTime<Utc>>,
+    pub opened_at: Option<Timestamp>,
     /// 1–5, once resolved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub satisfaction: Option<i32>,
@@ -222,7 +222,7 @@ pub struct ComplaintTransitionInput {
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
 #[graphql(name = "TimelineEntry")]
 pub struct TimelineEntry {
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
     pub kind: TimelineKind,
     /// Id of the record.
     pub id: Uuid,

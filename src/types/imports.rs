@@ -1,10 +1,11 @@
 //! Bulk import jobs and their rejected rows.
 
 use async_graphql::SimpleObject;
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+use crate::types::time::Timestamp;
 
 /// A bulk import: what it reads, how far it got and what it did. Counts are in records
 /// (an order with several line rows is one record).
@@ -46,9 +47,9 @@ pub struct ImportJobView {
     pub error: Option<String>,
     /// Whether the job was resumed after stopping.
     pub resumed: bool,
-    pub created_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
+    pub created_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
 }
 
 /// One broken rule of a rejected row.

@@ -15,6 +15,7 @@ pub mod imports;
 pub mod relations;
 pub mod scores;
 pub mod segments;
+pub mod time;
 pub mod user;
 
 /// A record of one customer that can carry that customer (`expand=customer`).

@@ -1,7 +1,6 @@
 //! Preferences, consent, relationships between customers and the loyalty programme.
 
 use async_graphql::{InputObject, SimpleObject};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -10,6 +9,7 @@ use crate::domain::{
     ContactChannel, CustomerKind, LoyaltyTier, PointsKind, PreferredTime, RelationshipKind,
     RelationshipTitle,
 };
+use crate::types::time::Timestamp;
 
 /// A customer's stated preferences.
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
@@ -21,7 +21,7 @@ pub struct PreferencesView {
     pub preferred_channel: Option<ContactChannel>,
     pub preferred_time: Option<PreferredTime>,
     /// Null when never set.
-    pub updated_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<Timestamp>,
 }
 
 /// Preferences as written; replaces the previous ones.
@@ -45,7 +45,7 @@ pub struct ConsentView {
     /// True granted, false withdrawn, null never recorded (treat as no consent).
     pub granted: Option<bool>,
     /// When the consent in force was given or withdrawn.
-    pub at: Option<DateTime<Utc>>,
+    pub at: Option<Timestamp>,
     pub source: Option<String>,
 }
 
@@ -57,7 +57,7 @@ pub struct ConsentEventView {
     pub customer_id: Uuid,
     pub channel: ContactChannel,
     pub granted: bool,
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
     /// Where the customer said so, e.g. `web_form`, `call`, `store`.
     pub source: String,
     /// Who recorded it.
@@ -75,7 +75,7 @@ pub struct ConsentInput {
     /// 1–100 characters.
     pub source: String,
     /// Default now; not in the future.
-    pub at: Option<DateTime<Utc>>,
+    pub at: Option<Timestamp>,
 }
 
 /// A link between this customer and another, as read from this customer's side.
@@ -94,7 +94,7 @@ pub struct RelationshipView {
     pub other_kind: CustomerKind,
     /// Contact.
     pub note: Option<String>,
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     /// Fields this caller may not read in full.
     #[graphql(name = "maskedFields")]
     pub masked: Vec<String>,
@@ -123,7 +123,7 @@ pub struct LoyaltyView {
     pub customer_id: Uuid,
     /// Null when not a member.
     pub tier: Option<LoyaltyTier>,
-    pub member_since: Option<DateTime<Utc>>,
+    pub member_since: Option<Timestamp>,
     /// Sum of the points ledger (financial).
     pub balance: Option<i64>,
     /// Fields this caller may not read in full.
@@ -150,7 +150,7 @@ pub struct PointsEntryView {
     pub points: Option<i64>,
     /// Balance after this movement (financial).
     pub balance_after: Option<i64>,
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
     /// Contact.
     pub reason: Option<String>,
     pub order_id: Option<Uuid>,

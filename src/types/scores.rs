@@ -2,13 +2,13 @@
 //! lifecycle stage and profile completeness.
 
 use async_graphql::{ComplexObject, ErrorExtensions, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::analytics::bgnbd;
 use crate::domain::{CustomerGrade, LifecycleStage, LoyaltyTier, RfmSegment, ScoreMethod};
+use crate::types::time::{Date, Timestamp};
 
 /// The fitted model scores were computed with.
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
@@ -18,8 +18,8 @@ pub struct ModelRef {
     /// `fitted`, or `insufficient_data` (churn then uses the RFM rules).
     pub status: String,
     /// The date the model was fitted as of.
-    pub as_of: NaiveDate,
-    pub fitted_at: DateTime<Utc>,
+    pub as_of: Date,
+    pub fitted_at: Timestamp,
 }
 
 /// Recency, frequency and monetary value with their quintile scores (5 = best) and segment.
@@ -129,7 +129,7 @@ pub struct LoyaltyScoreView {
 pub struct ScoresView {
     pub customer_id: Uuid,
     /// The date the scores describe (today unless asked for a past date).
-    pub as_of: NaiveDate,
+    pub as_of: Date,
     /// The model used; null when none was fitted by `as_of`.
     pub model: Option<ModelRef>,
     pub rfm: RfmView,
@@ -152,7 +152,7 @@ pub struct ScoresView {
 #[graphql(name = "ScoreSnapshot")]
 pub struct SnapshotView {
     /// When it was last refreshed; null before the first refresh.
-    pub computed_at: Option<DateTime<Utc>>,
+    pub computed_at: Option<Timestamp>,
     /// Customers in it.
     pub customers: i64,
     /// The model it was computed with.

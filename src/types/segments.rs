@@ -1,7 +1,6 @@
 //! Saved segments: named filters over profile fields, tags and scores.
 
 use async_graphql::{InputObject, SimpleObject};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -9,6 +8,7 @@ use uuid::Uuid;
 
 use super::customer::CustomerView;
 use crate::domain::FilterOp;
+use crate::types::time::Timestamp;
 
 /// One condition of a segment; a customer is a member when every condition holds.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, SimpleObject, InputObject)]
@@ -55,12 +55,12 @@ pub struct SegmentView {
     pub filter: Vec<SegmentCondition>,
     pub created_by: Option<Uuid>,
     pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     /// Members the caller can see now.
     pub member_count: i64,
     /// When the score snapshot the filter reads was refreshed.
-    pub snapshot_at: Option<DateTime<Utc>>,
+    pub snapshot_at: Option<Timestamp>,
 }
 
 /// A page of a segment's members, with their current scores.
@@ -69,7 +69,7 @@ pub struct MemberPage {
     pub data: Vec<CustomerView>,
     pub next_cursor: Option<String>,
     /// When the score snapshot the filter read was refreshed.
-    pub snapshot_at: Option<DateTime<Utc>>,
+    pub snapshot_at: Option<Timestamp>,
 }
 
 /// A page of segments.

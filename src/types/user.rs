@@ -1,12 +1,12 @@
 //! Users and sessions as callers see and write them.
 
 use async_graphql::{InputObject, SimpleObject};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::Role;
+use crate::types::time::Timestamp;
 
 /// A user account (never its password).
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
@@ -19,8 +19,8 @@ pub struct UserView {
     /// Deactivated users cannot sign in and their tokens stop working.
     pub active: bool,
     pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// `POST /users`.

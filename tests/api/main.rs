@@ -29,6 +29,7 @@ mod parity;
 mod privacy;
 mod quality;
 mod records_graphql;
+mod scalars;
 mod scores;
 mod segments;
 mod validation;

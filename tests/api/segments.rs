@@ -412,7 +412,7 @@ async fn the_validation_report_is_served_over_the_api() {
     wrong.assert_field_error(422, "holdout_end");
     let gql = app
         .graphql(
-            "query($c: NaiveDate!, $h: NaiveDate!) { scoreValidation(calibrationEnd: $c, holdoutEnd: $h) { actualTotal mae byFrequency { calibrationRepeatPurchases customers } } }",
+            "query($c: Date!, $h: Date!) { scoreValidation(calibrationEnd: $c, holdoutEnd: $h) { actualTotal mae byFrequency { calibrationRepeatPurchases customers } } }",
             json!({"c": calibration_end, "h": today}),
         )
         .await;

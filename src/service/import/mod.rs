@@ -397,9 +397,9 @@ fn view(job: &import_job::Model) -> ImportJobView {
         rejected: job.rejected,
         error: job.error.clone(),
         resumed: job.resumed,
-        created_at: job.created_at,
-        started_at: job.started_at,
-        finished_at: job.finished_at,
+        created_at: job.created_at.into(),
+        started_at: job.started_at.map(Into::into),
+        finished_at: job.finished_at.map(Into::into),
     }
 }
 

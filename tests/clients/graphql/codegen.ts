@@ -19,10 +19,12 @@ const config: CodegenConfig = {
         useTypeImports: true,
         enumType: "string-literal",
         strictScalars: true,
+        // Every scalar of the schema (strictScalars): instants as RFC 3339 strings with `Z`,
+        // dates as `YYYY-MM-DD`, UUIDs as strings; JSON is any value.
         scalars: {
           UUID: "string",
           DateTime: "string",
-          NaiveDate: "string",
+          Date: "string",
           JSON: "unknown",
         },
       },
