@@ -1,5 +1,6 @@
-//! Prometheus metrics of one server: requests per route and status, their latency, and the
-//! database pool. Served at `/metrics` with the SQL statement counters.
+//! Prometheus metrics of one server: requests per route and status, their latency, the
+//! database pool, imports and background jobs. Served at `/metrics` with the SQL statement
+//! counters.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -24,9 +25,40 @@ pub struct ResponseLabels {
     pub status: u16,
 }
 
+/// An import that ended: what it imported and how it ended (`completed`, `failed`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ImportLabels {
+    pub kind: String,
+    pub outcome: String,
+}
+
+/// A run of a background job (`refit`, `alerts`) and how it ended (`ok`, `failed`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobRunLabels {
+    pub job: String,
+    pub outcome: String,
+}
+
+/// What an import imported.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    pub kind: String,
+}
+
+/// A background job.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabels {
+    pub job: String,
+}
+
 /// The server's metrics, registered once per server.
 pub struct HttpMetrics {
     registry: Registry,
+    imports_running: Gauge,
+    imports_finished: Family<ImportLabels, Counter>,
+    import_rows: Family<KindLabels, Counter>,
+    job_runs: Family<JobRunLabels, Counter>,
+    job_last_success: Family<JobLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     requests: Family<ResponseLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     in_flight: Gauge,
@@ -75,8 +107,45 @@ impl Default for HttpMetrics {
             "Idle database connections in the pool",
             pool_idle.clone(),
         );
+        let imports_running = Gauge::default();
+        let imports_finished = Family::<ImportLabels, Counter>::default();
+        let import_rows = Family::<KindLabels, Counter>::default();
+        let job_runs = Family::<JobRunLabels, Counter>::default();
+        let job_last_success =
+            Family::<JobLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "imports_running",
+            "Imports running in this process now",
+            imports_running.clone(),
+        );
+        registry.register(
+            "imports_finished",
+            "Imports this process ran to their end, by kind and outcome (completed, failed)",
+            imports_finished.clone(),
+        );
+        registry.register(
+            "import_rows",
+            "Rows read by the imports this process completed, by kind",
+            import_rows.clone(),
+        );
+        registry.register(
+            "job_runs",
+            "Runs of the background jobs (refit: models and score snapshot; alerts: rule \
+             evaluation), by outcome",
+            job_runs.clone(),
+        );
+        registry.register(
+            "job_last_success_timestamp_seconds",
+            "When each background job last ran without error (Unix time)",
+            job_last_success.clone(),
+        );
         Self {
             registry,
+            imports_running,
+            imports_finished,
+            import_rows,
+            job_runs,
+            job_last_success,
             requests,
             latency,
             in_flight,
@@ -114,6 +183,54 @@ impl HttpMetrics {
     pub fn pool(&self, size: u32, idle: usize) {
         self.pool_size.set(i64::from(size));
         self.pool_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));
+    }
+
+    /// An import started running.
+    pub fn import_started(&self) {
+        self.imports_running.inc();
+    }
+
+    /// An import of `kind` ended: `rows` read when it completed, `None` when it failed.
+    pub fn import_finished(&self, kind: &str, rows: Option<u64>) {
+        self.imports_running.dec();
+        let outcome = if rows.is_some() {
+            "completed"
+        } else {
+            "failed"
+        };
+        self.imports_finished
+            .get_or_create(&ImportLabels {
+                kind: kind.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+        if let Some(rows) = rows {
+            self.import_rows
+                .get_or_create(&KindLabels {
+                    kind: kind.to_owned(),
+                })
+                .inc_by(rows);
+        }
+    }
+
+    /// A run of the background job `job` ended, well or not.
+    pub fn job_ran(&self, job: &str, ok: bool) {
+        self.job_runs
+            .get_or_create(&JobRunLabels {
+                job: job.to_owned(),
+                outcome: if ok { "ok" } else { "failed" }.to_owned(),
+            })
+            .inc();
+        if ok {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            self.job_last_success
+                .get_or_create(&JobLabels {
+                    job: job.to_owned(),
+                })
+                .set(now);
+        }
     }
 
     /// The metrics in the Prometheus text format.

@@ -116,10 +116,7 @@ impl Application {
         state.set_loading(loading);
         let server = run(listener, state.clone())?;
         if state.settings.refit_hours > 0 {
-            tokio::spawn(crate::service::scoring::refit_schedule(
-                state.db.clone(),
-                state.settings.clone(),
-            ));
+            tokio::spawn(crate::service::scoring::refit_schedule(state.clone()));
         }
         Ok(Self {
             port,

@@ -68,8 +68,9 @@ fn may_scrape(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
 }
 
 /// Prometheus metrics: requests by route template and status with their latency, requests
-/// in flight, the database pool, and SQL statements run, failed and the seconds spent in
-/// them. With `DOSSIER_METRICS_TOKEN` set it asks for that bearer token; without it it
+/// in flight, the database pool, SQL statements run, failed and the seconds spent in them,
+/// imports (running, finished by kind and outcome, rows) and background jobs (runs by
+/// outcome, last success). With `DOSSIER_METRICS_TOKEN` set it asks for that bearer token; without it it
 /// answers callers on this machine only.
 #[utoipa::path(get, path = "/metrics", operation_id = "ops_metrics", tag = "ops", security(()),
     responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain"),

@@ -766,3 +766,36 @@ async fn migrating_finding_and_merging_duplicates_then_exporting_for_an_analyst(
     assert!(rows.iter().all(|r| r["phone"].is_null()), "{}", export.text);
     assert!(export.text.contains("郑十"));
 }
+
+/// The value of one series in `/metrics`, or 0 when it is not there yet.
+async fn metric(app: &TestApp, series: &str) -> f64 {
+    let resp = app
+        .send(app.anonymous.get(format!("{}/metrics", app.base)))
+        .await;
+    assert_eq!(resp.status, 200);
+    resp.text
+        .lines()
+        .find_map(|l| l.strip_prefix(series))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn metrics_count_imports_by_kind_and_outcome() {
+    let app = TestApp::spawn().await;
+    let completed = "dossier_imports_finished_total{kind=\"customers\",outcome=\"completed\"} ";
+    let rows = "dossier_import_rows_total{kind=\"customers\"} ";
+    assert_eq!(metric(&app, completed).await, 0.0);
+
+    let job = import(
+        &app,
+        &[("kind", "customers"), ("source", "old-crm")],
+        CUSTOMERS_CSV,
+    )
+    .await;
+
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(metric(&app, completed).await, 1.0);
+    assert_eq!(metric(&app, rows).await, job["rows"].as_f64().unwrap());
+    assert_eq!(metric(&app, "dossier_imports_running ").await, 0.0);
+}

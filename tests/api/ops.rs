@@ -304,3 +304,41 @@ async fn metrics_count_requests_by_route_template_and_status() {
     assert_eq!(scraper.status, 200);
     assert!(scraper.text.contains("dossier_http_requests_total"));
 }
+
+#[tokio::test]
+async fn metrics_say_when_each_background_job_last_succeeded() {
+    let app = TestApp::spawn_with(|s| s.refit_hours = 24).await;
+    let mut text = String::new();
+    for _ in 0..200 {
+        text = app
+            .send(app.anonymous.get(format!("{}/metrics", app.base)))
+            .await
+            .text;
+        if text.contains("dossier_job_runs_total{job=\"alerts\",outcome=\"ok\"} 1") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for job in ["refit", "alerts"] {
+        assert!(
+            text.contains(&format!(
+                "dossier_job_runs_total{{job=\"{job}\",outcome=\"ok\"}} 1"
+            )),
+            "{job} ran once at start: {text}"
+        );
+        let at: f64 = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!(
+                    "dossier_job_last_success_timestamp_seconds{{job=\"{job}\"}} "
+                ))
+            })
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("the last success of {job}: {text}"));
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        assert!((now - at).abs() < 60.0, "{job}: {at} is now");
+    }
+}

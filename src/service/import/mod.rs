@@ -800,7 +800,25 @@ pub async fn run(
     }
     active.updated_at = Set(now);
     let job = active.update(&state.db).await?;
-    match execute(state, principal, &job, progress).await {
+    state.http_metrics.import_started();
+    let outcome = finish(state, principal, &job, progress).await;
+    let rows = outcome
+        .as_ref()
+        .ok()
+        .map(|v| u64::try_from(v.rows).unwrap_or(0));
+    state.http_metrics.import_finished(&job.kind, rows);
+    outcome
+}
+
+/// Execute a running job and record how it ended.
+async fn finish(
+    state: &AppState,
+    principal: &Principal,
+    job: &import_job::Model,
+    progress: &(dyn Fn(&ImportJobView) + Sync),
+) -> AppResult<ImportJobView> {
+    let id = job.id;
+    match execute(state, principal, job, progress).await {
         Ok(()) => {
             let job = find(&state.db, principal, id).await?;
             let mut active = job.clone().into_active_model();
