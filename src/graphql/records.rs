@@ -65,8 +65,8 @@ macro_rules! connection {
         impl From<Page<$node>> for $conn {
             fn from(page: Page<$node>) -> Self {
                 let page_info = PageInfo {
-                    has_next_page: page.next_cursor.is_some(),
-                    has_previous_page: false,
+                    has_next_page: page.has_next,
+                    has_previous_page: page.has_previous,
                     start_cursor: page.cursors.first().cloned(),
                     end_cursor: page.cursors.last().cloned(),
                 };
@@ -100,8 +100,20 @@ pub(crate) fn gql(e: AppError) -> async_graphql::Error {
     e.extend()
 }
 
+/// The window of a connection read forwards only (`first`/`after`).
 pub(crate) fn window(first: Option<i32>, after: Option<String>) -> Result<Window> {
     Window::new(first.map(i64::from), "first", after, "after").map_err(gql)
+}
+
+/// The window of a top-level connection: forwards with `first`/`after`, backwards with
+/// `last`/`before`.
+pub(crate) fn relay_window(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<Window> {
+    Window::relay(first.map(i64::from), after, last.map(i64::from), before).map_err(gql)
 }
 
 fn nested(first: i32) -> Result<u64> {
@@ -405,7 +417,7 @@ fn loader<'a>(ctx: &'a Context<'_>) -> Result<&'a RequestLoader> {
 #[ComplexObject]
 impl CustomerView {
     /// Orders, newest first. The first page of every customer in a list is loaded in one
-    /// batch.
+    /// batch. Pages forwards only (`first`/`after`).
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -427,7 +439,7 @@ impl CustomerView {
             .into())
     }
 
-    /// Interactions, newest first.
+    /// Interactions, newest first. Pages forwards only (`first`/`after`).
     async fn interactions(
         &self,
         ctx: &Context<'_>,
@@ -454,7 +466,7 @@ impl CustomerView {
         )
     }
 
-    /// Complaints with their history, newest first.
+    /// Complaints with their history, newest first. Pages forwards only (`first`/`after`).
     async fn complaints(
         &self,
         ctx: &Context<'_>,
@@ -481,7 +493,7 @@ impl CustomerView {
         )
     }
 
-    /// Survey answers, newest first.
+    /// Survey answers, newest first. Pages forwards only (`first`/`after`).
     async fn surveys(
         &self,
         ctx: &Context<'_>,
@@ -612,7 +624,7 @@ impl CustomerView {
             .unwrap_or_default())
     }
 
-    /// Every consent change, newest first.
+    /// Every consent change, newest first. Pages forwards only (`first`/`after`).
     async fn consent_history(
         &self,
         ctx: &Context<'_>,
@@ -646,7 +658,7 @@ impl CustomerView {
         loader(ctx)?.load_one(Of::<LOYALTY>(self.id)).await
     }
 
-    /// The points ledger, newest first.
+    /// The points ledger, newest first. Pages forwards only (`first`/`after`).
     async fn points(
         &self,
         ctx: &Context<'_>,
@@ -663,7 +675,7 @@ impl CustomerView {
     }
 
     /// Orders, interactions, survey answers, complaint steps and consent changes in one
-    /// feed, newest first.
+    /// feed, newest first. Pages forwards only (`first`/`after`).
     async fn timeline(
         &self,
         ctx: &Context<'_>,
@@ -689,11 +701,7 @@ impl CustomerView {
 impl<T> Page<T> {
     /// No items.
     pub fn empty() -> Self {
-        Self {
-            items: Vec::new(),
-            cursors: Vec::new(),
-            next_cursor: None,
-        }
+        Self::new(Vec::new(), Vec::new(), false)
     }
 }
 
@@ -751,11 +759,20 @@ impl RecordsQuery {
     }
 
     /// Products, newest first.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field's arguments, as Relay spells them"
+    )]
     async fn products(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page size forwards, 1–200 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "The page after this cursor (an `endCursor`).")] after: Option<String>,
+        #[graphql(
+            desc = "Page size backwards, 1–200: the items just before `before` (the end of the list without it), in the same order as forwards."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "The page before this cursor (a `startCursor`).")] before: Option<String>,
         category: Option<String>,
         active: Option<bool>,
         q: Option<String>,
@@ -766,12 +783,15 @@ impl RecordsQuery {
             active,
             q,
         };
-        Ok(
-            orders::list_products(state, principal, filter, &window(first, after)?)
-                .await
-                .map_err(gql)?
-                .into(),
+        Ok(orders::list_products(
+            state,
+            principal,
+            filter,
+            &relay_window(first, after, last, before)?,
         )
+        .await
+        .map_err(gql)?
+        .into())
     }
 
     /// One order.
@@ -784,8 +804,13 @@ impl RecordsQuery {
     async fn orders(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page size forwards, 1–200 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "The page after this cursor (an `endCursor`).")] after: Option<String>,
+        #[graphql(
+            desc = "Page size backwards, 1–200: the items just before `before` (the end of the list without it), in the same order as forwards."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "The page before this cursor (a `startCursor`).")] before: Option<String>,
         filter: Option<OrderFilter>,
     ) -> Result<OrderConnection> {
         let (state, principal) = context(ctx)?;
@@ -798,12 +823,15 @@ impl RecordsQuery {
             ordered_before: f.ordered_before.map(Into::into),
             overdue: f.overdue,
         };
-        Ok(
-            orders::list_orders(state, principal, filter, &window(first, after)?)
-                .await
-                .map_err(gql)?
-                .into(),
+        Ok(orders::list_orders(
+            state,
+            principal,
+            filter,
+            &relay_window(first, after, last, before)?,
         )
+        .await
+        .map_err(gql)?
+        .into())
     }
 
     /// One interaction.
@@ -818,8 +846,13 @@ impl RecordsQuery {
     async fn interactions(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page size forwards, 1–200 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "The page after this cursor (an `endCursor`).")] after: Option<String>,
+        #[graphql(
+            desc = "Page size backwards, 1–200: the items just before `before` (the end of the list without it), in the same order as forwards."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "The page before this cursor (a `startCursor`).")] before: Option<String>,
         filter: Option<InteractionFilter>,
     ) -> Result<InteractionConnection> {
         let (state, principal) = context(ctx)?;
@@ -832,29 +865,40 @@ impl RecordsQuery {
             occurred_before: f.occurred_before.map(Into::into),
             follow_up_due: f.follow_up_due,
         };
-        Ok(
-            engagement::list_interactions(state, principal, filter, &window(first, after)?)
-                .await
-                .map_err(gql)?
-                .into(),
+        Ok(engagement::list_interactions(
+            state,
+            principal,
+            filter,
+            &relay_window(first, after, last, before)?,
         )
+        .await
+        .map_err(gql)?
+        .into())
     }
 
     /// Survey answers of the customers the caller may see, newest first.
     async fn surveys(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page size forwards, 1–200 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "The page after this cursor (an `endCursor`).")] after: Option<String>,
+        #[graphql(
+            desc = "Page size backwards, 1–200: the items just before `before` (the end of the list without it), in the same order as forwards."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "The page before this cursor (a `startCursor`).")] before: Option<String>,
         customer_id: Option<Uuid>,
     ) -> Result<SurveyConnection> {
         let (state, principal) = context(ctx)?;
-        Ok(
-            engagement::list_surveys(state, principal, customer_id, &window(first, after)?)
-                .await
-                .map_err(gql)?
-                .into(),
+        Ok(engagement::list_surveys(
+            state,
+            principal,
+            customer_id,
+            &relay_window(first, after, last, before)?,
         )
+        .await
+        .map_err(gql)?
+        .into())
     }
 
     /// One complaint with its history.
@@ -869,8 +913,13 @@ impl RecordsQuery {
     async fn complaints(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page size forwards, 1–200 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "The page after this cursor (an `endCursor`).")] after: Option<String>,
+        #[graphql(
+            desc = "Page size backwards, 1–200: the items just before `before` (the end of the list without it), in the same order as forwards."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "The page before this cursor (a `startCursor`).")] before: Option<String>,
         filter: Option<ComplaintFilter>,
     ) -> Result<ComplaintConnection> {
         let (state, principal) = context(ctx)?;
@@ -881,12 +930,15 @@ impl RecordsQuery {
             severity: f.severity,
             overdue: f.overdue,
         };
-        Ok(
-            engagement::list_complaints(state, principal, filter, &window(first, after)?)
-                .await
-                .map_err(gql)?
-                .into(),
+        Ok(engagement::list_complaints(
+            state,
+            principal,
+            filter,
+            &relay_window(first, after, last, before)?,
         )
+        .await
+        .map_err(gql)?
+        .into())
     }
 }
 

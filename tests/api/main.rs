@@ -23,6 +23,7 @@ mod imports;
 mod ops;
 mod orders;
 mod ownership;
+mod pagination;
 mod privacy;
 mod quality;
 mod records_graphql;
