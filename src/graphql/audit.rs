@@ -24,8 +24,14 @@ pub struct AuditFilter {
 #[derive(Debug, SimpleObject)]
 pub struct AuditConnection {
     pub nodes: Vec<AuditView>,
+    /// Forwards: more events follow. Backwards (`last`/`before`): `before` was given.
     pub has_next_page: bool,
+    /// Pass as `after` for the page after this one; null when `hasNextPage` is false.
     pub end_cursor: Option<String>,
+    /// Backwards: more events precede. Forwards: `after` was given.
+    pub has_previous_page: bool,
+    /// Pass as `before` for the page before this one; null when `hasPreviousPage` is false.
+    pub start_cursor: Option<String>,
 }
 
 /// Audit queries.
@@ -34,12 +40,18 @@ pub struct AuditQuery;
 
 #[Object]
 impl AuditQuery {
-    /// The audit log (admin only).
+    /// The audit log (admin only): forwards with `first`/`after`, backwards with
+    /// `last`/`before`.
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 50)] first: i32,
-        after: Option<String>,
+        #[graphql(desc = "Page size forwards, 1–200 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "The page after this cursor (an `endCursor`).")] after: Option<String>,
+        #[graphql(
+            desc = "Page size backwards, 1–200: the items just before `before` (the end of the list without it), in the same order as forwards."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "The page before this cursor (a `startCursor`).")] before: Option<String>,
         filter: Option<AuditFilter>,
     ) -> Result<AuditConnection> {
         let (state, principal) = context(ctx)?;
@@ -51,13 +63,15 @@ impl AuditQuery {
             from: f.from.map(Into::into),
             to: f.to.map(Into::into),
         };
-        let limit = u64::try_from(first).unwrap_or(0);
-        let page = audit::list(state, principal, &filter, limit, after.as_deref())
+        let window = super::records::relay_window(first, after, last, before)?;
+        let page = audit::list(state, principal, &filter, &window)
             .await
             .map_err(|e| e.extend())?;
         Ok(AuditConnection {
-            has_next_page: page.next_cursor.is_some(),
+            has_next_page: page.has_next,
             end_cursor: page.next_cursor,
+            has_previous_page: page.has_previous,
+            start_cursor: page.cursors.first().filter(|_| page.has_previous).cloned(),
             nodes: page.items,
         })
     }

@@ -64,10 +64,16 @@ pub struct CustomerOrder {
 /// Relay page information.
 #[derive(Debug, SimpleObject)]
 pub struct PageInfo {
+    /// Forwards (`first`/`after`): more items follow this page. Backwards (`last`/`before`):
+    /// `before` was given, so at least the item it points at follows.
     pub has_next_page: bool,
-    /// Always false: pages are read forwards.
+    /// Backwards (`last`/`before`): more items precede this page. Forwards (`first`/`after`):
+    /// `after` was given, so at least the item it points at precedes (as Relay allows; no
+    /// extra read is made).
     pub has_previous_page: bool,
+    /// Cursor of the first item; pass it as `before` (with `last`) for the page before.
     pub start_cursor: Option<String>,
+    /// Cursor of the last item; pass it as `after` (with `first`) for the page after.
     pub end_cursor: Option<String>,
 }
 
@@ -124,28 +130,28 @@ impl CustomerQuery {
             .map_err(|e| e.extend())
     }
 
-    /// Customers, filtered and ordered, a page at a time (default newest first).
-    #[graphql(complexity = "first.unwrap_or(50).max(0) as usize * child_complexity + 1")]
+    /// Customers, filtered and ordered, a page at a time (default newest first): forwards
+    /// with `first`/`after`, backwards with `last`/`before`.
+    #[graphql(complexity = "first.or(last).unwrap_or(50).max(0) as usize * child_complexity + 1")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field's arguments, as Relay spells them"
+    )]
     async fn customers(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1–200 (default 50).")] first: Option<i32>,
-        #[graphql(desc = "`endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Page size forwards, 1–200 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "The page after this cursor (an `endCursor`).")] after: Option<String>,
+        #[graphql(
+            desc = "Page size backwards, 1–200: the items just before `before` (the end of the list without it), in the same order as forwards."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "The page before this cursor (a `startCursor`).")] before: Option<String>,
         filter: Option<CustomerFilter>,
         order_by: Option<CustomerOrder>,
     ) -> Result<CustomerConnection> {
         let (state, principal) = context(ctx)?;
-        let limit = u64::try_from(first.unwrap_or(customers::DEFAULT_PAGE as i32))
-            .ok()
-            .filter(|n| (1..=customers::MAX_PAGE).contains(n))
-            .ok_or_else(|| {
-                AppError::bad_param(
-                    "first",
-                    "out_of_range",
-                    format!("must be between 1 and {}", customers::MAX_PAGE),
-                )
-                .extend()
-            })?;
+        let window = super::records::relay_window(first, after, last, before)?;
         let filter: ServiceFilter = filter.map(Into::into).unwrap_or_default();
         let (sort, direction) = order_by
             .map_or((CustomerSortField::CreatedAt, SortDirection::Desc), |o| {
@@ -155,9 +161,10 @@ impl CustomerQuery {
             filter: filter.clone(),
             sort,
             direction,
-            limit,
-            cursor: after,
-            cursor_param: "after",
+            limit: window.limit,
+            cursor: window.cursor,
+            cursor_param: window.cursor_param,
+            backward: window.backward,
         };
         let page = customers::list(state, principal, query)
             .await
@@ -171,8 +178,8 @@ impl CustomerQuery {
             .map(|(node, cursor)| CustomerEdge { cursor, node })
             .collect();
         let page_info = PageInfo {
-            has_next_page: page.next_cursor.is_some(),
-            has_previous_page: false,
+            has_next_page: page.has_next,
+            has_previous_page: page.has_previous,
             start_cursor: edges.first().map(|e| e.cursor.clone()),
             end_cursor: edges.last().map(|e| e.cursor.clone()),
         };

@@ -65,8 +65,8 @@ macro_rules! connection {
         impl From<Page<$node>> for $conn {
             fn from(page: Page<$node>) -> Self {
                 let page_info = PageInfo {
-                    has_next_page: page.next_cursor.is_some(),
-                    has_previous_page: false,
+                    has_next_page: page.has_next,
+                    has_previous_page: page.has_previous,
                     start_cursor: page.cursors.first().cloned(),
                     end_cursor: page.cursors.last().cloned(),
                 };
@@ -100,8 +100,20 @@ pub(crate) fn gql(e: AppError) -> async_graphql::Error {
     e.extend()
 }
 
+/// The window of a connection read forwards only (`first`/`after`).
 pub(crate) fn window(first: Option<i32>, after: Option<String>) -> Result<Window> {
     Window::new(first.map(i64::from), "first", after, "after").map_err(gql)
+}
+
+/// The window of a top-level connection: forwards with `first`/`after`, backwards with
+/// `last`/`before`.
+pub(crate) fn relay_window(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<Window> {
+    Window::relay(first.map(i64::from), after, last.map(i64::from), before).map_err(gql)
 }
 
 fn nested(first: i32) -> Result<u64> {
@@ -446,7 +458,7 @@ fn loader<'a>(ctx: &'a Context<'_>) -> Result<&'a RequestLoader> {
 #[ComplexObject]
 impl CustomerView {
     /// Orders, newest first. The first page of every customer in a list is loaded in one
-    /// batch.
+    /// batch. Pages forwards only (`first`/`after`).
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -468,7 +480,7 @@ impl CustomerView {
             .into())
     }
 
-    /// Interactions, newest first.
+    /// Interactions, newest first. Pages forwards only (`first`/`after`).
     async fn interactions(
         &self,
         ctx: &Context<'_>,
@@ -495,7 +507,7 @@ impl CustomerView {
         )
     }
 
-    /// Complaints with their history, newest first.
+    /// Complaints with their history, newest first. Pages forwards only (`first`/`after`).
     async fn complaints(
         &self,
         ctx: &Context<'_>,
@@ -522,7 +534,7 @@ impl CustomerView {
         )
     }
 
-    /// Survey answers, newest first.
+    /// Survey answers, newest first. Pages forwards only (`first`/`after`).
     async fn surveys(
         &self,
         ctx: &Context<'_>,
@@ -653,7 +665,7 @@ impl CustomerView {
             .unwrap_or_default())
     }
 
-    /// Every consent change, newest first.
+    /// Every consent change, newest first. Pages forwards only (`first`/`after`).
     async fn consent_history(
         &self,
         ctx: &Context<'_>,
@@ -687,7 +699,7 @@ impl CustomerView {
         loader(ctx)?.load_one(Of::<LOYALTY>(self.id)).await
     }
 
-    /// The points ledger, newest first.
+    /// The points ledger, newest first. Pages forwards only (`first`/`after`).
     async fn points(
         &self,
         ctx: &Context<'_>,
@@ -704,7 +716,7 @@ impl CustomerView {
     }
 
     /// Orders, interactions, survey answers, complaint steps and consent changes in one
-    /// feed, newest first.
+    /// feed, newest first. Pages forwards only (`first`/`after`).
     async fn timeline(
         &self,
         ctx: &Context<'_>,
@@ -730,11 +742,7 @@ impl CustomerView {
 impl<T> Page<T> {
     /// No items.
     pub fn empty() -> Self {
-        Self {
-            items: Vec::new(),
-            cursors: Vec::new(),
-            next_cursor: None,
-        }
+        Self::new(Vec::new(), Vec::new(), false)
     }
 }
 
@@ -792,11 +800,20 @@ impl RecordsQuery {
     }
 
     /// Products, newest first.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field's arguments, as Relay spells them"
+    )]
     async fn products(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page size forwards, 1–200 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "The page after this cursor (an `endCursor`).")] after: Option<String>,
+        #[graphql(
+            desc = "Page size backwards, 1–200: the items just before `before` (the end of the list without it), in the same order as forwards."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "The page before this cursor (a `startCursor`).")] before: Option<String>,
         category: Option<String>,
         active: Option<bool>,
         q: Option<String>,
@@ -807,12 +824,15 @@ impl RecordsQuery {
             active,
             q,
         };
-        Ok(
-            orders::list_products(state, principal, filter, &window(first, after)?)
-                .await
-                .map_err(gql)?
-                .into(),
+        Ok(orders::list_products(
+            state,
+            principal,
+            filter,
+            &relay_window(first, after, last, before)?,
         )
+        .await
+        .map_err(gql)?
+        .into())
     }
 
     /// One order.
@@ -825,8 +845,13 @@ impl RecordsQuery {
     async fn orders(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page size forwards, 1–200 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "The page after this cursor (an `endCursor`).")] after: Option<String>,
+        #[graphql(
+            desc = "Page size backwards, 1–200: the items just before `before` (the end of the list without it), in the same order as forwards."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "The page before this cursor (a `startCursor`).")] before: Option<String>,
         filter: Option<OrderFilter>,
     ) -> Result<OrderConnection> {
         let (state, principal) = context(ctx)?;
@@ -839,12 +864,15 @@ impl RecordsQuery {
             ordered_before: f.ordered_before.map(Into::into),
             overdue: f.overdue,
         };
-        Ok(
-            orders::list_orders(state, principal, filter, &window(first, after)?)
-                .await
-                .map_err(gql)?
-                .into(),
+        Ok(orders::list_orders(
+            state,
+            principal,
+            filter,
+            &relay_window(first, after, last, before)?,
         )
+        .await
+        .map_err(gql)?
+        .into())
     }
 
     /// One interaction.
@@ -859,8 +887,13 @@ impl RecordsQuery {
     async fn interactions(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page size forwards, 1–200 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "The page after this cursor (an `endCursor`).")] after: Option<String>,
+        #[graphql(
+            desc = "Page size backwards, 1–200: the items just before `before` (the end of the list without it), in the same order as forwards."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "The page before this cursor (a `startCursor`).")] before: Option<String>,
         filter: Option<InteractionFilter>,
     ) -> Result<InteractionConnection> {
         let (state, principal) = context(ctx)?;
@@ -873,29 +906,40 @@ impl RecordsQuery {
             occurred_before: f.occurred_before.map(Into::into),
             follow_up_due: f.follow_up_due,
         };
-        Ok(
-            engagement::list_interactions(state, principal, filter, &window(first, after)?)
-                .await
-                .map_err(gql)?
-                .into(),
+        Ok(engagement::list_interactions(
+            state,
+            principal,
+            filter,
+            &relay_window(first, after, last, before)?,
         )
+        .await
+        .map_err(gql)?
+        .into())
     }
 
     /// Survey answers of the customers the caller may see, newest first.
     async fn surveys(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page size forwards, 1–200 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "The page after this cursor (an `endCursor`).")] after: Option<String>,
+        #[graphql(
+            desc = "Page size backwards, 1–200: the items just before `before` (the end of the list without it), in the same order as forwards."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "The page before this cursor (a `startCursor`).")] before: Option<String>,
         customer_id: Option<Uuid>,
     ) -> Result<SurveyConnection> {
         let (state, principal) = context(ctx)?;
-        Ok(
-            engagement::list_surveys(state, principal, customer_id, &window(first, after)?)
-                .await
-                .map_err(gql)?
-                .into(),
+        Ok(engagement::list_surveys(
+            state,
+            principal,
+            customer_id,
+            &relay_window(first, after, last, before)?,
         )
+        .await
+        .map_err(gql)?
+        .into())
     }
 
     /// One complaint with its history.
@@ -910,8 +954,13 @@ impl RecordsQuery {
     async fn complaints(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page size forwards, 1–200 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "The page after this cursor (an `endCursor`).")] after: Option<String>,
+        #[graphql(
+            desc = "Page size backwards, 1–200: the items just before `before` (the end of the list without it), in the same order as forwards."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "The page before this cursor (a `startCursor`).")] before: Option<String>,
         filter: Option<ComplaintFilter>,
     ) -> Result<ComplaintConnection> {
         let (state, principal) = context(ctx)?;
@@ -922,12 +971,15 @@ impl RecordsQuery {
             severity: f.severity,
             overdue: f.overdue,
         };
-        Ok(
-            engagement::list_complaints(state, principal, filter, &window(first, after)?)
-                .await
-                .map_err(gql)?
-                .into(),
+        Ok(engagement::list_complaints(
+            state,
+            principal,
+            filter,
+            &relay_window(first, after, last, before)?,
         )
+        .await
+        .map_err(gql)?
+        .into())
     }
 }
 

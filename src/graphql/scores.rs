@@ -10,7 +10,8 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::records::{
-    AlertConnection, RecordsLoader, RequestLoader, SegmentMemberConnection, gql, window,
+    AlertConnection, RecordsLoader, RequestLoader, SegmentMemberConnection, gql, relay_window,
+    window,
 };
 use crate::domain::{AlertKind, AlertStatus};
 use crate::service::alerts;
@@ -131,15 +132,21 @@ impl LoyaltyView {
 
 #[ComplexObject]
 impl SegmentView {
-    /// Members (by id), each with its current scores.
+    /// Members (by id), each with its current scores: forwards with `first`/`after`,
+    /// backwards with `last`/`before`.
     async fn members(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 50, desc = "1–200.")] first: i32,
-        after: Option<String>,
+        #[graphql(desc = "Page size forwards, 1–200 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "The page after this cursor (an `endCursor`).")] after: Option<String>,
+        #[graphql(
+            desc = "Page size backwards, 1–200: the items just before `before` (the end of the list without it), in the same order as forwards."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "The page before this cursor (a `startCursor`).")] before: Option<String>,
     ) -> Result<SegmentMemberConnection> {
         let (state, principal) = super::context(ctx)?;
-        let w = window(Some(first), after)?;
+        let w = relay_window(first, after, last, before)?;
         Ok(segments::members(state, principal, self.id, &w)
             .await
             .map_err(gql)?
@@ -192,8 +199,13 @@ impl AnalyticsQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<AlertFilterInput>,
-        #[graphql(default = 50, desc = "1–200.")] first: i32,
-        after: Option<String>,
+        #[graphql(desc = "Page size forwards, 1–200 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "The page after this cursor (an `endCursor`).")] after: Option<String>,
+        #[graphql(
+            desc = "Page size backwards, 1–200: the items just before `before` (the end of the list without it), in the same order as forwards."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "The page before this cursor (a `startCursor`).")] before: Option<String>,
     ) -> Result<AlertConnection> {
         let (state, principal) = super::context(ctx)?;
         let f = filter.unwrap_or_default();
@@ -203,12 +215,15 @@ impl AnalyticsQuery {
             customer_id: f.customer_id,
             rule_id: f.rule_id,
         };
-        Ok(
-            alerts::list(state, principal, &filter, &window(Some(first), after)?)
-                .await
-                .map_err(gql)?
-                .into(),
+        Ok(alerts::list(
+            state,
+            principal,
+            &filter,
+            &relay_window(first, after, last, before)?,
         )
+        .await
+        .map_err(gql)?
+        .into())
     }
 
     /// One alert.

@@ -9,6 +9,7 @@ use crate::auth::Principal;
 use crate::domain::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, AuditFilter};
+use crate::service::records::Window;
 use crate::state::AppState;
 use crate::types::audit::AuditPage;
 
@@ -79,14 +80,8 @@ pub async fn list(
             AppError::bad_param("limit", "out_of_range", "must be between 1 and 200")
         })?,
     };
-    let page = audit::list(
-        &state,
-        &principal,
-        &filter,
-        limit,
-        p.cursor.as_deref().filter(|c| !c.is_empty()),
-    )
-    .await?;
+    let window = Window::new(Some(limit), "limit", p.cursor, "cursor")?;
+    let page = audit::list(&state, &principal, &filter, &window).await?;
     Ok(HttpResponse::Ok().json(AuditPage {
         data: page.items,
         next_cursor: page.next_cursor,

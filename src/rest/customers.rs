@@ -222,6 +222,7 @@ impl TryFrom<ListParams> for CustomerQuery {
             limit,
             cursor: p.cursor.filter(|c| !c.is_empty()),
             cursor_param: "cursor",
+            backward: false,
         })
     }
 }

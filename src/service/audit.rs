@@ -6,16 +6,17 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use entity::audit_event;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::pagination::{self, Page};
+use super::records::Window;
 use crate::auth::Principal;
 use crate::domain::Sensitivity;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::policy::{CustomFieldClasses, audit_value, class_of};
 use crate::state::AppState;
 use crate::types::audit::AuditView;
@@ -133,26 +134,19 @@ fn view(m: audit_event::Model) -> AuditView {
     }
 }
 
-/// Events, newest first, a page at a time (admins only).
+/// Events, newest first, a page at a time (admins only): after the window's cursor, or
+/// before it read backwards.
 ///
 /// # Errors
-/// `Forbidden`; `BadRequest` for a bad cursor or limit.
+/// `Forbidden`; `BadRequest` for a bad cursor.
 pub async fn list(
     state: &AppState,
     principal: &Principal,
     filter: &AuditFilter,
-    limit: u64,
-    cursor: Option<&str>,
+    window: &Window,
 ) -> AppResult<Page<AuditView>> {
     use audit_event::Column as C;
     principal.require_admin()?;
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::bad_param(
-            "limit",
-            "out_of_range",
-            "must be between 1 and 200",
-        ));
-    }
     let mut q = audit_event::Entity::find();
     if let Some(actor) = filter.actor_user_id {
         q = q.filter(C::ActorUserId.eq(actor));
@@ -169,24 +163,35 @@ pub async fn list(
     if let Some(to) = filter.to {
         q = q.filter(C::At.lt(to));
     }
-    if let Some(cursor) = cursor {
-        let (_, id) = pagination::decode("cursor", cursor)?;
-        q = q.filter(C::Id.lt(id));
+    // Ids are UUIDv7: newest first is descending id order.
+    if let Some(cursor) = &window.cursor {
+        let (_, id) = pagination::decode(window.cursor_param, cursor)?;
+        q = q.filter(if window.backward {
+            C::Id.gt(id)
+        } else {
+            C::Id.lt(id)
+        });
     }
+    let order = if window.backward {
+        Order::Asc
+    } else {
+        Order::Desc
+    };
     let mut rows = q
-        .order_by_desc(C::Id)
-        .limit(limit + 1)
+        .order_by(C::Id, order)
+        .limit(window.limit + 1)
         .all(&state.db)
         .await?;
-    let has_more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
+    let more = pagination::trim(&mut rows, window.limit, window.backward);
     let cursors: Vec<String> = rows
         .iter()
         .map(|r| pagination::encode(&json!(r.id), r.id))
         .collect();
-    Ok(Page::new(
+    Ok(Page::read(
         rows.into_iter().map(view).collect(),
         cursors,
-        has_more,
+        window.backward,
+        window.cursor.is_some(),
+        more,
     ))
 }

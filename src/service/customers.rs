@@ -76,8 +76,11 @@ pub struct CustomerQuery {
     pub direction: SortDirection,
     pub limit: u64,
     pub cursor: Option<String>,
-    /// Name of the cursor parameter, for error messages (`cursor` or `after`).
+    /// Name of the cursor parameter, for error messages (`cursor`, `after` or `before`).
     pub cursor_param: &'static str,
+    /// Read the page just before the cursor (the last page without one), still in the
+    /// requested order (GraphQL's `last`/`before`).
+    pub backward: bool,
 }
 
 impl Default for CustomerQuery {
@@ -89,6 +92,7 @@ impl Default for CustomerQuery {
             limit: DEFAULT_PAGE,
             cursor: None,
             cursor_param: "cursor",
+            backward: false,
         }
     }
 }
@@ -1072,7 +1076,8 @@ fn escape_like(s: &str) -> String {
         .replace('_', "\\_")
 }
 
-/// A page of customers in the requested order, starting after the cursor.
+/// A page of customers in the requested order, starting after the cursor (or ending before
+/// it, read backwards).
 ///
 /// # Errors
 /// `BadRequest` for a cursor this API did not make or a limit out of range.
@@ -1101,7 +1106,8 @@ pub async fn list(
         CustomerSortField::UpdatedAt => json!(m.updated_at),
         CustomerSortField::DisplayName => json!(m.search_name),
     };
-    let asc = query.direction == SortDirection::Asc;
+    // The order of the scan: the requested one forwards, its reverse backwards.
+    let asc = (query.direction == SortDirection::Asc) != query.backward;
     let mut select = filtered(principal, &query.filter);
     if let Some(cursor) = &query.cursor {
         let (value, id) = pagination::decode(query.cursor_param, cursor)?;
@@ -1118,16 +1124,7 @@ pub async fn list(
                 .map_err(|_| bad())?
                 .into(),
         };
-        let (past, past_id) = if asc {
-            (column.gt(key.clone()), C::Id.gt(id))
-        } else {
-            (column.lt(key.clone()), C::Id.lt(id))
-        };
-        select = select.filter(
-            Condition::any()
-                .add(past)
-                .add(Condition::all().add(column.eq(key)).add(past_id)),
-        );
+        select = select.filter(pagination::past(column, key, C::Id, id, asc));
     }
     let order = if asc { Order::Asc } else { Order::Desc };
     let mut models = select
@@ -1136,14 +1133,19 @@ pub async fn list(
         .limit(query.limit + 1)
         .all(&state.db)
         .await?;
-    let has_more = models.len() as u64 > query.limit;
-    models.truncate(query.limit as usize);
+    let more = pagination::trim(&mut models, query.limit, query.backward);
     let cursors: Vec<String> = models
         .iter()
         .map(|m| pagination::encode(&sort_value(m), m.id))
         .collect();
     let items = render(&state.db, principal, &models).await?;
-    Ok(Page::new(items, cursors, has_more))
+    Ok(Page::read(
+        items,
+        cursors,
+        query.backward,
+        query.cursor.is_some(),
+        more,
+    ))
 }
 
 /// The customers among `ids` the caller may see (live ones; a sales user's own), rendered

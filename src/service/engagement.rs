@@ -833,14 +833,10 @@ pub async fn list_complaints(
             .filter(C::Status.is_in(["open", "acknowledged", "in_progress"]))
             .filter(C::SlaDueAt.lt(records::now()));
     }
-    let page = newest_first(&state.db, select, C::OpenedAt, C::Id, window, |m| {
+    let mut page = newest_first(&state.db, select, C::OpenedAt, C::Id, window, |m| {
         (m.opened_at, m.id)
     })
     .await?;
-    let views = render_complaints(&state.db, principal, page.items).await?;
-    Ok(Page {
-        items: views,
-        cursors: page.cursors,
-        next_cursor: page.next_cursor,
-    })
+    let views = render_complaints(&state.db, principal, std::mem::take(&mut page.items)).await?;
+    Ok(page.with(views))
 }

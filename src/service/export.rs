@@ -235,6 +235,7 @@ pub async fn stream(
         limit: PAGE,
         cursor,
         cursor_param: "cursor",
+        backward: false,
     };
     let first = read(state.clone(), principal.clone(), window(None)).await?;
     state.export_throttle.record(&caller);
@@ -305,13 +306,10 @@ pub async fn customers(
                 ..Default::default()
             };
             Box::pin(async move {
-                let page = super::customers::list(&state, &principal, query).await?;
-                let items = with_scores(&state, &principal, page.items).await?;
-                Ok(Page {
-                    items,
-                    cursors: page.cursors,
-                    next_cursor: page.next_cursor,
-                })
+                let mut page = super::customers::list(&state, &principal, query).await?;
+                let items = std::mem::take(&mut page.items);
+                let items = with_scores(&state, &principal, items).await?;
+                Ok(page.with(items))
             })
         },
     )

@@ -860,7 +860,7 @@ pub async fn list_orders(
             .filter(order::Column::Status.is_not_in(["cancelled", "refunded"]))
             .filter(Expr::col(order::Column::PaidAmount).ne(Expr::col(order::Column::Total)));
     }
-    let page = newest_first(
+    let mut page = newest_first(
         &state.db,
         select,
         order::Column::OrderedAt,
@@ -869,12 +869,8 @@ pub async fn list_orders(
         |m| (m.ordered_at, m.id),
     )
     .await?;
-    let views = render_orders(&state.db, principal, page.items).await?;
-    Ok(Page {
-        items: views,
-        cursors: page.cursors,
-        next_cursor: page.next_cursor,
-    })
+    let views = render_orders(&state.db, principal, std::mem::take(&mut page.items)).await?;
+    Ok(page.with(views))
 }
 
 /// One customer's orders, newest first.

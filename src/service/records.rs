@@ -1,12 +1,12 @@
 //! What the services of a customer's records share: row access through the customer,
-//! who may write them, time and amount checks, and newest-first keyset pages.
+//! who may write them, time and amount checks, and newest-first keyset pages, read forwards
+//! or backwards.
 
 use chrono::{DateTime, Utc};
 use entity::customer;
 use rust_decimal::Decimal;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -28,8 +28,13 @@ pub const DEFAULT_PAGE: u64 = 50;
 pub struct Window {
     pub limit: u64,
     pub cursor: Option<String>,
-    /// How the cursor parameter is spelled to this caller (`cursor` or `after`).
+    /// How the cursor parameter is spelled to this caller (`cursor`, `after` or `before`).
     pub cursor_param: &'static str,
+    /// Read the `limit` rows just before the cursor (the last `limit` without one) instead
+    /// of those after it; the page is still in the list's order. Only GraphQL's top-level
+    /// connections read backwards (`last`/`before`); the timeline and duplicate pairs are
+    /// only ever given forward windows.
+    pub backward: bool,
 }
 
 impl Window {
@@ -58,7 +63,55 @@ impl Window {
             // An empty cursor is the first page, as no cursor is.
             cursor: cursor.filter(|c| !c.is_empty()),
             cursor_param,
+            backward: false,
         })
+    }
+
+    /// A Relay window: `first` with `after` reads forwards, `last` with `before` backwards
+    /// (the page just before the cursor, or the end of the list); neither reads the first
+    /// page.
+    ///
+    /// # Errors
+    /// `BadRequest` naming the argument that mixes the two directions (`last` beside
+    /// `first`, `before` beside `first` or `after`, `after` beside `last`), or a size out of
+    /// 1–200.
+    pub fn relay(
+        first: Option<i64>,
+        after: Option<String>,
+        last: Option<i64>,
+        before: Option<String>,
+    ) -> AppResult<Self> {
+        let mixed = |param: &str, other: &str| {
+            AppError::bad_param(
+                param,
+                "conflicting_arguments",
+                format!(
+                    "cannot be combined with `{other}`: page forwards with `first`/`after` or backwards with `last`/`before`"
+                ),
+            )
+        };
+        let given = |c: &Option<String>| c.as_deref().is_some_and(|c| !c.is_empty());
+        if first.is_some() && last.is_some() {
+            return Err(mixed("last", "first"));
+        }
+        if given(&before) {
+            if first.is_some() {
+                return Err(mixed("before", "first"));
+            }
+            if given(&after) {
+                return Err(mixed("before", "after"));
+            }
+        }
+        if last.is_some() && given(&after) {
+            return Err(mixed("after", "last"));
+        }
+        if last.is_some() || given(&before) {
+            let mut window = Self::new(last, "last", before, "before")?;
+            window.backward = true;
+            Ok(window)
+        } else {
+            Self::new(first, "first", after, "after")
+        }
     }
 
     /// The first `n` records.
@@ -67,6 +120,7 @@ impl Window {
             limit: n.clamp(1, MAX_PAGE),
             cursor: None,
             cursor_param: "after",
+            backward: false,
         }
     }
 }
@@ -215,7 +269,8 @@ pub fn money_text(d: Decimal) -> String {
     d.to_string()
 }
 
-/// One newest-first page (by `time`, then id) of a record query, after the cursor.
+/// One newest-first page (by `time`, then id) of a record query: after the cursor, or
+/// before it when the window reads backwards.
 ///
 /// # Errors
 /// `BadRequest` for a cursor this API did not make; database failures.
@@ -232,6 +287,8 @@ where
     E::Model: Sync,
 {
     let mut select = select;
+    // Newest first forwards; oldest first from the cursor backwards.
+    let ascending = window.backward;
     if let Some(cursor) = &window.cursor {
         let (value, last_id) = pagination::decode(window.cursor_param, cursor)?;
         let at: DateTime<Utc> = serde_json::from_value(value).map_err(|_| {
@@ -241,20 +298,16 @@ where
                 "is not a cursor of this list",
             )
         })?;
-        select = select.filter(
-            Condition::any()
-                .add(time.lt(at))
-                .add(Condition::all().add(time.eq(at)).add(id.lt(last_id))),
-        );
+        select = select.filter(pagination::past(time, at.into(), id, last_id, ascending));
     }
+    let order = if ascending { Order::Asc } else { Order::Desc };
     let mut models = select
-        .order_by_desc(time)
-        .order_by_desc(id)
+        .order_by(time, order.clone())
+        .order_by(id, order)
         .limit(window.limit + 1)
         .all(conn)
         .await?;
-    let has_more = models.len() as u64 > window.limit;
-    models.truncate(window.limit as usize);
+    let more = pagination::trim(&mut models, window.limit, window.backward);
     let cursors: Vec<String> = models
         .iter()
         .map(|m| {
@@ -262,7 +315,13 @@ where
             pagination::encode(&json!(at), id)
         })
         .collect();
-    Ok(Page::new(models, cursors, has_more))
+    Ok(Page::read(
+        models,
+        cursors,
+        window.backward,
+        window.cursor.is_some(),
+        more,
+    ))
 }
 
 /// Refuse a name another row of `E` already has (`except` is the row being renamed).
@@ -288,19 +347,10 @@ pub async fn name_taken<E: EntityTrait>(
 }
 
 impl<T> Page<T> {
-    /// A page of `items` with their cursors; the last cursor continues it when there are
-    /// more.
+    /// A page of `items` read forwards with their cursors; the last cursor continues it when
+    /// there are more.
     pub fn new(items: Vec<T>, cursors: Vec<String>, has_more: bool) -> Self {
-        let next_cursor = if has_more {
-            cursors.last().cloned()
-        } else {
-            None
-        };
-        Self {
-            items,
-            cursors,
-            next_cursor,
-        }
+        Self::read(items, cursors, false, false, has_more)
     }
 
     /// The same page with every item transformed.
@@ -309,6 +359,26 @@ impl<T> Page<T> {
             items: self.items.into_iter().map(f).collect(),
             cursors: self.cursors,
             next_cursor: self.next_cursor,
+            has_next: self.has_next,
+            has_previous: self.has_previous,
+        }
+    }
+
+    /// The same page holding `items` instead (its own, rendered).
+    pub fn with<U>(self, items: Vec<U>) -> Page<U> {
+        let Self {
+            cursors,
+            next_cursor,
+            has_next,
+            has_previous,
+            ..
+        } = self;
+        Page {
+            items,
+            cursors,
+            next_cursor,
+            has_next,
+            has_previous,
         }
     }
 }

@@ -620,7 +620,8 @@ pub async fn members(
     page_of(state, principal, &parsed, window).await
 }
 
-/// A page of the customers matching checked conditions.
+/// A page of the customers matching checked conditions, by id: after the cursor, or before
+/// it when the window reads backwards.
 ///
 /// # Errors
 /// Database failures.
@@ -632,16 +633,24 @@ pub async fn page_of(
 ) -> AppResult<Page<CustomerView>> {
     let mut q = members_query(principal, parsed);
     if let Some(cursor) = &window.cursor {
-        let (_, after) = pagination::decode(window.cursor_param, cursor)?;
-        q = q.filter(customer::Column::Id.gt(after));
+        let (_, at) = pagination::decode(window.cursor_param, cursor)?;
+        q = q.filter(if window.backward {
+            customer::Column::Id.lt(at)
+        } else {
+            customer::Column::Id.gt(at)
+        });
     }
+    let order = if window.backward {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
     let mut models = q
-        .order_by_asc(customer::Column::Id)
+        .order_by(customer::Column::Id, order)
         .limit(window.limit + 1)
         .all(&state.db)
         .await?;
-    let has_more = models.len() as u64 > window.limit;
-    models.truncate(usize::try_from(window.limit).unwrap_or(usize::MAX));
+    let more = pagination::trim(&mut models, window.limit, window.backward);
     let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
     let items = super::customers::render(&state.db, principal, &models).await?;
     let items = super::export::with_scores(state, principal, items).await?;
@@ -649,7 +658,13 @@ pub async fn page_of(
         .iter()
         .map(|id| pagination::encode(&json!("id"), *id))
         .collect();
-    Ok(Page::new(items, cursors, has_more))
+    Ok(Page::read(
+        items,
+        cursors,
+        window.backward,
+        window.cursor.is_some(),
+        more,
+    ))
 }
 
 /// When the snapshot segment filters read was refreshed.

@@ -25,6 +25,7 @@ mod nodes;
 mod ops;
 mod orders;
 mod ownership;
+mod pagination;
 mod parity;
 mod privacy;
 mod quality;
