@@ -12,6 +12,7 @@
 
 pub mod analytics;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -174,7 +174,7 @@ pub async fn create_rule(
     reject_read_only(&doc, &["id", "version", "created_at", "updated_at"])?;
     let (name, kind, params, enabled) = check_rule(parse_document(doc)?)?;
     name_taken(state, &name, None).await?;
-    let now = records::now();
+    let now = crate::clock::now();
     let m = alert_rule::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(name),
@@ -227,7 +227,7 @@ pub async fn update_rule(
         .col_expr(alert_rule::Column::Params, params.into())
         .col_expr(alert_rule::Column::Enabled, enabled.into())
         .col_expr(alert_rule::Column::Version, (current.version + 1).into())
-        .col_expr(alert_rule::Column::UpdatedAt, records::now().into())
+        .col_expr(alert_rule::Column::UpdatedAt, crate::clock::now().into())
         .filter(alert_rule::Column::Id.eq(id))
         .filter(alert_rule::Column::Version.eq(current.version))
         .exec(&state.db)
@@ -409,7 +409,7 @@ async fn matches(
 /// # Errors
 /// Database failures.
 pub async fn evaluate(db: &sea_orm::DatabaseConnection) -> AppResult<EvaluationView> {
-    let now = records::now();
+    let now = crate::clock::now();
     let today = now.date_naive();
     let txn = super::begin_write(db).await?;
     let rules = alert_rule::Entity::find()
@@ -629,7 +629,7 @@ pub async fn transition(
             allowed: from.next().iter().map(|s| s.as_str().to_owned()).collect(),
         });
     }
-    let now = records::now();
+    let now = crate::clock::now();
     let mut update = alert::Entity::update_many()
         .col_expr(alert::Column::Status, to.as_str().into())
         .col_expr(alert::Column::UpdatedAt, now.into())

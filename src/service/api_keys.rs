@@ -90,7 +90,7 @@ pub async fn create(
     }
     let secret: [u8; 32] = rand::random();
     let key = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
-    let now = crate::service::customers::now();
+    let now = crate::clock::now();
     let model = api_key::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(name),

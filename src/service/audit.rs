@@ -52,7 +52,7 @@ pub async fn record(
 ) -> AppResult<()> {
     audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
-        at: Set(crate::service::customers::now()),
+        at: Set(crate::clock::now()),
         actor: Set(principal.subject()),
         actor_user_id: Set(principal.user_id),
         action: Set(event.action.to_owned()),

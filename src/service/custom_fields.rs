@@ -416,7 +416,7 @@ pub async fn create(
             valid.key
         )));
     }
-    let now = crate::service::customers::now();
+    let now = crate::clock::now();
     let model = custom_field::ActiveModel {
         id: Set(Uuid::now_v7()),
         key: Set(valid.key),
@@ -476,7 +476,7 @@ pub async fn update(
     active.description = Set(valid.description);
     active.max_length = Set(valid.max_length);
     active.version = Set(current.version + 1);
-    active.updated_at = Set(crate::service::customers::now());
+    active.updated_at = Set(crate::clock::now());
     Ok(view(active.update(&state.db).await?))
 }
 

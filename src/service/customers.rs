@@ -1,6 +1,6 @@
 //! The customer aggregate: create, read, list, merge-patch update, soft delete, restore.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use entity::{customer, customer_tag};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
@@ -9,6 +9,8 @@ use sea_orm::{
 };
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
+
+use crate::clock::now;
 
 use super::audit::{self, Event};
 use super::custom_fields::{self, Definition};
@@ -42,11 +44,6 @@ const MAX_TAG_LEN: usize = 50;
 pub const MAX_PAGE: u64 = 200;
 /// Page size when the caller does not say.
 pub const DEFAULT_PAGE: u64 = 50;
-
-/// The current time at the precision both databases keep (microseconds).
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
-}
 
 /// Which customers to list.
 #[derive(Debug, Clone, Default)]

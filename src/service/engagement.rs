@@ -178,7 +178,7 @@ pub async fn record_interaction(
     let input: InteractionInput = parse_document(doc.clone())?;
     let txn = super::begin_write(&state.db).await?;
     visible_customer(&txn, principal, customer_id).await?;
-    let now = records::now();
+    let now = crate::clock::now();
     let mut active = interaction::ActiveModel {
         id: Set(Uuid::now_v7()),
         customer_id: Set(customer_id),
@@ -242,7 +242,7 @@ pub async fn update_interaction(
     let mut active: interaction::ActiveModel = current.into();
     apply_interaction(&txn, &doc, input, &mut active, false).await?;
     active.version = Set(version + 1);
-    active.updated_at = Set(records::now());
+    active.updated_at = Set(crate::clock::now());
     let model = active.update(&txn).await?;
     txn.commit().await?;
     Ok(interaction_view(model, principal))
@@ -303,7 +303,7 @@ pub async fn list_interactions(
         select = select.filter(C::OccurredAt.lt(before));
     }
     if filter.follow_up_due {
-        select = select.filter(C::NextFollowUpAt.lte(records::now()));
+        select = select.filter(C::NextFollowUpAt.lte(crate::clock::now()));
     }
     let page = newest_first(&state.db, select, C::OccurredAt, C::Id, window, |m| {
         (m.occurred_at, m.id)
@@ -363,7 +363,7 @@ pub(crate) fn check_survey(
         comment: Set(comment),
         channel: Set(input.channel.map(|c| c.as_str().to_owned())),
         answered_at: Set(answered_at),
-        created_at: Set(records::now()),
+        created_at: Set(crate::clock::now()),
     })
 }
 
@@ -578,7 +578,7 @@ pub async fn open_complaint(
     };
     let txn = super::begin_write(&state.db).await?;
     visible_customer(&txn, principal, customer_id).await?;
-    let now = records::now();
+    let now = crate::clock::now();
     let model = complaint::ActiveModel {
         id: Set(Uuid::now_v7()),
         customer_id: Set(customer_id),
@@ -703,7 +703,7 @@ pub async fn update_complaint(
     }
     c.finish(())?;
     active.version = Set(version + 1);
-    active.updated_at = Set(records::now());
+    active.updated_at = Set(crate::clock::now());
     let model = active.update(&txn).await?;
     txn.commit().await?;
     one_complaint(&state.db, principal, model).await
@@ -747,7 +747,7 @@ pub async fn transition_complaint(
             "say how the complaint was resolved",
         ));
     }
-    let now = records::now();
+    let now = crate::clock::now();
     let version = current.version;
     let mut active: complaint::ActiveModel = current.into();
     active.status = Set(to.as_str().to_owned());
@@ -831,7 +831,7 @@ pub async fn list_complaints(
     if filter.overdue {
         select = select
             .filter(C::Status.is_in(["open", "acknowledged", "in_progress"]))
-            .filter(C::SlaDueAt.lt(records::now()));
+            .filter(C::SlaDueAt.lt(crate::clock::now()));
     }
     let mut page = newest_first(&state.db, select, C::OpenedAt, C::Id, window, |m| {
         (m.opened_at, m.id)

@@ -72,7 +72,7 @@ pub async fn claim(
     check_key(request.key)?;
     let subject = principal.subject();
     let hash = format!("{:x}", Sha256::digest(request.body));
-    let expired_before = crate::service::customers::now() - Duration::hours(RETENTION_HOURS);
+    let expired_before = crate::clock::now() - Duration::hours(RETENTION_HOURS);
     idempotency_key::Entity::delete_many()
         .filter(idempotency_key::Column::CreatedAt.lt(expired_before))
         .exec(&state.db)
@@ -111,7 +111,7 @@ pub async fn claim(
         location: Set(None),
         etag: Set(None),
         body: Set(None),
-        created_at: Set(crate::service::customers::now()),
+        created_at: Set(crate::clock::now()),
     };
     match pending.insert(&state.db).await {
         Ok(_) => Ok(Claim::New),

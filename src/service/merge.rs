@@ -183,7 +183,7 @@ pub async fn merge(
         ));
     }
     let dup_ids: Vec<Uuid> = duplicates.iter().map(|d| d.id).collect();
-    let now = super::records::now();
+    let now = crate::clock::now();
 
     // The survivor's profile: chosen fields, then gaps filled from the duplicates.
     let mut profile: customer::ActiveModel = survivor.clone().into();

@@ -167,7 +167,7 @@ pub async fn create_product(
     require_catalogue_writer(principal)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: ProductInput = parse_document(doc)?;
-    let now = records::now();
+    let now = crate::clock::now();
     let mut active = product::ActiveModel {
         id: Set(Uuid::now_v7()),
         version: Set(1),
@@ -217,7 +217,7 @@ pub async fn update_product(
         sku_taken(&txn, sku, Some(id)).await?;
     }
     active.version = Set(version + 1);
-    active.updated_at = Set(records::now());
+    active.updated_at = Set(crate::clock::now());
     let model = active.update(&txn).await?;
     txn.commit().await?;
     Ok(product_view(model, principal))
@@ -565,7 +565,7 @@ pub(crate) fn check_new_order(
         );
     }
     let notes = c.text("notes", input.notes, 2000);
-    let now = records::now();
+    let now = crate::clock::now();
     let order = order::ActiveModel {
         id: Set(id),
         number: Set(number),
@@ -775,7 +775,7 @@ pub async fn update_order(
         active.notes = Set(notes);
     }
     active.version = Set(version + 1);
-    active.updated_at = Set(records::now());
+    active.updated_at = Set(crate::clock::now());
     let model = active.update(&txn).await?;
     refresh_stats(&txn, customer_id, &state.settings.currency).await?;
     audit::record(
@@ -944,7 +944,7 @@ impl Aggregate {
             first_order_at: Set(self.first_order_at),
             last_order_at: Set(self.last_order_at),
             first_day_total: Set(self.purchase_days.values().next().map(|v| money_text(*v))),
-            updated_at: Set(records::now()),
+            updated_at: Set(crate::clock::now()),
         }
     }
 }

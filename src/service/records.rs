@@ -11,6 +11,8 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::clock::now;
+
 use super::Page;
 use super::input::Checker;
 use super::pagination;
@@ -195,11 +197,6 @@ pub fn require_activity_writer(principal: &Principal) -> AppResult<()> {
 /// `Forbidden` for a key without `customers:read`.
 pub fn require_reader(principal: &Principal) -> AppResult<()> {
     principal.require_scope(Scope::CustomersRead)
-}
-
-/// Now, truncated to microseconds (what both databases store).
-pub fn now() -> DateTime<Utc> {
-    super::customers::now()
 }
 
 /// A time that must not lie more than a day ahead (clock skew allowed), truncated to

@@ -109,7 +109,7 @@ pub async fn set_preferences(
         categories: Set(json!(categories)),
         preferred_channel: Set(input.preferred_channel.map(|c| c.as_str().to_owned())),
         preferred_time: Set(input.preferred_time.map(|t| t.as_str().to_owned())),
-        updated_at: Set(records::now()),
+        updated_at: Set(crate::clock::now()),
     };
     use customer_preference::Column as C;
     customer_preference::Entity::insert(row)
@@ -248,7 +248,7 @@ pub async fn record_consent(
         );
     }
     let at = input.at.map(|at| records::truncate(at.into()));
-    if at.is_some_and(|at| at > records::now()) {
+    if at.is_some_and(|at| at > crate::clock::now()) {
         c.fail("at", "in_future", "must not be in the future");
     }
     c.finish(())?;
@@ -259,7 +259,7 @@ pub async fn record_consent(
         customer_id: Set(customer_id),
         channel: Set(input.channel.as_str().to_owned()),
         granted: Set(input.granted),
-        at: Set(at.unwrap_or_else(records::now)),
+        at: Set(at.unwrap_or_else(crate::clock::now)),
         source: Set(source.unwrap_or_default()),
         recorded_by: Set(principal.subject()),
     }
@@ -491,7 +491,7 @@ pub async fn link(
         kind: Set(kind.as_str().to_owned()),
         title: Set(input.title.map(|t| t.as_str().to_owned())),
         note: Set(note),
-        created_at: Set(records::now()),
+        created_at: Set(crate::clock::now()),
     }
     .insert(&txn)
     .await?;
@@ -678,7 +678,7 @@ pub async fn set_tier(
     let input: LoyaltyInput = parse_document(doc)?;
     let txn = super::begin_write(&state.db).await?;
     visible_customer(&txn, principal, customer_id).await?;
-    let now = records::now();
+    let now = crate::clock::now();
     use loyalty_account::Column as C;
     loyalty_account::Entity::insert(loyalty_account::ActiveModel {
         customer_id: Set(customer_id),
@@ -792,7 +792,7 @@ pub async fn record_points(
         kind: Set(input.kind.as_str().to_owned()),
         points: Set(signed),
         balance_after: Set(after),
-        at: Set(records::now()),
+        at: Set(crate::clock::now()),
         reason: Set(reason),
         order_id: Set(input.order_id),
         actor: Set(principal.subject()),

@@ -316,7 +316,7 @@ pub async fn fit(
         log_likelihood: bg.as_ref().ok().map(|f| f.log_likelihood),
         gamma_gamma_log_likelihood: gg.as_ref().map(|f| f.log_likelihood),
         fit_seconds: started.elapsed().as_secs_f64(),
-        fitted_at: crate::service::records::now().into(),
+        fitted_at: crate::clock::now().into(),
         message,
         notes: Vec::new(),
     };

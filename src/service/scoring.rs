@@ -838,7 +838,7 @@ pub async fn refresh_snapshot(
     settings: &Settings,
 ) -> AppResult<SnapshotView> {
     let started = std::time::Instant::now();
-    let at = super::records::now();
+    let at = crate::clock::now();
     let txn = super::begin_write(db).await?;
     if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         // One refresh at a time (SQLite's write transaction already is): a second one

@@ -482,7 +482,7 @@ pub async fn create(state: &AppState, principal: &Principal, doc: Value) -> AppR
     let input: SegmentInput = parse_document(doc)?;
     let (name, description, filter) = check(principal, input)?;
     name_taken(state, &name, None).await?;
-    let now = records::now();
+    let now = crate::clock::now();
     let model = segment::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(name),
@@ -543,7 +543,7 @@ pub async fn update(
         .col_expr(segment::Column::Description, description.into())
         .col_expr(segment::Column::Filter, filter.into())
         .col_expr(segment::Column::Version, (current.version + 1).into())
-        .col_expr(segment::Column::UpdatedAt, records::now().into())
+        .col_expr(segment::Column::UpdatedAt, crate::clock::now().into())
         .filter(segment::Column::Id.eq(id))
         .filter(segment::Column::Version.eq(current.version))
         .exec(&state.db)

@@ -87,7 +87,7 @@ pub async fn run(
                         continue;
                     }
                     active.version = Set(current.version + 1);
-                    active.updated_at = Set(customers::now());
+                    active.updated_at = Set(crate::clock::now());
                     let result = customer::Entity::update_many()
                         .set(active)
                         .filter(customer::Column::Id.eq(current.id))

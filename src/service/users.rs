@@ -83,7 +83,7 @@ pub async fn create(state: &AppState, principal: &Principal, new: NewUser) -> Ap
             "a user with e-mail {email} exists"
         )));
     }
-    let now = crate::service::customers::now();
+    let now = crate::clock::now();
     let model = user::ActiveModel {
         id: Set(Uuid::now_v7()),
         email: Set(email),
@@ -186,7 +186,7 @@ pub async fn update(
         revoke_all_refresh_tokens(&state.db, id).await?;
     }
     active.version = Set(current.version + 1);
-    active.updated_at = Set(crate::service::customers::now());
+    active.updated_at = Set(crate::clock::now());
     let model = active.update(&state.db).await?;
     tracing::info!(user.id = %id, actor = %principal.subject(), role_changes, deactivates, "user updated");
     let details = json!({"user_id": id, "role": {"from": current.role, "to": model.role},
@@ -237,10 +237,7 @@ async fn replace_password(
             user::Column::Version,
             Expr::col(user::Column::Version).add(1),
         )
-        .col_expr(
-            user::Column::UpdatedAt,
-            Expr::value(crate::service::customers::now()),
-        )
+        .col_expr(user::Column::UpdatedAt, Expr::value(crate::clock::now()))
         .filter(user::Column::Id.eq(user_id))
         .exec(&txn)
         .await?;

@@ -234,7 +234,7 @@ async fn create_job(
     let bytes_total = std::fs::metadata(path)
         .map(|m| i64::try_from(m.len()).unwrap_or(i64::MAX))
         .map_err(|e| AppError::Internal(e.into()))?;
-    let now = records::now();
+    let now = crate::clock::now();
     let job = import_job::ActiveModel {
         id: Set(Uuid::now_v7()),
         kind: Set(options.kind.as_str().to_owned()),
@@ -453,7 +453,7 @@ pub async fn prepare_resume(
     active.status = Set("queued".to_owned());
     active.resumed = Set(true);
     active.error = Set(None);
-    active.updated_at = Set(records::now());
+    active.updated_at = Set(crate::clock::now());
     Ok(view(&active.update(&state.db).await?))
 }
 
@@ -792,7 +792,7 @@ pub async fn run(
     progress: &(dyn Fn(&ImportJobView) + Sync),
 ) -> AppResult<ImportJobView> {
     let job = find(&state.db, principal, id).await?;
-    let now = records::now();
+    let now = crate::clock::now();
     let mut active = job.clone().into_active_model();
     active.status = Set("running".to_owned());
     if job.started_at.is_none() {
@@ -824,8 +824,8 @@ async fn finish(
             let mut active = job.clone().into_active_model();
             active.status = Set("completed".to_owned());
             active.bytes_done = Set(job.bytes_total);
-            active.finished_at = Set(Some(records::now()));
-            active.updated_at = Set(records::now());
+            active.finished_at = Set(Some(crate::clock::now()));
+            active.updated_at = Set(crate::clock::now());
             let done = active.update(&state.db).await?;
             if !done.dry_run {
                 audit::record(
@@ -865,7 +865,10 @@ async fn finish(
             import_job::Entity::update_many()
                 .col_expr(import_job::Column::Status, Expr::value("failed"))
                 .col_expr(import_job::Column::Error, Expr::value(message))
-                .col_expr(import_job::Column::UpdatedAt, Expr::value(records::now()))
+                .col_expr(
+                    import_job::Column::UpdatedAt,
+                    Expr::value(crate::clock::now()),
+                )
                 .filter(import_job::Column::Id.eq(id))
                 .exec(&state.db)
                 .await?;
@@ -1108,7 +1111,7 @@ async fn flush(
     active.bytes_done = Set(i64::try_from(bytes)
         .unwrap_or(i64::MAX)
         .min(job.bytes_total));
-    active.updated_at = Set(records::now());
+    active.updated_at = Set(crate::clock::now());
     let job = active.update(&txn).await?;
     txn.commit().await?;
     touched.extend(out.touched);
@@ -1233,7 +1236,7 @@ fn new_ref(
         source: Set(source.to_owned()),
         external_id: Set(external_id),
         record_id: Set(record),
-        created_at: Set(records::now()),
+        created_at: Set(crate::clock::now()),
     }
 }
 
@@ -1277,7 +1280,7 @@ async fn write_customers(
             .map(|c| (c.id, c))
             .collect()
     };
-    let now = records::now();
+    let now = crate::clock::now();
     let mut news = Vec::new();
     let mut tags = Vec::new();
     let mut refs = Vec::new();
@@ -1629,7 +1632,7 @@ async fn write_interactions(
 ) -> AppResult<()> {
     let items = new_records(txn, ctx, items, out).await?;
     let customers = resolve_customers(txn, ctx, &items).await?;
-    let now = records::now();
+    let now = crate::clock::now();
     let mut news = Vec::new();
     let mut refs = Vec::new();
     for (line, mut p) in items {
