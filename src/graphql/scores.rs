@@ -337,12 +337,7 @@ impl AnalyticsMutation {
         input: AlertRuleInput,
     ) -> Result<AlertRuleView> {
         let (state, principal) = super::context(ctx)?;
-        let doc = serde_json::json!({
-            "name": input.name,
-            "kind": input.kind,
-            "params": input.params.map(|p| p.0),
-            "enabled": input.enabled,
-        });
+        let doc = rule_doc(input);
         alerts::create_rule(state, principal, doc)
             .await
             .map_err(gql)
@@ -358,12 +353,7 @@ impl AnalyticsMutation {
         expected_version: Option<i64>,
     ) -> Result<AlertRuleView> {
         let (state, principal) = super::context(ctx)?;
-        let doc = serde_json::json!({
-            "name": input.name,
-            "kind": input.kind,
-            "params": input.params.map(|p| p.0),
-            "enabled": input.enabled,
-        });
+        let doc = rule_doc(input);
         alerts::update_rule(state, principal, id, expected_version, doc)
             .await
             .map_err(gql)
@@ -463,6 +453,16 @@ impl AnalyticsMutation {
             .await
             .map_err(gql)
     }
+}
+
+/// An alert rule's input as the document the service checks.
+fn rule_doc(input: AlertRuleInput) -> serde_json::Value {
+    serde_json::json!({
+        "name": input.name,
+        "kind": input.kind,
+        "params": input.params.map(|p| p.0),
+        "enabled": input.enabled,
+    })
 }
 
 fn to_doc(input: &SegmentInput) -> Result<serde_json::Value> {

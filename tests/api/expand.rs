@@ -6,7 +6,7 @@ use chrono::{Duration, Utc};
 use dossier::domain::Role;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, person, zhang_wei};
+use crate::support::{TestApp, person, statements, zhang_wei};
 
 async fn as_role(app: &TestApp, token: &str, path: &str) -> crate::support::Resp {
     app.send(app.client_for(token).get(format!("{}{path}", app.base)))
@@ -166,17 +166,6 @@ async fn expand_takes_only_customer_and_graphql_nests_the_alert_customer() {
         json!({"displayName": "张伟", "purchaseStats": {"orderCount": 1}}),
         "{data}"
     );
-}
-
-async fn statements(app: &TestApp) -> u64 {
-    let resp = app
-        .send(app.anonymous.get(format!("{}/metrics", app.base)))
-        .await;
-    resp.text
-        .lines()
-        .find_map(|l| l.strip_prefix("dossier_db_statements_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("the statements counter")
 }
 
 #[tokio::test]

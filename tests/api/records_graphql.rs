@@ -4,7 +4,7 @@
 use dossier::domain::Role;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, person, star_river, zhang_wei};
+use crate::support::{TestApp, person, star_river, statements, zhang_wei};
 
 const PAGE: &str = r#"query Page($id: UUID!) {
   customer(id: $id) {
@@ -291,18 +291,6 @@ async fn mutation_errors_carry_a_code_the_field_and_the_allowed_steps() {
         json!({"subject": "拜访", "outcome": "签约", "version": 2}),
         "{updated}"
     );
-}
-
-async fn statements(app: &TestApp) -> u64 {
-    let resp = app
-        .send(app.anonymous.get(format!("{}/metrics", app.base)))
-        .await;
-    assert_eq!(resp.status, 200);
-    resp.text
-        .lines()
-        .find_map(|l| l.strip_prefix("dossier_db_statements_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("the statements counter")
 }
 
 const LIST: &str = r#"query($n: Int!) {

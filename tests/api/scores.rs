@@ -6,7 +6,7 @@ use dossier::domain::Role;
 use dossier::service::scores;
 use serde_json::json;
 
-use crate::support::{TestApp, person};
+use crate::support::{TestApp, person, statements};
 
 #[tokio::test]
 async fn a_fit_needs_data_and_falls_back_to_rfm_rules_with_too_little() {
@@ -425,17 +425,6 @@ const SCORED_PAGE: &str = r#"query($n: Int!) {
     completeness
   } }
 }"#;
-
-async fn statements(app: &TestApp) -> u64 {
-    let resp = app
-        .send(app.anonymous.get(format!("{}/metrics", app.base)))
-        .await;
-    resp.text
-        .lines()
-        .find_map(|l| l.strip_prefix("dossier_db_statements_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("the statements counter")
-}
 
 #[tokio::test]
 async fn a_page_of_customers_with_every_score_costs_a_fixed_number_of_statements() {

@@ -372,3 +372,16 @@ pub fn star_river() -> Value {
 pub fn person(name: &str) -> Value {
     json!({"kind": "individual", "display_name": name})
 }
+
+/// SQL statements the server has run so far, from `/metrics`.
+pub async fn statements(app: &TestApp) -> u64 {
+    let resp = app
+        .send(app.anonymous.get(format!("{}/metrics", app.base)))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    resp.text
+        .lines()
+        .find_map(|l| l.strip_prefix("dossier_db_statements_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("the statements counter")
+}
