@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use dossier::auth::Principal;
 use dossier::config::Settings;
 use dossier::domain::{Role, Scope};
+use dossier::policy::Principal;
 use dossier::service::users::NewUser;
 use dossier::state::AppState;
 use dossier::{demo, graphql, rest, service, startup, telemetry};
@@ -441,12 +441,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::from_env()?;
             let db = startup::connect(&settings).await?;
             let as_of = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            let report = service::scores::fit(&db, as_of, &settings.currency)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let snapshot = service::scoring::refresh_snapshot(&db, &settings)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (report, snapshot) =
+                service::scoring::refit(&db, &settings, &Principal::operator(), Some(as_of))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let report = report.context("the fit produced no report")?;
             if json {
                 let mut doc = serde_json::to_value(&report)?;
                 doc["snapshot"] = serde_json::to_value(&snapshot)?;
@@ -463,9 +462,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::from_env()?;
             let db = startup::connect(&settings).await?;
             let started = std::time::Instant::now();
-            let snapshot = service::scoring::refresh_snapshot(&db, &settings)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let snapshot =
+                service::scoring::refresh_snapshot(&db, &settings, &Principal::operator())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "scored {} customers in {:.1} s",
                 snapshot.customers,
@@ -483,10 +483,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             telemetry::init();
             let settings = Settings::from_env()?;
             let db = startup::connect(&settings).await?;
-            let report =
-                service::scores::validate(&db, calibration_end, holdout_end, &settings.currency)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let request = dossier::types::scores::ValidationRequest {
+                calibration_end,
+                holdout_end,
+            };
+            let report = service::scores::validate(
+                &db,
+                &Principal::operator(),
+                request.into(),
+                &settings.currency,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -682,14 +690,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .with_context(|| format!("--scope {s}: use one of {}", Scope::expected()))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            let created = service::api_keys::create(
-                &state,
-                &Principal::operator(),
+            let request = dossier::types::api_key::CreateApiKeyRequest {
                 name,
                 scopes,
                 expires_in_days,
-            )
-            .await?;
+            };
+            let created =
+                service::api_keys::create(&state, &Principal::operator(), request).await?;
             println!("{}", created.key);
             eprintln!(
                 "created API key {} ({}); store it now, it is not shown again",
@@ -1003,7 +1010,8 @@ async fn load_demo(state: &AppState, sales: uuid::Uuid) -> anyhow::Result<()> {
         }
     }
     // Scores, a segment and alert rules, so every part of the API has something to show.
-    let (fit, snapshot) = service::scoring::refit(&state.db, settings, None).await?;
+    let (fit, snapshot) =
+        service::scoring::refit(&state.db, settings, &Principal::operator(), None).await?;
     if let Some(fit) = &fit {
         print_fit(fit);
     }

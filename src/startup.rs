@@ -116,7 +116,7 @@ impl Application {
         state.set_loading(loading);
         let server = run(listener, state.clone())?;
         if state.settings.refit_hours > 0 {
-            tokio::spawn(crate::service::scoring::refit_schedule(state.clone()));
+            tokio::spawn(crate::jobs::refit_schedule(state.clone()));
         }
         Ok(Self {
             port,

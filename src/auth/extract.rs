@@ -6,8 +6,8 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 
-use super::Principal;
 use crate::error::AppError;
+use crate::policy::Principal;
 use crate::state::AppState;
 
 /// The bearer token of a request, if it has one.

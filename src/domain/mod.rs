@@ -5,6 +5,7 @@
 
 mod contact;
 mod enums;
+pub mod horizon;
 mod org;
 mod place;
 

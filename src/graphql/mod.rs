@@ -14,8 +14,8 @@ mod users;
 use actix_web::{HttpResponse, web};
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
-use crate::auth::Principal;
 use crate::error::AppError;
+use crate::policy::Principal;
 use crate::rest::body::JsonBody;
 use crate::state::AppState;
 

@@ -14,12 +14,12 @@ use uuid::Uuid;
 use super::context;
 use super::customers::PageInfo;
 use super::scores::{ScoreKey, scores_of, selected_dates};
-use crate::auth::Principal;
 use crate::domain::{
     ComplaintSeverity, ComplaintStatus, InteractionKind, OrderChannel, OrderStatus, TimelineKind,
 };
 use crate::domain::{CustomerGrade, LifecycleStage};
 use crate::error::AppError;
+use crate::policy::Principal;
 use crate::service::pagination;
 use crate::service::records::{Window, latest_per_customer};
 use crate::service::scoring;
@@ -215,6 +215,7 @@ macro_rules! latest_loader {
                 for (limit, ids) in by_limit(keys) {
                     let $rows = latest_per_customer::<$entity>(
                         &self.state.db,
+                        &self.principal,
                         $table,
                         $time,
                         &ids,
@@ -287,28 +288,10 @@ impl Loader<Of<STATS>> for RecordsLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[Of<STATS>]) -> Result<HashMap<Of<STATS>, StatsView>, Self::Error> {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        let rows: HashMap<Uuid, entity::customer_stats::Model> =
-            entity::customer_stats::Entity::find()
-                .filter(entity::customer_stats::Column::CustomerId.is_in(ids(keys)))
-                .all(&self.state.db)
-                .await
-                .map_err(|e| gql(e.into()))?
-                .into_iter()
-                .map(|m| (m.customer_id, m))
-                .collect();
-        Ok(keys
-            .iter()
-            .map(|k| {
-                let view = orders::stats_view(
-                    k.0,
-                    rows.get(&k.0),
-                    &self.state.settings.currency,
-                    &self.principal,
-                );
-                (*k, view)
-            })
-            .collect())
+        let stats = orders::stats_of(&self.state, &self.principal, ids(keys))
+            .await
+            .map_err(gql)?;
+        Ok(stats.into_iter().map(|(id, v)| (Of(id), v)).collect())
     }
 }
 
@@ -320,15 +303,12 @@ impl Loader<Of<CONSENTS>> for RecordsLoader {
         &self,
         keys: &[Of<CONSENTS>],
     ) -> Result<HashMap<Of<CONSENTS>, Self::Value>, Self::Error> {
-        let mut histories = relations::consent_histories(&self.state.db, ids(keys))
+        let mut consents = relations::consents_of(&self.state.db, &self.principal, ids(keys))
             .await
             .map_err(gql)?;
         Ok(keys
             .iter()
-            .map(|k| {
-                let history = histories.remove(&k.0).unwrap_or_default();
-                (*k, relations::consents_from(&history))
-            })
+            .map(|k| (*k, consents.remove(&k.0).unwrap_or_default()))
             .collect())
     }
 }
@@ -341,19 +321,17 @@ impl Loader<Of<PREFERENCES>> for RecordsLoader {
         &self,
         keys: &[Of<PREFERENCES>],
     ) -> Result<HashMap<Of<PREFERENCES>, Self::Value>, Self::Error> {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        let rows: HashMap<Uuid, entity::customer_preference::Model> =
-            entity::customer_preference::Entity::find()
-                .filter(entity::customer_preference::Column::CustomerId.is_in(ids(keys)))
-                .all(&self.state.db)
-                .await
-                .map_err(|e| gql(e.into()))?
-                .into_iter()
-                .map(|m| (m.customer_id, m))
-                .collect();
+        let mut found = relations::preferences_of(&self.state.db, &self.principal, ids(keys))
+            .await
+            .map_err(gql)?;
         Ok(keys
             .iter()
-            .map(|k| (*k, relations::preferences_view(k.0, rows.get(&k.0))))
+            .map(|k| {
+                let view = found
+                    .remove(&k.0)
+                    .unwrap_or_else(|| relations::preferences_view(k.0, None));
+                (*k, view)
+            })
             .collect())
     }
 }
@@ -366,24 +344,10 @@ impl Loader<Of<LOYALTY>> for RecordsLoader {
         &self,
         keys: &[Of<LOYALTY>],
     ) -> Result<HashMap<Of<LOYALTY>, Self::Value>, Self::Error> {
-        let accounts = relations::accounts(&self.state.db, ids(keys))
+        let loyalty = relations::loyalty_of(&self.state.db, &self.principal, ids(keys))
             .await
             .map_err(gql)?;
-        let balances = relations::balances(&self.state.db, ids(keys))
-            .await
-            .map_err(gql)?;
-        Ok(keys
-            .iter()
-            .map(|k| {
-                let view = relations::loyalty_view(
-                    k.0,
-                    accounts.get(&k.0),
-                    balances.get(&k.0).copied().unwrap_or(0),
-                    &self.principal,
-                );
-                (*k, view)
-            })
-            .collect())
+        Ok(loyalty.into_iter().map(|(id, v)| (Of(id), v)).collect())
     }
 }
 

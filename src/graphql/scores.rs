@@ -39,12 +39,7 @@ impl Loader<ScoreKey> for RecordsLoader {
         }
         let mut out = HashMap::new();
         for (as_of, ids) in by_date {
-            if let Some(date) = as_of {
-                scoring::check_as_of(&self.state.db, "asOf", date)
-                    .await
-                    .map_err(|e| e.extend())?;
-            }
-            let computed = scoring::compute_many(&self.state.db, &self.state.settings, &ids, as_of)
+            let computed = scoring::scores_of(&self.state, &self.principal, &ids, as_of)
                 .await
                 .map_err(|e| e.extend())?;
             out.extend(
@@ -247,11 +242,14 @@ impl AnalyticsQuery {
         holdout_end: Date,
     ) -> Result<crate::service::scores::ValidationReport> {
         let (state, principal) = super::context(ctx)?;
-        scoring::require_analytics_operator(principal).map_err(gql)?;
+        let request = crate::types::scores::ValidationRequest {
+            calibration_end: calibration_end.into(),
+            holdout_end: holdout_end.into(),
+        };
         crate::service::scores::validate(
             &state.db,
-            calibration_end.into(),
-            holdout_end.into(),
+            principal,
+            request.into(),
             &state.settings.currency,
         )
         .await
@@ -290,8 +288,9 @@ impl AnalyticsQuery {
     /// The score snapshot segment filters read.
     async fn score_snapshot(&self, ctx: &Context<'_>) -> Result<SnapshotView> {
         let (state, principal) = super::context(ctx)?;
-        crate::service::records::require_reader(principal).map_err(gql)?;
-        scoring::snapshot(&state.db).await.map_err(gql)
+        scoring::current_snapshot(&state.db, principal)
+            .await
+            .map_err(gql)
     }
 }
 
@@ -368,7 +367,10 @@ impl AnalyticsMutation {
         as_of: Option<Date>,
     ) -> Result<crate::types::scores::FitResponse> {
         let (state, principal) = super::context(ctx)?;
-        let (fit, snapshot) = scoring::fit_now(state, principal, as_of.map(Into::into))
+        let request = crate::types::scores::FitRequest {
+            as_of: as_of.map(Into::into),
+        };
+        let (fit, snapshot) = scoring::fit_now(state, principal, request.into())
             .await
             .map_err(gql)?;
         ctx.data::<RequestLoader>()?.clear::<ScoreKey>();
@@ -447,11 +449,11 @@ impl AnalyticsMutation {
     /// Recompute every customer's scores into the snapshot now.
     async fn refresh_score_snapshot(&self, ctx: &Context<'_>) -> Result<SnapshotView> {
         let (state, principal) = super::context(ctx)?;
-        scoring::require_analytics_operator(principal).map_err(gql)?;
-        ctx.data::<RequestLoader>()?.clear::<ScoreKey>();
-        scoring::refresh_snapshot(&state.db, &state.settings)
+        let view = scoring::refresh_snapshot(&state.db, &state.settings, principal)
             .await
-            .map_err(gql)
+            .map_err(gql)?;
+        ctx.data::<RequestLoader>()?.clear::<ScoreKey>();
+        Ok(view)
     }
 }
 

@@ -102,15 +102,14 @@ impl UserMutation {
         input: CreateApiKeyInput,
     ) -> Result<CreatedApiKey> {
         let (state, principal) = context(ctx)?;
-        api_keys::create(
-            state,
-            principal,
-            input.name,
-            input.scopes,
-            input.expires_in_days,
-        )
-        .await
-        .map_err(|e| e.extend())
+        let request = crate::types::api_key::CreateApiKeyRequest {
+            name: input.name,
+            scopes: input.scopes,
+            expires_in_days: input.expires_in_days,
+        };
+        api_keys::create(state, principal, request)
+            .await
+            .map_err(|e| e.extend())
     }
 
     /// Revoke an API key (admin only); it stops working with the next request. True when

@@ -7,7 +7,7 @@
 
 use super::catalogue::class_of;
 use super::mask::mask_money;
-use crate::auth::{Clearance, Principal};
+use crate::policy::{Clearance, Principal};
 
 /// Renders the fields of one record of `resource` for a principal.
 pub struct Fields<'a> {

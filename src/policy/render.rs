@@ -7,10 +7,10 @@ use serde_json::{Map, Value};
 
 use super::catalogue::class_of;
 use super::mask::{mask_email, mask_id_number, mask_money, mask_phone};
-use crate::auth::{Clearance, Principal};
 use crate::domain::{
     CustomerKind, CustomerSource, CustomerStatus, Gender, MaritalStatus, Sensitivity,
 };
+use crate::policy::{Clearance, Principal};
 use crate::types::customer::{AddressView, CustomerView, IndividualView, OrganizationView};
 use crate::types::time::Date;
 
@@ -311,7 +311,7 @@ pub fn render_customer(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Clearance::{Full, None as Hidden, Partial};
+    use crate::policy::Clearance::{Full, None as Hidden, Partial};
     use chrono::{NaiveDate, TimeZone, Utc};
     use serde_json::json;
 

@@ -1,6 +1,6 @@
 //! Default clearances of each role (DESIGN §3): what a role sees of each sensitivity class.
 
-use crate::auth::Clearance::{self, Full, None, Partial};
+use super::Clearance::{self, Full, None, Partial};
 use crate::domain::Role;
 
 /// Clearances of `role` for (public, contact, financial, sensitive).
@@ -12,19 +12,6 @@ pub fn clearances(role: Role) -> [Clearance; 4] {
         Role::Support => [Full, Partial, None, None],
         Role::Analyst => [Full, None, Full, None],
     }
-}
-
-/// Whether `role` may reveal (see in clear, with a reason, audited) a field of `class` it
-/// otherwise sees masked: managers sensitive fields, support contact fields (DESIGN §3).
-/// Fields a role sees in full need no reveal; fields it may not see at all cannot be revealed.
-pub fn may_reveal(role: Role, class: crate::domain::Sensitivity) -> bool {
-    use crate::domain::Sensitivity;
-    matches!(
-        (role, class),
-        (Role::Admin, _)
-            | (Role::Manager, Sensitivity::Sensitive)
-            | (Role::Support, Sensitivity::Contact)
-    )
 }
 
 /// Clearances of an API key: public with `customers:read`, and each private class only

@@ -7,17 +7,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::body::JsonBody;
-use super::commerce::PageParams;
-use super::customers::{bool_param, enum_param};
 use super::error::{Problem, method_not_allowed};
 use super::if_match;
+use super::params::PageParams;
+use super::params::{bool_param, enum_param};
 use super::records::{
     self, ComplaintPage, ConsentEventPage, InteractionPage, PointsPage, SurveyPage, TimelinePage,
     ok_with_etag, private_json, window,
 };
-use crate::auth::Principal;
 use crate::domain::{ComplaintSeverity, ComplaintStatus, InteractionKind, TimelineKind, parse_id};
 use crate::error::{AppError, AppResult};
+use crate::policy::Principal;
 use crate::service::engagement::{self, ComplaintFilter, InteractionFilter};
 use crate::service::{relations, timeline};
 use crate::state::AppState;

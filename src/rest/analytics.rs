@@ -7,17 +7,19 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::body::{ActionBody, JsonBody};
-use super::commerce::PageParams;
-use super::customers::enum_param;
 use super::error::{Problem, method_not_allowed};
 use super::if_match;
+use super::params::PageParams;
+use super::params::{ExportParams, enum_param};
 use super::records;
 use super::records::AlertPage;
-use crate::auth::Principal;
+use super::records::attachment;
 use crate::domain::parse_id;
 use crate::domain::{AlertKind, AlertStatus};
 use crate::error::{AppError, AppResult};
+use crate::policy::Principal;
 use crate::service::alerts::{self, AlertFilter};
+use crate::service::input::Submitted;
 use crate::service::input::parse_document;
 use crate::service::scores::ValidationReport;
 use crate::service::scoring::{self, ScoreRequest};
@@ -27,7 +29,9 @@ use crate::types::alerts::{
     AlertRuleInput, AlertRuleList, AlertRuleView, AlertView, EvaluationView, ResolveInput,
 };
 use crate::types::scores::ScoresView;
-use crate::types::scores::{FitResponse, OverviewView, SnapshotView};
+use crate::types::scores::{
+    FitRequest, FitResponse, OverviewView, SnapshotView, ValidationRequest,
+};
 use crate::types::segments::{MemberPage, SegmentInput, SegmentList, SegmentView};
 
 /// Routes of the scores, the models and the segments.
@@ -200,14 +204,6 @@ pub async fn customer_scores(
 // ---------------------------------------------------------------------------------------
 // Models, snapshot and validation
 
-/// Body of `POST /scores/fit`.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FitRequest {
-    /// Fit on orders up to the end of this date (default today).
-    pub as_of: Option<NaiveDate>,
-}
-
 /// Fit the churn and spend models now and refresh the score snapshot (admins and managers).
 /// With too little data the fit says so (`status: insufficient_data`) and scores use the
 /// RFM rules.
@@ -220,8 +216,7 @@ pub async fn fit(
     principal: Principal,
     body: ActionBody,
 ) -> AppResult<HttpResponse> {
-    let request: FitRequest = parse_document(body.0)?;
-    let (fit, snapshot) = scoring::fit_now(&state, &principal, request.as_of).await?;
+    let (fit, snapshot) = scoring::fit_now(&state, &principal, Submitted::document(body.0)).await?;
     Ok(records::private_json(
         actix_web::http::StatusCode::OK,
         &FitResponse { fit, snapshot },
@@ -232,8 +227,7 @@ pub async fn fit(
 #[utoipa::path(get, path = "/api/v1/scores/snapshot", operation_id = "scores_snapshot_get", tag = "scores",
     responses((status = 200, description = "The snapshot", body = SnapshotView)))]
 pub async fn snapshot(state: web::Data<AppState>, principal: Principal) -> AppResult<HttpResponse> {
-    crate::service::records::require_reader(&principal)?;
-    let view = scoring::snapshot(&state.db).await?;
+    let view = scoring::current_snapshot(&state.db, &principal).await?;
     Ok(records::private_json(
         actix_web::http::StatusCode::OK,
         &view,
@@ -248,22 +242,11 @@ pub async fn refresh_snapshot(
     state: web::Data<AppState>,
     principal: Principal,
 ) -> AppResult<HttpResponse> {
-    scoring::require_analytics_operator(&principal)?;
-    let view = scoring::refresh_snapshot(&state.db, &state.settings).await?;
+    let view = scoring::refresh_snapshot(&state.db, &state.settings, &principal).await?;
     Ok(records::private_json(
         actix_web::http::StatusCode::OK,
         &view,
     ))
-}
-
-/// Body of `POST /scores/validation`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ValidationRequest {
-    /// The model is fitted on orders up to the end of this date.
-    pub calibration_end: NaiveDate,
-    /// Predictions are compared with the purchases after `calibration_end` up to this date.
-    pub holdout_end: NaiveDate,
 }
 
 /// How well the churn model predicts: fit on a calibration period, compare predicted with
@@ -278,12 +261,10 @@ pub async fn validation(
     principal: Principal,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    scoring::require_analytics_operator(&principal)?;
-    let r: ValidationRequest = parse_document(body.0)?;
     let report = crate::service::scores::validate(
         &state.db,
-        r.calibration_end,
-        r.holdout_end,
+        &principal,
+        Submitted::document(body.0),
         &state.settings.currency,
     )
     .await?;
@@ -411,31 +392,6 @@ pub async fn segment_members(
             snapshot_at,
         },
     ))
-}
-
-/// Query parameter of exports.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ExportParams {
-    /// `csv` (default; UTF-8 with a header row) or `ndjson` (one customer JSON per line).
-    #[param(value_type = Option<super::params::FileFormat>)]
-    pub format: Option<String>,
-}
-
-/// Stream an export as an attachment.
-pub fn attachment(
-    stream: crate::service::export::ByteStream,
-    format: crate::service::export::Format,
-    name: &str,
-) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(format.content_type())
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}.{}\"", format.extension()),
-        ))
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
-        .streaming(stream)
 }
 
 /// A segment's members, with their scores, as CSV or NDJSON, streamed. Fields the caller may

@@ -4,10 +4,10 @@ use actix_web::{HttpResponse, web};
 
 use super::body::JsonBody;
 use super::error::{Problem, method_not_allowed};
-use crate::auth::Principal;
 use crate::domain::parse_id;
 use crate::error::AppResult;
-use crate::service::{api_keys, input::parse_document};
+use crate::policy::Principal;
+use crate::service::{api_keys, input::Submitted};
 use crate::state::AppState;
 use crate::types::api_key::{ApiKeyList, CreateApiKeyRequest, CreatedApiKey};
 
@@ -49,15 +49,8 @@ pub async fn create(
     principal: Principal,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    let request: CreateApiKeyRequest = parse_document(body.0)?;
-    let created = api_keys::create(
-        &state,
-        &principal,
-        request.name,
-        request.scopes,
-        request.expires_in_days,
-    )
-    .await?;
+    let request = Submitted::<CreateApiKeyRequest>::document(body.0);
+    let created = api_keys::create(&state, &principal, request).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(created))

@@ -5,9 +5,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{Problem, method_not_allowed};
-use crate::auth::Principal;
 use crate::domain::parse_id;
 use crate::error::{AppError, AppResult};
+use crate::policy::Principal;
 use crate::service::audit::{self, AuditFilter};
 use crate::service::records::Window;
 use crate::state::AppState;

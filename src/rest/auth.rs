@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, http::header, web};
 
 use super::body::JsonBody;
 use super::error::{Problem, method_not_allowed};
-use crate::auth::Principal;
 use crate::error::AppResult;
+use crate::policy::Principal;
 use crate::service::{input::parse_document, users};
 use crate::state::AppState;
 use crate::types::user::{ChangePasswordRequest, LoginRequest, RefreshRequest, SessionView};

@@ -5,13 +5,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::body::JsonBody;
-use super::customers::{bool_param, enum_param};
 use super::error::{Problem, method_not_allowed};
 use super::if_match;
+use super::params::{PageParams, bool_param, enum_param};
 use super::records::{self, OrderPage, ProductPage, ok_with_etag, window};
-use crate::auth::Principal;
 use crate::domain::{OrderChannel, OrderStatus, parse_id};
 use crate::error::AppResult;
+use crate::policy::Principal;
 use crate::service::orders::{self, OrderFilter, ProductFilter};
 use crate::state::AppState;
 use crate::types::commerce::{
@@ -55,17 +55,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(customer_stats))
             .default_service(method_not_allowed("GET")),
     );
-}
-
-/// `cursor` and `limit` of a page.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageParams {
-    /// Opaque cursor from a previous page's `next_cursor`.
-    pub cursor: Option<String>,
-    /// Page size, 1–200 (default 50).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
-    pub limit: Option<String>,
 }
 
 /// Query parameters of `GET /products`.

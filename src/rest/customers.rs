@@ -7,12 +7,13 @@ use utoipa::IntoParams;
 use super::body::JsonBody;
 use super::error::{Problem, method_not_allowed};
 use super::idempotency::{self, Created};
+use super::params::{bool_param, enum_param};
 use super::{etag, if_match, if_none_match};
-use crate::auth::Principal;
 use crate::domain::{
     CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, SortDirection, parse_id,
 };
 use crate::error::{AppError, AppResult};
+use crate::policy::Principal;
 use crate::service::customers::{self, CustomerFilter, CustomerQuery};
 use crate::service::scoring;
 use crate::state::AppState;
@@ -126,36 +127,6 @@ fn include_scores(raw: Option<&str>) -> AppResult<bool> {
     }
 }
 
-pub(super) fn enum_param<T>(
-    name: &str,
-    raw: Option<String>,
-    parse: fn(&str) -> Option<T>,
-    expected: fn() -> String,
-) -> AppResult<Option<T>> {
-    raw.map(|v| {
-        parse(v.trim()).ok_or_else(|| {
-            AppError::bad_param(
-                name,
-                "invalid_enum",
-                format!("must be one of: {}", expected()),
-            )
-        })
-    })
-    .transpose()
-}
-
-pub(super) fn bool_param(name: &str, raw: Option<&str>) -> AppResult<bool> {
-    match raw.map(str::trim) {
-        None | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(_) => Err(AppError::bad_param(
-            name,
-            "invalid_bool",
-            "must be true or false",
-        )),
-    }
-}
-
 impl TryFrom<ListParams> for CustomerQuery {
     type Error = AppError;
 
@@ -243,7 +214,8 @@ pub async fn list(
     let mut page = customers::list(&state, &principal, query).await?;
     if with_scores {
         let ids: Vec<Uuid> = page.items.iter().map(|c| c.id).collect();
-        let mut scores = scoring::compute_many(&state.db, &state.settings, &ids, None).await?;
+        let mut scores =
+            scoring::compute_many(&state.db, &principal, &state.settings, &ids, None).await?;
         for customer in &mut page.items {
             customer.scores = scores.remove(&customer.id).map(|c| {
                 Box::new(scoring::render(
@@ -268,7 +240,7 @@ pub async fn list(
 /// with their scores, streamed. Fields the caller may not read are empty; phone and e-mail
 /// only for managers and admins; five exports per caller per hour; audited.
 #[utoipa::path(get, path = "/api/v1/customers/export", operation_id = "customers_export", tag = "customers",
-    params(ListParams, super::analytics::ExportParams),
+    params(ListParams, super::params::ExportParams),
     responses((status = 200, description = "The customers, one row or line each", content((String = "text/csv"), (String = "application/x-ndjson"))),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Over five exports in an hour", body = Problem, content_type = "application/problem+json")))]
@@ -276,7 +248,7 @@ pub async fn export(
     state: web::Data<AppState>,
     principal: Principal,
     params: web::Query<ListParams>,
-    export: web::Query<super::analytics::ExportParams>,
+    export: web::Query<super::params::ExportParams>,
 ) -> AppResult<HttpResponse> {
     let format = crate::service::export::Format::parse(export.format.as_deref())?;
     let mut params = params.into_inner();
@@ -285,7 +257,7 @@ pub async fn export(
     let stream =
         crate::service::export::customers(state.get_ref().clone(), principal, query.filter, format)
             .await?;
-    Ok(super::analytics::attachment(stream, format, "customers"))
+    Ok(super::records::attachment(stream, format, "customers"))
 }
 
 /// Merge duplicates into this customer (the survivor) in one transaction: the chosen

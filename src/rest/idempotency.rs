@@ -7,8 +7,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 
 use super::error::Problem;
-use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
+use crate::policy::Principal;
 use crate::service::idempotency::{self, Claim, KeyedRequest, StoredResponse};
 use crate::state::AppState;
 

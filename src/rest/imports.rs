@@ -10,12 +10,12 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::analytics::int_param;
-use super::customers::bool_param;
 use super::error::{Problem, method_not_allowed};
+use super::params::bool_param;
 use super::records::private_json;
-use crate::auth::Principal;
 use crate::domain::parse_id;
 use crate::error::{AppError, AppResult};
+use crate::policy::Principal;
 use crate::service::import::reader::Format;
 use crate::service::import::{self, Kind, Options};
 use crate::state::AppState;

@@ -28,7 +28,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             .insert_header((actix_web::http::header::RETRY_AFTER, "5"))
             .json(json!({"status": "loading", "reason": "demo data"}));
     }
-    match state.db.ping().await {
+    match crate::service::health::ping(&state.db).await {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
@@ -79,16 +79,8 @@ fn may_scrape(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
 pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     use std::sync::atomic::Ordering::Relaxed;
     may_scrape(&req, &state)?;
-    match state.db.get_database_backend() {
-        sea_orm::DatabaseBackend::Postgres => {
-            let pool = state.db.get_postgres_connection_pool();
-            state.http_metrics.pool(pool.size(), pool.num_idle());
-        }
-        sea_orm::DatabaseBackend::Sqlite => {
-            let pool = state.db.get_sqlite_connection_pool();
-            state.http_metrics.pool(pool.size(), pool.num_idle());
-        }
-        _ => {}
+    if let Some((size, idle)) = crate::service::health::pool(&state.db) {
+        state.http_metrics.pool(size, idle);
     }
     let m = &state.db_metrics;
     let mut body = format!(

@@ -1,8 +1,10 @@
 //! The values of query parameters that the handlers parse themselves (to name the parameter
 //! and the rule in a problem), declared here so the contract says what each one accepts.
 
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{AppError, AppResult};
 
 /// How the customer list is sorted: a field, `-` first for descending.
 #[derive(Serialize, ToSchema)]
@@ -85,3 +87,61 @@ impl utoipa::PartialSchema for ImportMapping {
 }
 
 impl ToSchema for ImportMapping {}
+
+/// `cursor` and `limit` of a page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Opaque cursor from a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+}
+
+/// Query parameter of exports.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `csv` (default; UTF-8 with a header row) or `ndjson` (one customer JSON per line).
+    #[param(value_type = Option<FileFormat>)]
+    pub format: Option<String>,
+}
+
+/// An enumerated query parameter, naming it and the values it takes when it is none of them.
+///
+/// # Errors
+/// `BadRequest` naming the parameter.
+pub fn enum_param<T>(
+    name: &str,
+    raw: Option<String>,
+    parse: fn(&str) -> Option<T>,
+    expected: fn() -> String,
+) -> AppResult<Option<T>> {
+    raw.map(|v| {
+        parse(v.trim()).ok_or_else(|| {
+            AppError::bad_param(
+                name,
+                "invalid_enum",
+                format!("must be one of: {}", expected()),
+            )
+        })
+    })
+    .transpose()
+}
+
+/// A `true`/`false` query parameter (absent is false).
+///
+/// # Errors
+/// `BadRequest` naming the parameter.
+pub fn bool_param(name: &str, raw: Option<&str>) -> AppResult<bool> {
+    match raw.map(str::trim) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(AppError::bad_param(
+            name,
+            "invalid_bool",
+            "must be true or false",
+        )),
+    }
+}

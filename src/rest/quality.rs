@@ -7,9 +7,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::analytics::int_param;
 use super::error::{Problem, method_not_allowed};
 use super::records;
-use crate::auth::Principal;
 use crate::domain::parse_id;
 use crate::error::AppResult;
+use crate::policy::Principal;
 use crate::service::duplicates::{self, Candidate, PairPage};
 use crate::service::quality::{self, QualityReport};
 use crate::service::standardise::{self, StandardiseReport};
@@ -96,13 +96,13 @@ pub async fn report(
 /// phone or e-mail for callers who may read them; with score and reasons, a page at a time.
 /// Similar names alone are checked per customer (`/customers/{id}/duplicates`).
 #[utoipa::path(get, path = "/api/v1/duplicates", operation_id = "duplicates_list", tag = "data quality",
-    params(super::commerce::PageParams),
+    params(super::params::PageParams),
     responses((status = 200, description = "A page of pairs", body = PairPage),
         (status = 400, description = "A bad cursor or limit", body = Problem, content_type = "application/problem+json")))]
 pub async fn duplicate_pairs(
     state: web::Data<AppState>,
     principal: Principal,
-    params: web::Query<super::commerce::PageParams>,
+    params: web::Query<super::params::PageParams>,
 ) -> AppResult<HttpResponse> {
     let p = params.into_inner();
     let w = records::window(p.cursor, p.limit.as_deref())?;
@@ -135,7 +135,7 @@ pub async fn standardise(
     principal: Principal,
     params: web::Query<StandardiseParams>,
 ) -> AppResult<HttpResponse> {
-    let dry_run = super::customers::bool_param("dry_run", params.dry_run.as_deref())?;
+    let dry_run = super::params::bool_param("dry_run", params.dry_run.as_deref())?;
     let report = standardise::run(&state, &principal, dry_run).await?;
     Ok(records::private_json(
         actix_web::http::StatusCode::OK,

@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::etag;
 use super::idempotency::{self, Created};
-use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
+use crate::policy::Principal;
 use crate::service::Page;
 use crate::service::records::Window;
 use crate::state::AppState;
@@ -195,4 +195,20 @@ pub async fn with_customers<T: crate::types::OfCustomer>(
         item.set_customer(customer);
     }
     Ok(())
+}
+
+/// Stream an export as an attachment.
+pub fn attachment(
+    stream: crate::service::export::ByteStream,
+    format: crate::service::export::Format,
+    name: &str,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}.{}\"", format.extension()),
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .streaming(stream)
 }

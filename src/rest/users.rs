@@ -6,10 +6,10 @@ use utoipa::ToSchema;
 
 use super::body::JsonBody;
 use super::error::{Problem, method_not_allowed};
-use crate::auth::Principal;
 use crate::domain::parse_id;
 use crate::error::AppResult;
-use crate::service::input::parse_document;
+use crate::policy::Principal;
+use crate::service::input::Submitted;
 use crate::service::users::{self, NewUser};
 use crate::state::AppState;
 use crate::types::user::{CreateUserRequest, UserPatch, UserView};
@@ -60,13 +60,12 @@ pub async fn create(
     principal: Principal,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    let request: CreateUserRequest = parse_document(body.0)?;
-    let new = NewUser {
+    let new = Submitted::<CreateUserRequest>::document(body.0).map(|request| NewUser {
         display_name: request.display_name,
         email: request.email,
         role: request.role,
         password: request.password,
-    };
+    });
     Ok(HttpResponse::Created().json(users::create(&state, &principal, new).await?))
 }
 
@@ -86,6 +85,6 @@ pub async fn update(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let id = parse_id("id", &id)?;
-    let patch: UserPatch = parse_document(body.0)?;
+    let patch = Submitted::<UserPatch>::document(body.0);
     Ok(HttpResponse::Ok().json(users::update(&state, &principal, id, patch).await?))
 }

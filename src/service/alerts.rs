@@ -19,13 +19,13 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::customers::row_scope;
+use super::Page;
 use super::input::{Checker, parse_document, reject_read_only};
 use super::records::{self, Window};
-use super::{Page, scoring};
-use crate::auth::{Clearance, Principal};
-use crate::domain::{AlertKind, AlertStatus, ComplaintStatus, CustomerGrade, Scope};
+use crate::domain::{AlertKind, AlertStatus, ComplaintStatus, CustomerGrade};
 use crate::error::{AppError, AppResult};
+use crate::policy::{Action, authorize};
+use crate::policy::{Clearance, Principal};
 use crate::state::AppState;
 use crate::types::alerts::{AlertRuleInput, AlertRuleView, AlertView, EvaluationView};
 
@@ -170,7 +170,7 @@ pub async fn create_rule(
     principal: &Principal,
     doc: Value,
 ) -> AppResult<AlertRuleView> {
-    scoring::require_model_operator(principal)?;
+    authorize(principal, Action::FitModels)?;
     reject_read_only(&doc, &["id", "version", "created_at", "updated_at"])?;
     let (name, kind, params, enabled) = check_rule(parse_document(doc)?)?;
     name_taken(state, &name, None).await?;
@@ -211,7 +211,7 @@ pub async fn update_rule(
     expected_version: Option<i64>,
     doc: Value,
 ) -> AppResult<AlertRuleView> {
-    scoring::require_model_operator(principal)?;
+    authorize(principal, Action::FitModels)?;
     reject_read_only(&doc, &["id", "version", "created_at", "updated_at"])?;
     let current = find_rule(state, id).await?;
     if expected_version.is_some_and(|v| v != current.version) {
@@ -245,7 +245,7 @@ pub async fn update_rule(
 /// # Errors
 /// `Forbidden`; `NotFound`.
 pub async fn delete_rule(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<()> {
-    scoring::require_model_operator(principal)?;
+    authorize(principal, Action::FitModels)?;
     find_rule(state, id).await?;
     alert_rule::Entity::delete_by_id(id).exec(&state.db).await?;
     Ok(())
@@ -256,7 +256,7 @@ pub async fn delete_rule(state: &AppState, principal: &Principal, id: Uuid) -> A
 /// # Errors
 /// Database failures.
 pub async fn list_rules(state: &AppState, principal: &Principal) -> AppResult<Vec<AlertRuleView>> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     Ok(alert_rule::Entity::find()
         .order_by_asc(alert_rule::Column::Name)
         .all(&state.db)
@@ -496,7 +496,7 @@ pub async fn evaluate(db: &sea_orm::DatabaseConnection) -> AppResult<EvaluationV
 /// # Errors
 /// `Forbidden`; database failures.
 pub async fn evaluate_now(state: &AppState, principal: &Principal) -> AppResult<EvaluationView> {
-    scoring::require_analytics_operator(principal)?;
+    authorize(principal, Action::RunAnalytics)?;
     evaluate(&state.db).await
 }
 
@@ -512,13 +512,9 @@ fn visible_kinds(principal: &Principal) -> Vec<&'static str> {
 }
 
 fn visible(principal: &Principal) -> sea_orm::Select<alert::Entity> {
-    let mut customers = live_customers();
-    if let Some(owner) = row_scope(principal) {
-        customers.and_where(customer::Column::OwnerId.eq(owner));
-    }
     alert::Entity::find()
         .filter(alert::Column::Kind.is_in(visible_kinds(principal)))
-        .filter(alert::Column::CustomerId.in_subquery(customers))
+        .filter(alert::Column::CustomerId.in_subquery(super::rows::live_customer_ids(principal)))
 }
 
 fn view(m: alert::Model) -> AlertView {
@@ -560,7 +556,7 @@ pub async fn list(
     filter: &AlertFilter,
     window: &Window,
 ) -> AppResult<Page<AlertView>> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     let mut q = visible(principal);
     if let Some(s) = filter.status {
         q = q.filter(alert::Column::Status.eq(s.as_str()));
@@ -599,7 +595,7 @@ async fn find(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<al
 /// # Errors
 /// `NotFound` (also for an alert the caller may not see).
 pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<AlertView> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     Ok(view(find(state, principal, id).await?))
 }
 
@@ -615,7 +611,7 @@ pub async fn transition(
     to: AlertStatus,
     resolution: Option<String>,
 ) -> AppResult<AlertView> {
-    principal.require_scope(Scope::CustomersWrite)?;
+    authorize(principal, Action::WorkAlerts)?;
     let mut c = Checker::default();
     let resolution = c.text("resolution", resolution, 2000);
     c.finish(())?;

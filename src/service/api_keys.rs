@@ -13,9 +13,10 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::{self, Event};
-use crate::auth::Principal;
 use crate::domain::Scope;
 use crate::error::{AppError, AppResult};
+use crate::policy::Principal;
+use crate::policy::{Action, authorize};
 use crate::state::AppState;
 use crate::types::api_key::{ApiKeyView, CreatedApiKey};
 
@@ -59,11 +60,14 @@ fn view(m: api_key::Model) -> ApiKeyView {
 pub async fn create(
     state: &AppState,
     principal: &Principal,
-    name: String,
-    scopes: Vec<Scope>,
-    expires_in_days: Option<i64>,
+    request: impl Into<super::input::Submitted<crate::types::api_key::CreateApiKeyRequest>>,
 ) -> AppResult<CreatedApiKey> {
-    principal.require_admin()?;
+    authorize(principal, Action::Administer)?;
+    let crate::types::api_key::CreateApiKeyRequest {
+        name,
+        scopes,
+        expires_in_days,
+    } = request.into().accept()?;
     let name = name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid(
@@ -130,7 +134,7 @@ pub async fn create(
 /// # Errors
 /// `Forbidden`.
 pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<ApiKeyView>> {
-    principal.require_admin()?;
+    authorize(principal, Action::Administer)?;
     let keys = api_key::Entity::find()
         .order_by_desc(api_key::Column::Id)
         .all(&state.db)
@@ -143,7 +147,7 @@ pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<ApiK
 /// # Errors
 /// `Forbidden`; `NotFound`.
 pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<ApiKeyView> {
-    principal.require_admin()?;
+    authorize(principal, Action::Administer)?;
     api_key::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -156,7 +160,7 @@ pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult
 /// # Errors
 /// `Forbidden`; `NotFound`.
 pub async fn revoke(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<()> {
-    principal.require_admin()?;
+    authorize(principal, Action::Administer)?;
     let key = api_key::Entity::find_by_id(id)
         .one(&state.db)
         .await?

@@ -14,9 +14,10 @@ use uuid::Uuid;
 
 use super::pagination::{self, Page};
 use super::records::Window;
-use crate::auth::Principal;
 use crate::domain::Sensitivity;
 use crate::error::AppResult;
+use crate::policy::Principal;
+use crate::policy::{Action, authorize};
 use crate::policy::{CustomFieldClasses, audit_value, class_of};
 use crate::state::AppState;
 use crate::types::audit::AuditView;
@@ -146,7 +147,7 @@ pub async fn list(
     window: &Window,
 ) -> AppResult<Page<AuditView>> {
     use audit_event::Column as C;
-    principal.require_admin()?;
+    authorize(principal, Action::Administer)?;
     let mut q = audit_event::Entity::find();
     if let Some(actor) = filter.actor_user_id {
         q = q.filter(C::ActorUserId.eq(actor));

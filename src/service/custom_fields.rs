@@ -10,10 +10,11 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::input::{Checker, parse_document, reject_read_only};
-use crate::auth::Principal;
 use crate::domain::{AppliesTo, CustomFieldType, CustomerKind, Sensitivity, parse_decimal};
 use crate::error::{AppError, AppResult};
 use crate::policy::CustomFieldClasses;
+use crate::policy::Principal;
+use crate::policy::{Action, authorize};
 use crate::state::AppState;
 use crate::types::custom_field::{CustomFieldInput, CustomFieldView};
 
@@ -376,7 +377,7 @@ async fn find(conn: &impl ConnectionTrait, key: &str) -> AppResult<custom_field:
 /// # Errors
 /// Database failures.
 pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<CustomFieldView>> {
-    principal.require_scope(crate::domain::Scope::CustomersRead)?;
+    authorize(principal, Action::ReadCustomers)?;
     let models = custom_field::Entity::find()
         .order_by_asc(custom_field::Column::Key)
         .all(&state.db)
@@ -389,7 +390,7 @@ pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<Cust
 /// # Errors
 /// `NotFound`.
 pub async fn get(state: &AppState, principal: &Principal, key: &str) -> AppResult<CustomFieldView> {
-    principal.require_scope(crate::domain::Scope::CustomersRead)?;
+    authorize(principal, Action::ReadCustomers)?;
     find(&state.db, key).await.map(view)
 }
 
@@ -402,7 +403,7 @@ pub async fn create(
     principal: &Principal,
     doc: Value,
 ) -> AppResult<CustomFieldView> {
-    principal.require_admin()?;
+    authorize(principal, Action::Administer)?;
     reject_read_only(&doc, READ_ONLY)?;
     let valid = validate(parse_document(doc)?)?;
     let exists = custom_field::Entity::find()
@@ -447,7 +448,7 @@ pub async fn update(
     key: &str,
     patch: Value,
 ) -> AppResult<CustomFieldView> {
-    principal.require_admin()?;
+    authorize(principal, Action::Administer)?;
     reject_read_only(&patch, READ_ONLY)?;
     let current = find(&state.db, key).await?;
     let mut doc = to_document(&current);
@@ -486,7 +487,7 @@ pub async fn update(
 /// # Errors
 /// `NotFound`.
 pub async fn delete(state: &AppState, principal: &Principal, key: &str) -> AppResult<()> {
-    principal.require_admin()?;
+    authorize(principal, Action::Administer)?;
     let current = find(&state.db, key).await?;
     custom_field::Entity::delete_by_id(current.id)
         .exec(&state.db)

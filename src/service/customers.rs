@@ -1,5 +1,7 @@
 //! The customer aggregate: create, read, list, merge-patch update, soft delete, restore.
 
+use super::rows::find;
+use crate::policy::{Action, authorize};
 use chrono::{DateTime, Utc};
 use entity::{customer, customer_tag};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
@@ -16,14 +18,14 @@ use super::audit::{self, Event};
 use super::custom_fields::{self, Definition};
 use super::input::{Checker, parse_document, reject_read_only};
 use super::pagination::{self, Page};
-use crate::auth::{Clearance, Principal};
 use crate::domain::{
-    CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, Role, Scope, Sensitivity,
-    SortDirection, is_valid_credit_code, is_valid_website, normalize_city, normalize_email,
-    normalize_name, normalize_phone, normalize_province, parse_decimal,
+    CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, Sensitivity, SortDirection,
+    is_valid_credit_code, is_valid_website, normalize_city, normalize_email, normalize_name,
+    normalize_phone, normalize_province, parse_decimal,
 };
 use crate::error::{AppError, AppResult};
 use crate::policy::render_customer;
+use crate::policy::{Clearance, Principal};
 use crate::state::AppState;
 use crate::types::customer::{
     AddressInput, CustomerInput, CustomerView, IndividualInput, OrganizationInput,
@@ -655,13 +657,7 @@ async fn take_owner(
     let Some(raw) = doc.as_object_mut().and_then(|o| o.remove("owner_id")) else {
         return Ok(OwnerChange::Keep);
     };
-    if !principal.may_assign_owners() {
-        return Err(AppError::invalid(
-            "owner_id",
-            "read_only",
-            "only an admin or a manager can set the owner",
-        ));
-    }
+    authorize(principal, Action::AssignOwners)?;
     let owner = match raw {
         Value::Null => return Ok(OwnerChange::Set(None)),
         Value::String(s) => Uuid::parse_str(&s)
@@ -686,45 +682,6 @@ async fn take_owner(
         ));
     }
     Ok(OwnerChange::Set(Some(owner)))
-}
-
-/// The owner a principal is confined to: sales users see and change only their own
-/// customers; everyone else sees all.
-pub(crate) fn row_scope(principal: &Principal) -> Option<Uuid> {
-    match principal.role {
-        Some(Role::Sales) => Some(principal.user_id.unwrap_or_default()),
-        _ => None,
-    }
-}
-
-/// A stored customer by id, within the principal's rows; soft-deleted ones only when
-/// asked. Another owner's customer is "not found", exactly like a missing one.
-pub(crate) async fn find(
-    conn: &impl ConnectionTrait,
-    principal: &Principal,
-    id: Uuid,
-    include_deleted: bool,
-) -> AppResult<customer::Model> {
-    let mut query = customer::Entity::find_by_id(id);
-    if let Some(owner) = row_scope(principal) {
-        query = query.filter(customer::Column::OwnerId.eq(owner));
-    }
-    if !include_deleted {
-        query = query.filter(customer::Column::DeletedAt.is_null());
-    }
-    if let Some(found) = query.one(conn).await? {
-        return Ok(found);
-    }
-    // A merged-away customer says where it went (to callers who could see it).
-    let mut merged =
-        customer::Entity::find_by_id(id).filter(customer::Column::MergedInto.is_not_null());
-    if let Some(owner) = row_scope(principal) {
-        merged = merged.filter(customer::Column::OwnerId.eq(owner));
-    }
-    match merged.one(conn).await?.and_then(|m| m.merged_into) {
-        Some(survivor) if !include_deleted => Err(AppError::MergedInto { survivor }),
-        _ => Err(AppError::NotFound { entity: "customer" }),
-    }
 }
 
 pub(crate) async fn render(
@@ -781,14 +738,14 @@ pub async fn create_checked(
     doc: Value,
     strict: bool,
 ) -> AppResult<(CustomerView, Vec<super::duplicates::Candidate>)> {
-    principal.require_customer_writer()?;
+    authorize(principal, Action::WriteCustomers)?;
     let mut doc = doc;
     reject_read_only(&doc, READ_ONLY)?;
     let txn = super::begin_write(&state.db).await?;
     let owner = match take_owner(&txn, principal, &mut doc).await? {
         OwnerChange::Set(owner) => owner,
         // A sales user's new customer is theirs; others start unassigned.
-        OwnerChange::Keep => row_scope(principal),
+        OwnerChange::Keep => crate::policy::rows(principal).owner(),
     };
     let input: CustomerInput = parse_document(doc)?;
     let defs = custom_fields::definitions(&txn).await?;
@@ -840,7 +797,7 @@ pub async fn get(
     id: Uuid,
     include_deleted: bool,
 ) -> AppResult<CustomerView> {
-    principal.require_scope(Scope::CustomersRead)?;
+    authorize(principal, Action::ReadCustomers)?;
     let model = find(&state.db, principal, id, include_deleted).await?;
     render_one(&state.db, principal, &model).await
 }
@@ -856,7 +813,7 @@ pub async fn update(
     expected_version: Option<i64>,
     patch: Value,
 ) -> AppResult<CustomerView> {
-    principal.require_customer_writer()?;
+    authorize(principal, Action::WriteCustomers)?;
     let mut patch = patch;
     reject_read_only(&patch, READ_ONLY)?;
     let txn = super::begin_write(&state.db).await?;
@@ -946,7 +903,7 @@ pub async fn delete(
     id: Uuid,
     expected_version: Option<i64>,
 ) -> AppResult<()> {
-    principal.require_customer_writer()?;
+    authorize(principal, Action::WriteCustomers)?;
     let txn = super::begin_write(&state.db).await?;
     let current = find(&txn, principal, id, false).await?;
     check_version(&current, expected_version)?;
@@ -967,7 +924,7 @@ pub async fn delete(
 /// # Errors
 /// `NotFound`; `Conflict` when the customer is not deleted.
 pub async fn restore(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<CustomerView> {
-    principal.require_customer_writer()?;
+    authorize(principal, Action::WriteCustomers)?;
     let txn = super::begin_write(&state.db).await?;
     let current = find(&txn, principal, id, true).await?;
     if current.deleted_at.is_none() {
@@ -993,10 +950,7 @@ pub async fn restore(state: &AppState, principal: &Principal, id: Uuid) -> AppRe
 
 fn filtered(principal: &Principal, filter: &CustomerFilter) -> sea_orm::Select<customer::Entity> {
     use customer::Column as C;
-    let mut q = customer::Entity::find();
-    if let Some(owner) = row_scope(principal) {
-        q = q.filter(C::OwnerId.eq(owner));
-    }
+    let mut q = super::rows::customers(principal);
     q = if filter.deleted {
         q.filter(C::DeletedAt.is_not_null())
     } else {
@@ -1084,7 +1038,7 @@ pub async fn list(
     query: CustomerQuery,
 ) -> AppResult<Page<CustomerView>> {
     use customer::Column as C;
-    principal.require_scope(Scope::CustomersRead)?;
+    authorize(principal, Action::ReadCustomers)?;
     check_filter_clearance(principal, &query.filter)?;
     if !(1..=MAX_PAGE).contains(&query.limit) {
         return Err(AppError::bad_param(
@@ -1156,7 +1110,7 @@ pub async fn get_many(
     principal: &Principal,
     ids: &[Uuid],
 ) -> AppResult<std::collections::HashMap<Uuid, CustomerView>> {
-    principal.require_scope(Scope::CustomersRead)?;
+    authorize(principal, Action::ReadCustomers)?;
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
@@ -1180,13 +1134,13 @@ pub async fn count(
     principal: &Principal,
     filter: &CustomerFilter,
 ) -> AppResult<u64> {
-    principal.require_scope(Scope::CustomersRead)?;
+    authorize(principal, Action::ReadCustomers)?;
     check_filter_clearance(principal, filter)?;
     Ok(filtered(principal, filter).count(&state.db).await?)
 }
 
 /// Show masked fields of a customer in clear, for a stated reason, audited. Allowed to a
-/// role for the classes it may reveal (`policy::roles::may_reveal`).
+/// role for the classes it may reveal (`policy::may_reveal`).
 ///
 /// # Errors
 /// `NotFound` (also outside the caller's rows); `Validation` for an unknown field or a
@@ -1198,7 +1152,7 @@ pub async fn reveal(
     fields: Vec<String>,
     reason: String,
 ) -> AppResult<crate::types::customer::RevealView> {
-    principal.require_scope(Scope::CustomersRead)?;
+    authorize(principal, Action::ReadCustomers)?;
     let reason = reason.trim().to_owned();
     if !(5..=500).contains(&reason.chars().count()) {
         return Err(AppError::invalid(
@@ -1237,9 +1191,7 @@ pub async fn reveal(
             ));
         };
         let allowed = principal.clearance(class) == Clearance::Full
-            || principal
-                .role
-                .is_some_and(|role| crate::policy::roles::may_reveal(role, class));
+            || crate::policy::may_reveal(principal, class);
         if !allowed {
             return Err(AppError::Forbidden(format!(
                 "this role may not reveal `{field}`"

@@ -13,6 +13,7 @@
 //! phone, e-mail and credit code, and for names the same city and the same first character.
 //! A caller sees only candidates in their own rows.
 
+pub use crate::types::customer::Candidate;
 use entity::customer;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -20,27 +21,15 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::customers::row_scope;
-use crate::auth::{Clearance, Principal};
 use crate::domain::Sensitivity;
 use crate::error::AppResult;
+use crate::policy::{Action, authorize};
+use crate::policy::{Clearance, Principal};
 
 /// Most candidates looked at for one customer.
 const BLOCK_LIMIT: u64 = 200;
 /// Lowest name similarity that counts.
 const NAME_THRESHOLD: f64 = 0.85;
-
-/// A customer who may be the same as another.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
-#[graphql(name = "DuplicateCandidate")]
-pub struct Candidate {
-    pub customer_id: Uuid,
-    pub display_name: String,
-    /// 0–1: how likely the two are one party.
-    pub score: f64,
-    /// `same_credit_code`, `same_phone`, `same_email`, `similar_name`.
-    pub reasons: Vec<String>,
-}
 
 /// Company suffixes that say nothing about which company it is.
 const SUFFIXES: &[&str] = &[
@@ -136,13 +125,9 @@ pub async fn candidates(
 ) -> AppResult<Vec<Candidate>> {
     let (contact, credit) = rules(principal);
     let live = |q: sea_orm::Select<customer::Entity>| {
-        let mut q = q
-            .filter(customer::Column::Id.ne(m.id))
-            .filter(customer::Column::DeletedAt.is_null());
-        if let Some(owner) = row_scope(principal) {
-            q = q.filter(customer::Column::OwnerId.eq(owner));
-        }
-        q
+        q.filter(customer::Column::Id.ne(m.id))
+            .filter(customer::Column::DeletedAt.is_null())
+            .filter(super::rows::visible(principal))
     };
     // Shared identifiers: always looked at, however large the name block below.
     let mut ids = Condition::any();
@@ -216,7 +201,7 @@ pub async fn of_customer(
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<Vec<Candidate>> {
-    super::records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     let m = super::records::visible_customer(&state.db, principal, id).await?;
     candidates(&state.db, principal, &m).await
 }
@@ -263,7 +248,7 @@ pub async fn pairs(
     limit: u64,
 ) -> AppResult<(Vec<Pair>, bool)> {
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-    super::records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     let (contact, credit) = rules(principal);
     let mut columns = Vec::new();
     if credit {
@@ -303,10 +288,11 @@ pub async fn pairs(
         .and_where(Expr::col((a.clone(), customer::Column::DeletedAt)).is_null())
         .and_where(Expr::col((b.clone(), customer::Column::DeletedAt)).is_null())
         .and_where(Expr::col((a.clone(), column)).is_not_null());
-        if let Some(owner) = row_scope(principal) {
-            q.and_where(Expr::col((a.clone(), customer::Column::OwnerId)).eq(owner))
-                .and_where(Expr::col((b.clone(), customer::Column::OwnerId)).eq(owner));
-        }
+        q.cond_where(super::rows::owned(principal, |owner| {
+            Condition::all()
+                .add(Expr::col((a.clone(), customer::Column::OwnerId)).eq(owner))
+                .add(Expr::col((b.clone(), customer::Column::OwnerId)).eq(owner))
+        }));
         if let Some((x, y)) = after {
             q.and_where(
                 Expr::col((a.clone(), customer::Column::Id))

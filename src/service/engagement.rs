@@ -2,6 +2,7 @@
 //! and a customer. Everyone but analysts may record them (support handles calls and
 //! complaints); every read goes through the customer's row access and the policy.
 
+use crate::policy::{Action, authorize};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -15,17 +16,14 @@ use uuid::Uuid;
 use super::Page;
 use super::audit::{self, Event};
 use super::input::{Checker, parse_document, reject_read_only};
-use super::records::{
-    self, Window, newest_first, past_time, require_activity_writer, visible_customer,
-    within_visible,
-};
-use crate::auth::Principal;
+use super::records::{self, Window, newest_first, past_time, visible_customer, within_visible};
 use crate::domain::{
     ComplaintCategory, ComplaintSeverity, ComplaintStatus, InteractionDirection, InteractionKind,
     SurveyChannel,
 };
 use crate::error::{AppError, AppResult};
 use crate::policy::Fields;
+use crate::policy::Principal;
 use crate::state::AppState;
 use crate::types::engagement::{
     ComplaintEventView, ComplaintInput, ComplaintTransitionInput, ComplaintView, InteractionInput,
@@ -173,7 +171,7 @@ pub async fn record_interaction(
     customer_id: Uuid,
     doc: Value,
 ) -> AppResult<InteractionView> {
-    require_activity_writer(principal)?;
+    authorize(principal, Action::RecordActivity)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: InteractionInput = parse_document(doc.clone())?;
     let txn = super::begin_write(&state.db).await?;
@@ -232,7 +230,7 @@ pub async fn update_interaction(
     expected_version: Option<i64>,
     doc: Value,
 ) -> AppResult<InteractionView> {
-    require_activity_writer(principal)?;
+    authorize(principal, Action::RecordActivity)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: InteractionInput = parse_document(doc.clone())?;
     let txn = super::begin_write(&state.db).await?;
@@ -257,7 +255,7 @@ pub async fn get_interaction(
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<InteractionView> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     let model = find_interaction(&state.db, principal, id).await?;
     Ok(interaction_view(model, principal))
 }
@@ -285,7 +283,7 @@ pub async fn list_interactions(
     window: &Window,
 ) -> AppResult<Page<InteractionView>> {
     use interaction::Column as C;
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     let mut select = within_visible(interaction::Entity::find(), C::CustomerId, principal);
     if let Some(id) = filter.customer_id {
         select = select.filter(C::CustomerId.eq(id));
@@ -377,7 +375,7 @@ pub async fn record_survey(
     customer_id: Uuid,
     doc: Value,
 ) -> AppResult<SurveyView> {
-    require_activity_writer(principal)?;
+    authorize(principal, Action::RecordActivity)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: SurveyInput = parse_document(doc)?;
     let answer = check_survey(input, customer_id)?;
@@ -400,7 +398,7 @@ pub async fn list_surveys(
     window: &Window,
 ) -> AppResult<Page<SurveyView>> {
     use survey::Column as C;
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     let mut select = within_visible(survey::Entity::find(), C::CustomerId, principal);
     if let Some(id) = customer_id {
         select = select.filter(C::CustomerId.eq(id));
@@ -548,7 +546,7 @@ pub async fn open_complaint(
     customer_id: Uuid,
     doc: Value,
 ) -> AppResult<ComplaintView> {
-    require_activity_writer(principal)?;
+    authorize(principal, Action::RecordActivity)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: ComplaintInput = parse_document(doc)?;
     let mut c = Checker::default();
@@ -652,7 +650,7 @@ pub async fn update_complaint(
     expected_version: Option<i64>,
     doc: Value,
 ) -> AppResult<ComplaintView> {
-    require_activity_writer(principal)?;
+    authorize(principal, Action::RecordActivity)?;
     reject_read_only(&doc, READ_ONLY)?;
     if present(&doc, "opened_at") {
         return Err(AppError::invalid(
@@ -721,7 +719,7 @@ pub async fn transition_complaint(
     expected_version: Option<i64>,
     doc: Value,
 ) -> AppResult<ComplaintView> {
-    require_activity_writer(principal)?;
+    authorize(principal, Action::RecordActivity)?;
     let input: ComplaintTransitionInput = parse_document(doc)?;
     let mut c = Checker::default();
     let resolution = c.text("resolution", input.resolution, 5000);
@@ -791,7 +789,7 @@ pub async fn get_complaint(
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<ComplaintView> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     let model = find_complaint(&state.db, principal, id).await?;
     one_complaint(&state.db, principal, model).await
 }
@@ -817,7 +815,7 @@ pub async fn list_complaints(
     window: &Window,
 ) -> AppResult<Page<ComplaintView>> {
     use complaint::Column as C;
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     let mut select = within_visible(complaint::Entity::find(), C::CustomerId, principal);
     if let Some(id) = filter.customer_id {
         select = select.filter(C::CustomerId.eq(id));

@@ -15,11 +15,11 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 
-use super::records::{self, Window};
+use super::records::Window;
 use super::{Page, scoring};
-use crate::auth::Principal;
-use crate::domain::Role;
 use crate::error::{AppError, AppResult};
+use crate::policy::Principal;
+use crate::policy::{Action, authorize};
 use crate::state::AppState;
 use crate::types::customer::CustomerView;
 
@@ -114,10 +114,7 @@ pub(crate) fn cell(text: &str) -> String {
 
 /// Whether an export may carry phone and e-mail: managers and admins (and the operator).
 pub fn exports_contact(principal: &Principal) -> bool {
-    match principal.role {
-        Some(role) => matches!(role, Role::Admin | Role::Manager),
-        None => !principal.is_api_key(),
-    }
+    crate::policy::allows(principal, Action::ExportContacts)
 }
 
 /// A customer as exported: contact details withheld below a manager.
@@ -193,7 +190,8 @@ pub async fn with_scores(
     mut items: Vec<CustomerView>,
 ) -> AppResult<Vec<CustomerView>> {
     let ids: Vec<uuid::Uuid> = items.iter().map(|c| c.id).collect();
-    let mut scores = scoring::compute_many(&state.db, &state.settings, &ids, None).await?;
+    let mut scores =
+        scoring::compute_many(&state.db, principal, &state.settings, &ids, None).await?;
     for item in &mut items {
         item.scores = scores.remove(&item.id).map(|c| {
             Box::new(scoring::render(
@@ -288,7 +286,7 @@ pub async fn customers(
     filter: super::customers::CustomerFilter,
     format: Format,
 ) -> AppResult<ByteStream> {
-    records::require_reader(&principal)?;
+    authorize(&principal, Action::ReadCustomers)?;
     let rows = super::customers::count(&state, &principal, &filter).await?;
     let details = serde_json::json!({"filter": format!("{filter:?}"), "rows": rows});
     stream(

@@ -9,8 +9,8 @@ use entity::idempotency_key;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
-use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
+use crate::policy::Principal;
 use crate::state::AppState;
 
 /// How long a key is remembered.

@@ -126,3 +126,37 @@ impl Checker {
         }
     }
 }
+
+/// An input as an adapter read it, whose errors the service reports only once it has
+/// authorised the caller: a caller who may not act gets 403, never a 422 that tells it what
+/// the input should have been.
+#[derive(Debug)]
+pub struct Submitted<T>(Result<T, AppError>);
+
+impl<T: DeserializeOwned> Submitted<T> {
+    /// A JSON document to be read as `T` (see [`parse_document`]).
+    pub fn document(doc: Value) -> Self {
+        Self(parse_document(doc))
+    }
+}
+
+impl<T> Submitted<T> {
+    /// The input, once the caller may act.
+    ///
+    /// # Errors
+    /// The input's `Validation` error.
+    pub fn accept(self) -> Result<T, AppError> {
+        self.0
+    }
+
+    /// The same input in another form.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Submitted<U> {
+        Submitted(self.0.map(f))
+    }
+}
+
+impl<T> From<T> for Submitted<T> {
+    fn from(value: T) -> Self {
+        Self(Ok(value))
+    }
+}

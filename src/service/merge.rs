@@ -19,11 +19,12 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::audit::{self, Event};
-use super::customers::{find, replace_tags};
+use super::customers::replace_tags;
 use super::input::parse_document;
-use crate::auth::Principal;
-use crate::domain::Role;
+use super::rows::find;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::policy::Principal;
+use crate::policy::{Action, authorize};
 use crate::state::AppState;
 use crate::types::customer::CustomerView;
 
@@ -107,7 +108,7 @@ pub async fn merge(
     expected_version: Option<i64>,
     doc: Value,
 ) -> AppResult<MergeView> {
-    principal.require_customer_writer()?;
+    authorize(principal, Action::WriteCustomers)?;
     let input: MergeInput = parse_document(doc)?;
     let mut errors = Vec::new();
     if input.duplicates.is_empty() || input.duplicates.len() > MAX_DUPLICATES {
@@ -175,8 +176,7 @@ pub async fn merge(
     let owners: BTreeSet<Option<Uuid>> = std::iter::once(survivor.owner_id)
         .chain(duplicates.iter().map(|d| d.owner_id))
         .collect();
-    let may_cross = matches!(principal.role, Some(Role::Admin | Role::Manager))
-        || (principal.role.is_none() && !principal.is_api_key());
+    let may_cross = crate::policy::allows(principal, Action::MergeAcrossOwners);
     if owners.len() > 1 && !may_cross {
         return Err(AppError::Forbidden(
             "these customers have different owners: a manager merges them".to_owned(),

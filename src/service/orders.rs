@@ -25,10 +25,11 @@ use super::records::{
     self, Window, amount, currency, money_text, newest_first, past_time, visible_customer,
     within_visible,
 };
-use crate::auth::Principal;
-use crate::domain::{OrderChannel, OrderStatus, Role, Scope};
+use crate::domain::{OrderChannel, OrderStatus};
 use crate::error::{AppError, AppResult};
 use crate::policy::Fields;
+use crate::policy::Principal;
+use crate::policy::{Action, authorize};
 use crate::state::AppState;
 use crate::types::commerce::{
     OrderInput, OrderItemView, OrderPatch, OrderView, ProductInput, ProductView, StatsView,
@@ -53,16 +54,6 @@ const MAX_LINES: usize = 500;
 
 // ---------------------------------------------------------------------------------------
 // Products
-
-fn require_catalogue_writer(principal: &Principal) -> AppResult<()> {
-    principal.require_scope(Scope::CustomersWrite)?;
-    match principal.role {
-        Some(Role::Admin | Role::Manager) | None => Ok(()),
-        Some(_) => Err(AppError::Forbidden(
-            "only an admin or a manager can change the product catalogue".to_owned(),
-        )),
-    }
-}
 
 fn product_view(m: product::Model, principal: &Principal) -> ProductView {
     let mut f = Fields::new(principal, "product");
@@ -164,7 +155,7 @@ pub async fn create_product(
     principal: &Principal,
     doc: Value,
 ) -> AppResult<ProductView> {
-    require_catalogue_writer(principal)?;
+    authorize(principal, Action::WriteProducts)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: ProductInput = parse_document(doc)?;
     let now = crate::clock::now();
@@ -197,7 +188,7 @@ pub async fn update_product(
     expected_version: Option<i64>,
     doc: Value,
 ) -> AppResult<ProductView> {
-    require_catalogue_writer(principal)?;
+    authorize(principal, Action::WriteProducts)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: ProductInput = parse_document(doc)?;
     let txn = super::begin_write(&state.db).await?;
@@ -232,7 +223,7 @@ pub async fn get_product(
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<ProductView> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     product::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -260,7 +251,7 @@ pub async fn list_products(
     window: &Window,
 ) -> AppResult<Page<ProductView>> {
     use sea_orm::sea_query::{Expr, ExprTrait, Func};
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     let mut select = product::Entity::find();
     if let Some(category) = filter.category {
         select = select.filter(product::Column::Category.eq(category));
@@ -618,7 +609,7 @@ pub async fn create_order(
     path_customer: Option<Uuid>,
     doc: Value,
 ) -> AppResult<OrderView> {
-    principal.require_customer_writer()?;
+    authorize(principal, Action::WriteCustomers)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: OrderInput = parse_document(doc)?;
     let customer_id = match (path_customer, input.customer_id) {
@@ -699,7 +690,7 @@ pub async fn update_order(
     expected_version: Option<i64>,
     doc: Value,
 ) -> AppResult<OrderView> {
-    principal.require_customer_writer()?;
+    authorize(principal, Action::WriteCustomers)?;
     reject_read_only(&doc, READ_ONLY)?;
     let fixed = [
         "customer_id",
@@ -798,7 +789,7 @@ pub async fn update_order(
 /// # Errors
 /// `NotFound`, also for another sales user's customer.
 pub async fn get_order(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<OrderView> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     let model = find_order(&state.db, principal, id).await?;
     let mut views = render_orders(&state.db, principal, vec![model]).await?;
     views.pop().ok_or(AppError::NotFound { entity: "order" })
@@ -827,7 +818,7 @@ pub async fn list_orders(
     filter: OrderFilter,
     window: &Window,
 ) -> AppResult<Page<OrderView>> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     let mut select = within_visible(order::Entity::find(), order::Column::CustomerId, principal);
     if let Some(id) = filter.customer_id {
         select = select.filter(order::Column::CustomerId.eq(id));
@@ -847,7 +838,7 @@ pub async fn list_orders(
     if filter.overdue {
         use sea_orm::sea_query::{Expr, ExprTrait};
         if principal.clearance(crate::domain::Sensitivity::Financial)
-            != crate::auth::Clearance::Full
+            != crate::policy::Clearance::Full
         {
             return Err(AppError::Forbidden(
                 "filtering by `overdue` needs full access to financial fields".to_owned(),
@@ -883,7 +874,7 @@ pub async fn customer_orders(
     customer_id: Uuid,
     window: &Window,
 ) -> AppResult<Page<OrderView>> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     visible_customer(&state.db, principal, customer_id).await?;
     let filter = OrderFilter {
         customer_id: Some(customer_id),
@@ -1087,6 +1078,40 @@ pub fn stats_view(
     }
 }
 
+/// The purchase aggregates of many customers: one statement; customers the caller may not
+/// see have none.
+///
+/// # Errors
+/// `Forbidden` for a key without `customers:read`; database failures.
+pub async fn stats_of(
+    state: &AppState,
+    principal: &Principal,
+    customer_ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, StatsView>> {
+    authorize(principal, Action::ReadCustomers)?;
+    if customer_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: HashMap<Uuid, customer_stats::Model> = customer_stats::Entity::find()
+        .filter(customer_stats::Column::CustomerId.is_in(customer_ids.iter().copied()))
+        .filter(super::rows::of_visible(
+            principal,
+            customer_stats::Column::CustomerId,
+        ))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| (m.customer_id, m))
+        .collect();
+    Ok(customer_ids
+        .into_iter()
+        .map(|id| {
+            let view = stats_view(id, rows.get(&id), &state.settings.currency, principal);
+            (id, view)
+        })
+        .collect())
+}
+
 /// A customer's purchase aggregates.
 ///
 /// # Errors
@@ -1096,7 +1121,7 @@ pub async fn stats(
     principal: &Principal,
     customer_id: Uuid,
 ) -> AppResult<StatsView> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     visible_customer(&state.db, principal, customer_id).await?;
     let row = customer_stats::Entity::find_by_id(customer_id)
         .one(&state.db)

@@ -5,18 +5,18 @@
 use chrono::{Datelike, NaiveDate, Utc};
 use entity::{customer, customer_score, order};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Expr, Query, SelectStatement};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 use uuid::Uuid;
 
-use super::customers::row_scope;
 use super::{records, scoring};
-use crate::auth::{Clearance, Principal};
 use crate::domain::Sensitivity;
 use crate::error::{AppError, AppResult};
+use crate::policy::{Action, authorize};
+use crate::policy::{Clearance, Principal};
 use crate::state::AppState;
 use crate::types::scores::{Bucket, OverviewView, RevenueRow, RiskBin, TopCustomer};
 
@@ -25,17 +25,7 @@ const MAX_MONTHS: i32 = 36;
 /// Most customers in the top list.
 const MAX_TOP: i32 = 100;
 
-/// The ids of the live customers the caller may see.
-fn visible(principal: &Principal) -> SelectStatement {
-    let mut q = Query::select();
-    q.column(customer::Column::Id)
-        .from(customer::Entity)
-        .and_where(customer::Column::DeletedAt.is_null());
-    if let Some(owner) = row_scope(principal) {
-        q.and_where(customer::Column::OwnerId.eq(owner));
-    }
-    q
-}
+use super::rows::live_customer_ids as visible;
 
 async fn buckets(
     conn: &impl ConnectionTrait,
@@ -96,7 +86,7 @@ pub async fn overview(
     months: i32,
     top: i32,
 ) -> AppResult<OverviewView> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     if !(1..=MAX_MONTHS).contains(&months) {
         return Err(AppError::invalid(
             "months",

@@ -5,15 +5,15 @@
 
 use chrono::{Duration, Utc};
 use entity::{consent_event, customer};
-use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
 };
 use serde::Serialize;
 
-use super::customers::row_scope;
-use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
+use crate::policy::Principal;
+use crate::policy::{Action, authorize};
 use crate::state::AppState;
 
 /// How many customers have one field filled.
@@ -113,24 +113,7 @@ const FIELDS: &[(&str, customer::Column, Option<&str>)] = &[
     ),
 ];
 
-fn visible(principal: &Principal) -> sea_orm::Select<customer::Entity> {
-    let mut q = customer::Entity::find().filter(customer::Column::DeletedAt.is_null());
-    if let Some(owner) = row_scope(principal) {
-        q = q.filter(customer::Column::OwnerId.eq(owner));
-    }
-    q
-}
-
-fn visible_ids(principal: &Principal) -> SelectStatement {
-    let mut q = Query::select();
-    q.column(customer::Column::Id)
-        .from(customer::Entity)
-        .and_where(customer::Column::DeletedAt.is_null());
-    if let Some(owner) = row_scope(principal) {
-        q.and_where(customer::Column::OwnerId.eq(owner));
-    }
-    q
-}
+use super::rows::{live_customer_ids as visible_ids, live_customers as visible};
 
 fn share(n: i64, of: i64) -> f64 {
     if of == 0 {
@@ -149,7 +132,7 @@ pub async fn report(
     principal: &Principal,
     stale_months: i32,
 ) -> AppResult<QualityReport> {
-    super::scoring::require_analytics_operator(principal)?;
+    authorize(principal, Action::RunAnalytics)?;
     if !(1..=120).contains(&stale_months) {
         return Err(AppError::invalid(
             "stale_months",

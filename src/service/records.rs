@@ -16,9 +16,8 @@ use crate::clock::now;
 use super::Page;
 use super::input::Checker;
 use super::pagination;
-use crate::auth::Principal;
-use crate::domain::{Role, Scope};
 use crate::error::{AppError, AppResult};
+use crate::policy::{Action, Principal, authorize};
 
 /// Largest page of records.
 pub const MAX_PAGE: u64 = 200;
@@ -136,7 +135,7 @@ pub async fn visible_customer(
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<customer::Model> {
-    super::customers::find(conn, principal, id, false).await
+    super::rows::find(conn, principal, id, false).await
 }
 
 /// Serialise writes that derive state from a customer's records (purchase aggregates, the
@@ -167,36 +166,10 @@ pub fn within_visible<E: EntityTrait>(
         .from(customer_column)
         .to(customer::Column::Id)
         .into();
-    let mut select = select
+    let select = select
         .join(sea_orm::JoinType::InnerJoin, to_customer)
         .filter(customer::Column::DeletedAt.is_null());
-    if let Some(owner) = super::customers::row_scope(principal) {
-        select = select.filter(customer::Column::OwnerId.eq(owner));
-    }
-    select
-}
-
-/// Refuse unless the caller may record activity about customers — calls, surveys,
-/// complaints, consent: everyone but analysts (keys need `customers:write`).
-///
-/// # Errors
-/// `Forbidden`.
-pub fn require_activity_writer(principal: &Principal) -> AppResult<()> {
-    principal.require_scope(Scope::CustomersWrite)?;
-    if principal.role == Some(Role::Analyst) {
-        return Err(AppError::Forbidden(
-            "the analyst role cannot record customer activity".to_owned(),
-        ));
-    }
-    Ok(())
-}
-
-/// Refuse unless the caller may read customers' records.
-///
-/// # Errors
-/// `Forbidden` for a key without `customers:read`.
-pub fn require_reader(principal: &Principal) -> AppResult<()> {
-    principal.require_scope(Scope::CustomersRead)
+    select.filter(super::rows::visible(principal))
 }
 
 /// A time that must not lie more than a day ahead (clock skew allowed), truncated to
@@ -383,12 +356,13 @@ impl<T> Page<T> {
 /// The newest `limit` rows of `table` for each of `customer_ids` (by `time` then id), in
 /// one statement with a window function — what lets a page of customers carry their
 /// latest records without a query per customer. `table` and `time` are identifiers of
-/// this code, never input.
+/// this code, never input. Only the records of customers `principal` may see.
 ///
 /// # Errors
-/// Database failures.
+/// `Forbidden` for a key without `customers:read`; database failures.
 pub async fn latest_per_customer<E>(
     conn: &impl ConnectionTrait,
+    principal: &Principal,
     table: &'static str,
     time: &'static str,
     customer_ids: &[Uuid],
@@ -398,10 +372,19 @@ where
     E: EntityTrait,
     E::Model: sea_orm::FromQueryResult,
 {
+    authorize(principal, Action::ReadCustomers)?;
     if customer_ids.is_empty() {
         return Ok(Vec::new());
     }
     let backend = conn.get_database_backend();
+    // Row visibility, as a subquery of the same statement (its values are the principal's
+    // own ids, quoted by the query builder).
+    let visible = match backend {
+        sea_orm::DatabaseBackend::Postgres => super::rows::live_customer_ids(principal)
+            .to_string(sea_orm::sea_query::PostgresQueryBuilder),
+        _ => super::rows::live_customer_ids(principal)
+            .to_string(sea_orm::sea_query::SqliteQueryBuilder),
+    };
     let placeholders: Vec<String> = (1..=customer_ids.len())
         .map(|i| match backend {
             sea_orm::DatabaseBackend::Postgres => format!("${i}"),
@@ -411,8 +394,8 @@ where
     let sql = format!(
         "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY \"customer_id\" \
          ORDER BY \"{time}\" DESC, \"id\" DESC) AS \"rn\" FROM \"{table}\" \
-         WHERE \"customer_id\" IN ({})) AS \"ranked\" WHERE \"rn\" <= {limit} \
-         ORDER BY \"customer_id\", \"{time}\" DESC, \"id\" DESC",
+         WHERE \"customer_id\" IN ({}) AND \"customer_id\" IN ({visible})) AS \"ranked\" \
+         WHERE \"rn\" <= {limit} ORDER BY \"customer_id\", \"{time}\" DESC, \"id\" DESC",
         placeholders.join(", ")
     );
     let values: Vec<sea_orm::Value> = customer_ids.iter().map(|id| (*id).into()).collect();

@@ -2,6 +2,7 @@
 //! programme. Consent and points are append-only histories: the state in force (consent per
 //! channel, the points balance) is derived from them.
 
+use crate::policy::{Action, authorize};
 use std::collections::HashMap;
 
 use entity::{
@@ -18,14 +19,14 @@ use uuid::Uuid;
 use super::Page;
 use super::audit::{self, Event};
 use super::input::{Checker, parse_document};
-use super::records::{self, Window, newest_first, require_activity_writer, visible_customer};
-use crate::auth::Principal;
+use super::records::{self, Window, newest_first, visible_customer};
 use crate::domain::{
     ContactChannel, CustomerKind, LoyaltyTier, PointsKind, PreferredTime, RelationshipKind,
     RelationshipTitle,
 };
 use crate::error::{AppError, AppResult};
 use crate::policy::Fields;
+use crate::policy::Principal;
 use crate::state::AppState;
 use crate::types::relations::{
     ConsentEventView, ConsentInput, ConsentView, LoyaltyInput, LoyaltyView, PointsEntryView,
@@ -69,7 +70,7 @@ pub async fn preferences(
     principal: &Principal,
     customer_id: Uuid,
 ) -> AppResult<PreferencesView> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     visible_customer(&state.db, principal, customer_id).await?;
     let m = customer_preference::Entity::find_by_id(customer_id)
         .one(&state.db)
@@ -87,7 +88,7 @@ pub async fn set_preferences(
     customer_id: Uuid,
     doc: Value,
 ) -> AppResult<PreferencesView> {
-    require_activity_writer(principal)?;
+    authorize(principal, Action::RecordActivity)?;
     let input: PreferencesInput = parse_document(doc)?;
     let mut c = Checker::default();
     let mut categories: Vec<String> = Vec::new();
@@ -168,11 +169,9 @@ pub fn consents_from(history: &[consent_event::Model]) -> Vec<ConsentView> {
 }
 
 /// Consent histories of many customers, oldest first: one statement.
-///
-/// # Errors
-/// Database failures.
-pub async fn consent_histories(
+async fn consent_histories(
     conn: &impl ConnectionTrait,
+    principal: &Principal,
     customer_ids: Vec<Uuid>,
 ) -> AppResult<HashMap<Uuid, Vec<consent_event::Model>>> {
     let mut out: HashMap<Uuid, Vec<consent_event::Model>> = HashMap::new();
@@ -181,6 +180,10 @@ pub async fn consent_histories(
     }
     for e in consent_event::Entity::find()
         .filter(consent_event::Column::CustomerId.is_in(customer_ids))
+        .filter(super::rows::of_visible(
+            principal,
+            consent_event::Column::CustomerId,
+        ))
         .order_by_asc(consent_event::Column::At)
         .order_by_asc(consent_event::Column::Id)
         .all(conn)
@@ -200,12 +203,84 @@ pub async fn consents(
     principal: &Principal,
     customer_id: Uuid,
 ) -> AppResult<Vec<ConsentView>> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     visible_customer(&state.db, principal, customer_id).await?;
-    let mut histories = consent_histories(&state.db, vec![customer_id]).await?;
+    let mut histories = consent_histories(&state.db, principal, vec![customer_id]).await?;
     Ok(consents_from(
         &histories.remove(&customer_id).unwrap_or_default(),
     ))
+}
+
+/// The consent in force of many customers, per channel: one statement; customers the
+/// caller may not see have none.
+///
+/// # Errors
+/// `Forbidden` for a key without `customers:read`; database failures.
+pub async fn consents_of(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    customer_ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, Vec<ConsentView>>> {
+    authorize(principal, Action::ReadCustomers)?;
+    let histories = consent_histories(conn, principal, customer_ids).await?;
+    Ok(histories
+        .into_iter()
+        .map(|(id, history)| (id, consents_from(&history)))
+        .collect())
+}
+
+/// The preferences of many customers: one statement; customers the caller may not see have
+/// none.
+///
+/// # Errors
+/// `Forbidden` for a key without `customers:read`; database failures.
+pub async fn preferences_of(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    customer_ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, PreferencesView>> {
+    authorize(principal, Action::ReadCustomers)?;
+    if customer_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(customer_preference::Entity::find()
+        .filter(customer_preference::Column::CustomerId.is_in(customer_ids))
+        .filter(super::rows::of_visible(
+            principal,
+            customer_preference::Column::CustomerId,
+        ))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| (m.customer_id, preferences_view(m.customer_id, Some(&m))))
+        .collect())
+}
+
+/// Membership and points balance of many customers: two statements; customers the caller
+/// may not see have none.
+///
+/// # Errors
+/// `Forbidden` for a key without `customers:read`; database failures.
+pub async fn loyalty_of(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    customer_ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, LoyaltyView>> {
+    authorize(principal, Action::ReadCustomers)?;
+    let accounts = accounts(conn, principal, customer_ids.clone()).await?;
+    let balances = balances(conn, principal, customer_ids.clone()).await?;
+    Ok(customer_ids
+        .into_iter()
+        .map(|id| {
+            let view = loyalty_view(
+                id,
+                accounts.get(&id),
+                balances.get(&id).copied().unwrap_or(0),
+                principal,
+            );
+            (id, view)
+        })
+        .collect())
 }
 
 /// A customer's consent history, newest first.
@@ -219,7 +294,7 @@ pub async fn consent_history(
     window: &Window,
 ) -> AppResult<Page<ConsentEventView>> {
     use consent_event::Column as C;
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     visible_customer(&state.db, principal, customer_id).await?;
     let select = consent_event::Entity::find().filter(C::CustomerId.eq(customer_id));
     let page = newest_first(&state.db, select, C::At, C::Id, window, |m| (m.at, m.id)).await?;
@@ -236,7 +311,7 @@ pub async fn record_consent(
     customer_id: Uuid,
     doc: Value,
 ) -> AppResult<ConsentEventView> {
-    require_activity_writer(principal)?;
+    authorize(principal, Action::RecordActivity)?;
     let input: ConsentInput = parse_document(doc)?;
     let mut c = Checker::default();
     let source = c.text("source", Some(input.source), 100);
@@ -342,13 +417,8 @@ pub async fn relationships_of(
     let visible: HashMap<Uuid, customer::Model> = if ends.is_empty() {
         HashMap::new()
     } else {
-        let mut select = customer::Entity::find()
+        super::rows::live_customers(principal)
             .filter(customer::Column::Id.is_in(ends))
-            .filter(customer::Column::DeletedAt.is_null());
-        if let Some(owner) = super::customers::row_scope(principal) {
-            select = select.filter(customer::Column::OwnerId.eq(owner));
-        }
-        select
             .all(conn)
             .await?
             .into_iter()
@@ -378,7 +448,7 @@ pub async fn relationships(
     principal: &Principal,
     customer_id: Uuid,
 ) -> AppResult<Vec<RelationshipView>> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     visible_customer(&state.db, principal, customer_id).await?;
     Ok(relationships_of(&state.db, principal, &[customer_id])
         .await?
@@ -398,7 +468,7 @@ pub async fn link(
     customer_id: Uuid,
     doc: Value,
 ) -> AppResult<RelationshipView> {
-    principal.require_customer_writer()?;
+    authorize(principal, Action::WriteCustomers)?;
     let input: RelationshipInput = parse_document(doc)?;
     let mut c = Checker::default();
     let note = c.text("note", input.note, 2000);
@@ -519,7 +589,7 @@ pub async fn unlink(
     customer_id: Uuid,
     relationship_id: Uuid,
 ) -> AppResult<()> {
-    principal.require_customer_writer()?;
+    authorize(principal, Action::WriteCustomers)?;
     let txn = super::begin_write(&state.db).await?;
     visible_customer(&txn, principal, customer_id).await?;
     let link = relationship::Entity::find_by_id(relationship_id)
@@ -594,11 +664,9 @@ pub fn points_view(m: points_entry::Model, principal: &Principal) -> PointsEntry
 }
 
 /// Points balances of many customers, summed from the ledger: one statement.
-///
-/// # Errors
-/// Database failures.
-pub async fn balances(
+async fn balances(
     conn: &impl ConnectionTrait,
+    principal: &Principal,
     customer_ids: Vec<Uuid>,
 ) -> AppResult<HashMap<Uuid, i64>> {
     if customer_ids.is_empty() {
@@ -613,6 +681,10 @@ pub async fn balances(
             "balance",
         )
         .filter(points_entry::Column::CustomerId.is_in(customer_ids))
+        .filter(super::rows::of_visible(
+            principal,
+            points_entry::Column::CustomerId,
+        ))
         .group_by(points_entry::Column::CustomerId)
         .into_tuple()
         .all(conn)
@@ -624,11 +696,9 @@ pub async fn balances(
 }
 
 /// Loyalty accounts of many customers: one statement.
-///
-/// # Errors
-/// Database failures.
-pub async fn accounts(
+async fn accounts(
     conn: &impl ConnectionTrait,
+    principal: &Principal,
     customer_ids: Vec<Uuid>,
 ) -> AppResult<HashMap<Uuid, loyalty_account::Model>> {
     if customer_ids.is_empty() {
@@ -636,6 +706,10 @@ pub async fn accounts(
     }
     Ok(loyalty_account::Entity::find()
         .filter(loyalty_account::Column::CustomerId.is_in(customer_ids))
+        .filter(super::rows::of_visible(
+            principal,
+            loyalty_account::Column::CustomerId,
+        ))
         .all(conn)
         .await?
         .into_iter()
@@ -652,10 +726,10 @@ pub async fn loyalty(
     principal: &Principal,
     customer_id: Uuid,
 ) -> AppResult<LoyaltyView> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     visible_customer(&state.db, principal, customer_id).await?;
-    let account = accounts(&state.db, vec![customer_id]).await?;
-    let balance = balances(&state.db, vec![customer_id]).await?;
+    let account = accounts(&state.db, principal, vec![customer_id]).await?;
+    let balance = balances(&state.db, principal, vec![customer_id]).await?;
     Ok(loyalty_view(
         customer_id,
         account.get(&customer_id),
@@ -674,7 +748,7 @@ pub async fn set_tier(
     customer_id: Uuid,
     doc: Value,
 ) -> AppResult<LoyaltyView> {
-    principal.require_customer_writer()?;
+    authorize(principal, Action::WriteCustomers)?;
     let input: LoyaltyInput = parse_document(doc)?;
     let txn = super::begin_write(&state.db).await?;
     visible_customer(&txn, principal, customer_id).await?;
@@ -699,8 +773,8 @@ pub async fn set_tier(
         Event::customer("loyalty.tier_set", customer_id, json!({"tier": input.tier})),
     )
     .await?;
-    let account = accounts(&txn, vec![customer_id]).await?;
-    let balance = balances(&txn, vec![customer_id]).await?;
+    let account = accounts(&txn, principal, vec![customer_id]).await?;
+    let balance = balances(&txn, principal, vec![customer_id]).await?;
     txn.commit().await?;
     Ok(loyalty_view(
         customer_id,
@@ -722,7 +796,7 @@ pub async fn record_points(
     customer_id: Uuid,
     doc: Value,
 ) -> AppResult<PointsEntryView> {
-    principal.require_customer_writer()?;
+    authorize(principal, Action::WriteCustomers)?;
     let input: PointsInput = parse_document(doc)?;
     let mut c = Checker::default();
     let limit = 1_000_000_000;
@@ -773,7 +847,7 @@ pub async fn record_points(
             ));
         }
     }
-    let balance = balances(&txn, vec![customer_id])
+    let balance = balances(&txn, principal, vec![customer_id])
         .await?
         .get(&customer_id)
         .copied()
@@ -824,7 +898,7 @@ pub async fn points_ledger(
     window: &Window,
 ) -> AppResult<Page<PointsEntryView>> {
     use points_entry::Column as C;
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     visible_customer(&state.db, principal, customer_id).await?;
     let select = points_entry::Entity::find().filter(C::CustomerId.eq(customer_id));
     let page = newest_first(&state.db, select, C::At, C::Id, window, |m| (m.at, m.id)).await?;

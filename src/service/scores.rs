@@ -6,6 +6,7 @@
 //! one purchase whose value is their sum; x = purchase days after the first, tₓ and T in days
 //! from the first. Spend uses orders in the server's currency.
 
+pub use crate::types::scores::{BgNbdParams, FitReport, GammaGammaParams, RfmCuts};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -121,90 +122,24 @@ pub async fn purchase_days(
     Ok(out)
 }
 
-/// BG/NBD parameters as printed.
-#[derive(
-    Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema, async_graphql::SimpleObject,
-)]
-#[graphql(name = "BgNbdParams")]
-pub struct BgNbdParams {
-    pub r: f64,
-    pub alpha: f64,
-    pub a: f64,
-    pub b: f64,
-}
-
-/// Gamma-Gamma parameters as printed.
-#[derive(
-    Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema, async_graphql::SimpleObject,
-)]
-#[graphql(name = "GammaGammaParams")]
-pub struct GammaGammaParams {
-    pub p: f64,
-    pub q: f64,
-    pub gamma: f64,
-}
-
-/// Quintile cut points of the buyers' RFM values at a fit's as-of date, so one customer can
-/// be scored against the population without reading it.
-#[derive(
-    Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema, async_graphql::SimpleObject,
-)]
-#[graphql(name = "RfmCuts")]
-pub struct RfmCuts {
-    pub recency_days: [f64; 4],
-    pub frequency: [f64; 4],
-    pub monetary: [f64; 4],
-}
-
-impl RfmCuts {
-    /// Cut points of every customer's (days since last purchase, purchase days, spend).
-    fn of(customers: &BTreeMap<Uuid, PurchaseDays>, as_of: NaiveDate) -> Option<Self> {
-        let mut recency = Vec::new();
-        let mut frequency = Vec::new();
-        let mut monetary = Vec::new();
-        for c in customers.values() {
-            let Some(last) = c.days.keys().next_back() else {
-                continue;
-            };
-            recency.push((as_of - *last).num_days() as f64);
-            frequency.push(c.days.len() as f64);
-            monetary.push(c.days.values().sum());
-        }
-        Some(Self {
-            recency_days: rfm::cut_points(&recency)?,
-            frequency: rfm::cut_points(&frequency)?,
-            monetary: rfm::cut_points(&monetary)?,
-        })
+/// Cut points of every customer's (days since last purchase, purchase days, spend).
+fn rfm_cuts_of(customers: &BTreeMap<Uuid, PurchaseDays>, as_of: NaiveDate) -> Option<RfmCuts> {
+    let mut recency = Vec::new();
+    let mut frequency = Vec::new();
+    let mut monetary = Vec::new();
+    for c in customers.values() {
+        let Some(last) = c.days.keys().next_back() else {
+            continue;
+        };
+        recency.push((as_of - *last).num_days() as f64);
+        frequency.push(c.days.len() as f64);
+        monetary.push(c.days.values().sum());
     }
-}
-
-/// The outcome of a fit, as stored and as printed by `dossier scores fit --json`.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
-#[graphql(name = "FitReport")]
-pub struct FitReport {
-    pub id: Uuid,
-    /// `fitted`, or `insufficient_data` (scores then use the RFM rules).
-    pub status: String,
-    pub bgnbd: Option<BgNbdParams>,
-    pub gamma_gamma: Option<GammaGammaParams>,
-    pub time_unit: &'static str,
-    pub as_of: crate::types::time::Date,
-    /// Customers with at least one counted purchase by the as-of date.
-    pub customers: usize,
-    pub repeat_buyers: usize,
-    /// RFM quintile cut points among buyers at the as-of date.
-    pub rfm_cuts: Option<RfmCuts>,
-    /// The 1st … 99th percentiles of buyers' spend, to rank one customer for the grade.
-    pub value_quantiles: Option<Vec<f64>>,
-    /// BG/NBD log-likelihood at the estimate.
-    pub log_likelihood: Option<f64>,
-    pub gamma_gamma_log_likelihood: Option<f64>,
-    pub fit_seconds: f64,
-    pub fitted_at: crate::types::time::Timestamp,
-    /// Why a model was not fitted, when it was not.
-    pub message: Option<String>,
-    /// How to read parameters that ran to a boundary of the parameter space.
-    pub notes: Vec<String>,
+    Some(RfmCuts {
+        recency_days: rfm::cut_points(&recency)?,
+        frequency: rfm::cut_points(&frequency)?,
+        monetary: rfm::cut_points(&monetary)?,
+    })
 }
 
 /// Parameters at a boundary are limits, not nonsense: say what they mean.
@@ -233,15 +168,19 @@ fn boundary_notes(bg: Option<&BgNbdParams>, gg: Option<&GammaGammaParams>) -> Ve
     notes
 }
 
-/// Fit both models as of the end of `as_of` and store the result (a refusal too).
+/// Fit both models as of the end of `as_of` and store the result (a refusal too), for
+/// those who may fit models.
 ///
 /// # Errors
-/// `Validation` for an as-of date before any order or in the future; database failures.
+/// `Forbidden`; `Validation` for an as-of date before any order or in the future; database
+/// failures.
 pub async fn fit(
     db: &sea_orm::DatabaseConnection,
+    principal: &crate::policy::Principal,
     as_of: NaiveDate,
     base_currency: &str,
 ) -> AppResult<FitReport> {
+    crate::policy::authorize(principal, crate::policy::Action::FitModels)?;
     let today = Utc::now().date_naive();
     if as_of > today {
         return Err(AppError::invalid(
@@ -305,7 +244,7 @@ pub async fn fit(
         as_of: as_of.into(),
         customers: customers.len(),
         repeat_buyers,
-        rfm_cuts: RfmCuts::of(&customers, as_of),
+        rfm_cuts: rfm_cuts_of(&customers, as_of),
         value_quantiles: rfm::quantile_points(
             &customers
                 .values()
@@ -393,13 +332,19 @@ pub struct ValidationReport {
 /// purchases in (`calibration_end`, `holdout_end`] with the purchase days they had.
 ///
 /// # Errors
-/// `Validation` for dates in the wrong order or the future, or too little data to fit.
+/// `Forbidden` unless the caller may run analytics; `Validation` for dates in the wrong
+/// order or the future, or too little data to fit.
 pub async fn validate(
     db: &sea_orm::DatabaseConnection,
-    calibration_end: NaiveDate,
-    holdout_end: NaiveDate,
+    principal: &crate::policy::Principal,
+    request: super::input::Submitted<crate::types::scores::ValidationRequest>,
     base_currency: &str,
 ) -> AppResult<ValidationReport> {
+    crate::policy::authorize(principal, crate::policy::Action::RunAnalytics)?;
+    let crate::types::scores::ValidationRequest {
+        calibration_end,
+        holdout_end,
+    } = request.accept()?;
     if holdout_end <= calibration_end {
         return Err(AppError::invalid(
             "holdout_end",

@@ -13,6 +13,7 @@
 //! Until a first fit, RFM scores, segment and grade are null too (they rank against the
 //! buyers counted by a fit).
 
+use crate::policy::{Action, authorize};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -29,55 +30,25 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::input::Submitted;
 use super::scores::{RfmCuts, end_of, purchase_days};
 use crate::analytics::{bgnbd, gamma_gamma, rfm, scores as rules};
-use crate::auth::Principal;
 use crate::config::Settings;
 use crate::domain::{CustomerGrade, LifecycleStage, LoyaltyTier, RfmSegment, ScoreMethod};
 use crate::error::{AppError, AppResult};
 use crate::policy::Fields;
+use crate::policy::Principal;
 use crate::state::AppState;
 use crate::types::scores::{
-    ChurnBasis, ChurnView, LifetimeValueView, LoyaltyComponentView, LoyaltyScoreView, ModelRef,
-    RfmView, ScoresView, SnapshotView,
+    ChurnBasis, ChurnView, FitRequest, LifetimeValueView, LoyaltyComponentView, LoyaltyScoreView,
+    ModelRef, RfmView, ScoresView, SnapshotView,
 };
 
 /// Expected purchases are reported over this many days unless asked otherwise.
 pub const DEFAULT_HORIZON_DAYS: i32 = 90;
 /// Lifetime value is reported over this many months unless asked otherwise.
 pub const DEFAULT_MONTHS: i32 = 12;
-const MAX_HORIZON_DAYS: i32 = 3650;
-const MAX_MONTHS: i32 = 120;
-
-/// A horizon in days: 1–3650.
-///
-/// # Errors
-/// `Validation` naming `field` outside that range.
-pub fn horizon_days(field: &str, days: i32) -> AppResult<u32> {
-    if !(1..=MAX_HORIZON_DAYS).contains(&days) {
-        return Err(AppError::invalid(
-            field,
-            "out_of_range",
-            format!("must be 1–{MAX_HORIZON_DAYS} days"),
-        ));
-    }
-    Ok(days.unsigned_abs())
-}
-
-/// A horizon in months: 1–120.
-///
-/// # Errors
-/// `Validation` naming `field` outside that range.
-pub fn horizon_months(field: &str, months: i32) -> AppResult<u32> {
-    if !(1..=MAX_MONTHS).contains(&months) {
-        return Err(AppError::invalid(
-            field,
-            "out_of_range",
-            format!("must be 1–{MAX_MONTHS} months"),
-        ));
-    }
-    Ok(months.unsigned_abs())
-}
+pub use crate::domain::horizon::{horizon_days, horizon_months};
 
 /// One customer's purchases as the scores see them.
 #[derive(Debug, Clone, Default)]
@@ -256,11 +227,14 @@ fn dec(raw: &str) -> Decimal {
 
 /// The bases of many customers: six statements whatever their number. Purchases come from
 /// the maintained aggregates, or with `as_of` from the orders up to the end of that date.
+/// Only the customers `principal` may see have one: the first statement reads them through
+/// row visibility, and every later one asks only for those found.
 ///
 /// # Errors
 /// Database failures.
 pub async fn bases(
     conn: &impl ConnectionTrait,
+    principal: &Principal,
     ids: &[Uuid],
     as_of: Option<NaiveDate>,
     base_currency: &str,
@@ -269,14 +243,19 @@ pub async fn bases(
     if ids.is_empty() {
         return Ok(out);
     }
-    let list = || ids.iter().copied();
-    for m in customer::Entity::find()
-        .filter(customer::Column::Id.is_in(list()))
+    for m in super::rows::customers(principal)
+        .filter(customer::Column::Id.is_in(ids.iter().copied()))
         .all(conn)
         .await?
     {
         out.entry(m.id).or_default().completeness = completeness(&m);
     }
+    let ids: Vec<Uuid> = out.keys().copied().collect();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let ids = ids.as_slice();
+    let list = || ids.iter().copied();
     match as_of {
         None => {
             for s in customer_stats::Entity::find()
@@ -695,22 +674,24 @@ pub fn render(
     }
 }
 
-/// Scores of many customers the caller has already been allowed to see: a fixed number of
-/// statements.
+/// Scores of many customers, a fixed number of statements; only the customers `principal`
+/// may see are in the answer.
 ///
 /// # Errors
-/// Database failures.
+/// `Forbidden` for a key without `customers:read`; database failures.
 pub async fn compute_many(
     conn: &impl ConnectionTrait,
+    principal: &Principal,
     settings: &Settings,
     ids: &[Uuid],
     as_of: Option<NaiveDate>,
 ) -> AppResult<HashMap<Uuid, Computed>> {
+    authorize(principal, Action::ReadCustomers)?;
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
     let model = model_at(conn, as_of).await?;
-    let mut bases = bases(conn, ids, as_of, &settings.currency).await?;
+    let mut bases = bases(conn, principal, ids, as_of, &settings.currency).await?;
     let scorer = Scorer {
         model: model.as_deref(),
         as_of: as_of.unwrap_or_else(|| Utc::now().date_naive()),
@@ -719,11 +700,28 @@ pub async fn compute_many(
     };
     Ok(ids
         .iter()
-        .map(|id| {
-            let basis = bases.remove(id).unwrap_or_default();
-            (*id, scorer.compute(*id, &basis))
+        .filter_map(|id| {
+            let basis = bases.remove(id)?;
+            Some((*id, scorer.compute(*id, &basis)))
         })
         .collect())
+}
+
+/// Scores of many customers as of a date (checked: `asOf`) or now, for GraphQL's batches.
+///
+/// # Errors
+/// `Forbidden`; `Validation` for a bad `asOf`; database failures.
+pub async fn scores_of(
+    state: &AppState,
+    principal: &Principal,
+    ids: &[Uuid],
+    as_of: Option<NaiveDate>,
+) -> AppResult<HashMap<Uuid, Computed>> {
+    authorize(principal, Action::ReadCustomers)?;
+    if let Some(date) = as_of {
+        check_as_of(&state.db, "asOf", date).await?;
+    }
+    compute_many(&state.db, principal, &state.settings, ids, as_of).await
 }
 
 /// What a caller asks of the scores.
@@ -784,9 +782,9 @@ pub async fn customer_scores(
     id: Uuid,
     request: ScoreRequest,
 ) -> AppResult<ScoresView> {
-    super::records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     super::records::visible_customer(&state.db, principal, id).await?;
-    let mut all = compute_many(&state.db, &state.settings, &[id], request.as_of).await?;
+    let mut all = compute_many(&state.db, principal, &state.settings, &[id], request.as_of).await?;
     let computed = all
         .remove(&id)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("scores not computed")))?;
@@ -828,12 +826,23 @@ fn snapshot_row(c: &Computed, at: chrono::DateTime<Utc>) -> customer_score::Acti
     }
 }
 
-/// Recompute every live customer's scores into the snapshot, in one transaction (readers
-/// see the old snapshot until it commits).
+/// Recompute every live customer's scores into the snapshot now, for those who may run
+/// analytics (`POST /scores/snapshot`, GraphQL `refreshScoreSnapshot`, the command line).
 ///
 /// # Errors
-/// Database failures.
+/// `Forbidden` for anyone else; database failures.
 pub async fn refresh_snapshot(
+    db: &sea_orm::DatabaseConnection,
+    settings: &Settings,
+    principal: &Principal,
+) -> AppResult<SnapshotView> {
+    authorize(principal, Action::RunAnalytics)?;
+    recompute_snapshot(db, settings).await
+}
+
+/// Recompute every live customer's scores into the snapshot, in one transaction (readers
+/// see the old snapshot until it commits).
+async fn recompute_snapshot(
     db: &sea_orm::DatabaseConnection,
     settings: &Settings,
 ) -> AppResult<SnapshotView> {
@@ -863,7 +872,7 @@ pub async fn refresh_snapshot(
         let ids: Vec<Uuid> = query.into_tuple().all(&txn).await?;
         let Some(last) = ids.last() else { break };
         after = Some(*last);
-        let computed = compute_many(&txn, settings, &ids, None).await?;
+        let computed = compute_many(&txn, &Principal::operator(), settings, &ids, None).await?;
         let rows: Vec<customer_score::ActiveModel> =
             computed.values().map(|c| snapshot_row(c, at)).collect();
         count += i64::try_from(rows.len()).unwrap_or(i64::MAX);
@@ -878,11 +887,23 @@ pub async fn refresh_snapshot(
     snapshot(db).await
 }
 
+/// The snapshot for a caller who may read customers (`GET /scores/snapshot`).
+///
+/// # Errors
+/// `Forbidden` for a key without `customers:read`; database failures.
+pub async fn current_snapshot(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+) -> AppResult<SnapshotView> {
+    authorize(principal, Action::ReadCustomers)?;
+    snapshot(conn).await
+}
+
 /// When the snapshot was refreshed, how many customers it holds, and with which model.
 ///
 /// # Errors
 /// Database failures.
-pub async fn snapshot(conn: &impl ConnectionTrait) -> AppResult<SnapshotView> {
+pub(crate) async fn snapshot(conn: &impl ConnectionTrait) -> AppResult<SnapshotView> {
     let (computed_at, customers): (Option<chrono::DateTime<Utc>>, i64) =
         customer_score::Entity::find()
             .select_only()
@@ -900,18 +921,21 @@ pub async fn snapshot(conn: &impl ConnectionTrait) -> AppResult<SnapshotView> {
     })
 }
 
-/// Fit the models as of `as_of` (default today) and refresh the snapshot with them. With no
-/// orders at all the snapshot is still refreshed (scores then use the rules).
+/// Fit the models as of `as_of` (default today) and refresh the snapshot with them, for
+/// those who may fit models. With no orders at all the snapshot is still refreshed (scores
+/// then use the rules).
 ///
 /// # Errors
-/// A bad as-of date; database failures.
+/// `Forbidden`; a bad as-of date; database failures.
 pub async fn refit(
     db: &sea_orm::DatabaseConnection,
     settings: &Settings,
+    principal: &Principal,
     as_of: Option<NaiveDate>,
 ) -> AppResult<(Option<super::scores::FitReport>, SnapshotView)> {
+    authorize(principal, Action::FitModels)?;
     let date = as_of.unwrap_or_else(|| Utc::now().date_naive());
-    let report = match super::scores::fit(db, date, &settings.currency).await {
+    let report = match super::scores::fit(db, principal, date, &settings.currency).await {
         Ok(r) => Some(r),
         Err(AppError::Validation(errors))
             if as_of.is_none() && errors.iter().any(|e| e.code == "before_data") =>
@@ -920,7 +944,7 @@ pub async fn refit(
         }
         Err(e) => return Err(e),
     };
-    let snapshot = refresh_snapshot(db, settings).await?;
+    let snapshot = recompute_snapshot(db, settings).await?;
     Ok((report, snapshot))
 }
 
@@ -941,50 +965,8 @@ pub async fn refit_if_due(
     if newest.is_some_and(|m| Utc::now() - m.fitted_at < interval) {
         return Ok(false);
     }
-    refit(db, settings, None).await?;
+    refit(db, settings, &Principal::operator(), None).await?;
     Ok(true)
-}
-
-/// Refit and refresh the snapshot whenever the newest fit is older than the configured
-/// interval, and evaluate the alert rules: every quarter of an hour, and once at start.
-/// Runs until the process stops; failures are logged and retried at the next check.
-/// Each run is counted in `/metrics` (`dossier_job_runs_total`, and the time of the last
-/// success).
-pub async fn refit_schedule(state: AppState) {
-    let (db, settings, metrics) = (&state.db, &state.settings, &state.http_metrics);
-    loop {
-        let refit = refit_if_due(db, settings).await;
-        if let Err(e) = &refit {
-            tracing::warn!(error = %e, "scheduled refit failed");
-        }
-        metrics.job_ran("refit", refit.is_ok());
-        let evaluated = super::alerts::evaluate(db).await;
-        match &evaluated {
-            Ok(r) if r.raised + r.cleared > 0 => {
-                tracing::info!(raised = r.raised, cleared = r.cleared, "alerts evaluated");
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "alert evaluation failed"),
-        }
-        metrics.job_ran("alerts", evaluated.is_ok());
-        tokio::time::sleep(std::time::Duration::from_secs(15 * 60)).await;
-    }
-}
-
-/// Fitting models is for admins and managers (and the operator): it takes CPU and changes
-/// every score.
-///
-/// # Errors
-/// `Forbidden` for anyone else.
-pub fn require_model_operator(principal: &Principal) -> AppResult<()> {
-    use crate::domain::Role;
-    match principal.role {
-        Some(Role::Admin | Role::Manager) => Ok(()),
-        None if !principal.is_api_key() => Ok(()),
-        _ => Err(AppError::Forbidden(
-            "fitting the score models needs an admin or a manager".to_owned(),
-        )),
-    }
 }
 
 /// Fit the models now and refresh the snapshot, for an admin or a manager (`POST
@@ -996,23 +978,9 @@ pub fn require_model_operator(principal: &Principal) -> AppResult<()> {
 pub async fn fit_now(
     state: &crate::state::AppState,
     principal: &Principal,
-    as_of: Option<NaiveDate>,
+    request: Submitted<FitRequest>,
 ) -> AppResult<(Option<super::scores::FitReport>, SnapshotView)> {
-    require_model_operator(principal)?;
-    refit(&state.db, &state.settings, as_of).await
-}
-
-/// Refreshing the snapshot and validating the model are also open to analysts.
-///
-/// # Errors
-/// `Forbidden` for anyone else.
-pub fn require_analytics_operator(principal: &Principal) -> AppResult<()> {
-    use crate::domain::Role;
-    match principal.role {
-        Some(Role::Admin | Role::Manager | Role::Analyst) => Ok(()),
-        None if !principal.is_api_key() => Ok(()),
-        _ => Err(AppError::Forbidden(
-            "this needs an admin, a manager or an analyst".to_owned(),
-        )),
-    }
+    authorize(principal, Action::FitModels)?;
+    let request = request.accept()?;
+    refit(&state.db, &state.settings, principal, request.as_of).await
 }

@@ -15,15 +15,15 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::customers::row_scope;
 use super::input::{Checker, parse_document, reject_read_only};
 use super::{Page, pagination, records, scoring};
-use crate::auth::{Clearance, Principal};
 use crate::domain::{
     CustomerGrade, CustomerKind, CustomerSource, CustomerStatus, FilterOp, LifecycleStage,
-    RfmSegment, Role, Sensitivity, normalize_city, normalize_province,
+    RfmSegment, Sensitivity, normalize_city, normalize_province,
 };
 use crate::error::{AppError, AppResult};
+use crate::policy::{Action, authorize};
+use crate::policy::{Clearance, Principal};
 use crate::state::AppState;
 use crate::types::customer::CustomerView;
 use crate::types::segments::{SegmentCondition, SegmentInput, SegmentView};
@@ -359,10 +359,7 @@ fn compare<C: ColumnTrait>(col: C, op: FilterOp, values: &[sea_orm::Value]) -> S
 
 /// The live customers the caller may see that satisfy every condition.
 fn members_query(principal: &Principal, parsed: &[Parsed]) -> sea_orm::Select<customer::Entity> {
-    let mut q = customer::Entity::find().filter(customer::Column::DeletedAt.is_null());
-    if let Some(owner) = row_scope(principal) {
-        q = q.filter(customer::Column::OwnerId.eq(owner));
-    }
+    let mut q = super::rows::live_customers(principal);
     let mut scores = Condition::all();
     let mut any_score = false;
     for p in parsed {
@@ -403,19 +400,8 @@ fn members_query(principal: &Principal, parsed: &[Parsed]) -> sea_orm::Select<cu
     q
 }
 
-fn require_writer(principal: &Principal) -> AppResult<()> {
-    match principal.role {
-        Some(Role::Admin | Role::Manager | Role::Analyst | Role::Sales) => Ok(()),
-        None if !principal.is_api_key() => Ok(()),
-        _ => Err(AppError::Forbidden(
-            "segments are saved by admins, managers, analysts and sales users".to_owned(),
-        )),
-    }
-}
-
 fn may_change(principal: &Principal, m: &segment::Model) -> bool {
-    matches!(principal.role, Some(Role::Admin | Role::Manager))
-        || (principal.role.is_none() && !principal.is_api_key())
+    crate::policy::allows(principal, Action::ChangeAnySegment)
         || (principal.user_id.is_some() && principal.user_id == m.created_by)
 }
 
@@ -474,7 +460,7 @@ async fn name_taken(state: &AppState, name: &str, except: Option<Uuid>) -> AppRe
 /// # Errors
 /// `Validation` for a bad name or filter; `Forbidden`; `Conflict` for a name in use.
 pub async fn create(state: &AppState, principal: &Principal, doc: Value) -> AppResult<SegmentView> {
-    require_writer(principal)?;
+    authorize(principal, Action::SaveSegments)?;
     reject_read_only(
         &doc,
         &["id", "version", "created_at", "updated_at", "member_count"],
@@ -517,17 +503,17 @@ pub async fn update(
     expected_version: Option<i64>,
     doc: Value,
 ) -> AppResult<SegmentView> {
-    require_writer(principal)?;
-    reject_read_only(
-        &doc,
-        &["id", "version", "created_at", "updated_at", "member_count"],
-    )?;
+    authorize(principal, Action::SaveSegments)?;
     let current = find(state, id).await?;
     if !may_change(principal, &current) {
         return Err(AppError::Forbidden(
             "only its author, a manager or an admin changes a segment".to_owned(),
         ));
     }
+    reject_read_only(
+        &doc,
+        &["id", "version", "created_at", "updated_at", "member_count"],
+    )?;
     if let Some(v) = expected_version
         && v != current.version
     {
@@ -562,7 +548,7 @@ pub async fn update(
 /// # Errors
 /// `NotFound`; `Forbidden` for another user's segment (unless a manager).
 pub async fn delete(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<()> {
-    require_writer(principal)?;
+    authorize(principal, Action::SaveSegments)?;
     let current = find(state, id).await?;
     if !may_change(principal, &current) {
         return Err(AppError::Forbidden(
@@ -578,7 +564,7 @@ pub async fn delete(state: &AppState, principal: &Principal, id: Uuid) -> AppRes
 /// # Errors
 /// `NotFound`; `Forbidden` when its filter uses a field the caller may not read.
 pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<SegmentView> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     let m = find(state, id).await?;
     view(state, principal, m).await
 }
@@ -588,7 +574,7 @@ pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult
 /// # Errors
 /// Database failures.
 pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<SegmentView>> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     let models = segment::Entity::find()
         .order_by_asc(segment::Column::Name)
         .all(&state.db)
@@ -614,7 +600,7 @@ pub async fn members(
     id: Uuid,
     window: &records::Window,
 ) -> AppResult<Page<CustomerView>> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     let m = find(state, id).await?;
     let parsed = parse_filter(principal, &conditions(&m))?;
     page_of(state, principal, &parsed, window).await
@@ -686,7 +672,7 @@ pub async fn export(
     id: Uuid,
     format: super::export::Format,
 ) -> AppResult<super::export::ByteStream> {
-    records::require_reader(&principal)?;
+    authorize(&principal, Action::ReadCustomers)?;
     let m = find(&state, id).await?;
     let parsed = parse_filter(&principal, &conditions(&m))?;
     let rows = members_query(&principal, &parsed).count(&state.db).await?;

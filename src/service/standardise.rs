@@ -15,8 +15,9 @@ use uuid::Uuid;
 
 use super::audit::{self, Event};
 use super::{custom_fields, customers};
-use crate::auth::Principal;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::policy::Principal;
+use crate::policy::{Action, authorize};
 use crate::state::AppState;
 
 /// Customers read per transaction.
@@ -54,7 +55,7 @@ pub async fn run(
     principal: &Principal,
     dry_run: bool,
 ) -> AppResult<StandardiseReport> {
-    principal.require_admin()?;
+    authorize(principal, Action::Administer)?;
     let region = &state.settings.default_region;
     let mut report = StandardiseReport {
         dry_run,

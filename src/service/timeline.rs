@@ -16,11 +16,12 @@ use super::Page;
 use super::engagement::{complaint_event_view, interaction_view, survey_view};
 use super::orders::render_orders;
 use super::pagination;
-use super::records::{self, Window, visible_customer};
+use super::records::{Window, visible_customer};
 use super::relations::consent_event_view;
-use crate::auth::Principal;
 use crate::domain::TimelineKind;
 use crate::error::{AppError, AppResult};
+use crate::policy::Principal;
+use crate::policy::{Action, authorize};
 use crate::state::AppState;
 use crate::types::engagement::TimelineEntry;
 use crate::types::time::Timestamp;
@@ -76,7 +77,7 @@ pub async fn timeline(
     kinds: &[TimelineKind],
     window: &Window,
 ) -> AppResult<Page<TimelineEntry>> {
-    records::require_reader(principal)?;
+    authorize(principal, Action::ReadCustomers)?;
     let db = &state.db;
     visible_customer(db, principal, customer_id).await?;
     let cursor = match &window.cursor {

@@ -18,9 +18,11 @@ use uuid::Uuid;
 use serde_json::json;
 
 use super::audit::{self, Event};
-use crate::auth::{Principal, jwt, password};
+use crate::auth::{jwt, password};
 use crate::domain::{Role, normalize_email};
 use crate::error::{AppError, AppResult};
+use crate::policy::Principal;
+use crate::policy::{Action, authorize};
 use crate::state::AppState;
 use crate::types::user::{SessionView, UserPatch, UserView};
 
@@ -60,8 +62,13 @@ fn hash_token(token: &str) -> String {
 /// # Errors
 /// `Forbidden`; `Validation` for a bad e-mail, name or weak password; `Conflict` when the
 /// e-mail is taken.
-pub async fn create(state: &AppState, principal: &Principal, new: NewUser) -> AppResult<UserView> {
-    principal.require_admin()?;
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    new: impl Into<super::input::Submitted<NewUser>>,
+) -> AppResult<UserView> {
+    authorize(principal, Action::Administer)?;
+    let new = new.into().accept()?;
     let email = normalize_email(&new.email)
         .map_err(|msg| AppError::invalid("email", "invalid_email", msg))?;
     let display_name = new
@@ -130,7 +137,7 @@ pub async fn find_by_email(state: &AppState, email: &str) -> AppResult<Option<us
 /// # Errors
 /// `Forbidden`.
 pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<UserView>> {
-    principal.require_admin()?;
+    authorize(principal, Action::Administer)?;
     let users = user::Entity::find()
         .order_by_asc(user::Column::Email)
         .all(&state.db)
@@ -149,9 +156,10 @@ pub async fn update(
     state: &AppState,
     principal: &Principal,
     id: Uuid,
-    patch: UserPatch,
+    patch: impl Into<super::input::Submitted<UserPatch>>,
 ) -> AppResult<UserView> {
-    principal.require_admin()?;
+    authorize(principal, Action::Administer)?;
+    let patch = patch.into().accept()?;
     let current = user::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -326,7 +334,7 @@ pub async fn set_password(
     email: &str,
     new_password: String,
 ) -> AppResult<UserView> {
-    principal.require_admin()?;
+    authorize(principal, Action::Administer)?;
     password::check_strength("password", &new_password)?;
     let user = find_by_email(state, email)
         .await?
@@ -419,7 +427,7 @@ pub async fn login(
         _ => {
             tracing::warn!("login failed");
             let anonymous =
-                Principal::with_clearances("anonymous", [crate::auth::Clearance::None; 4]);
+                Principal::with_clearances("anonymous", [crate::policy::Clearance::None; 4]);
             let details = json!({"email": email.trim().to_lowercase()});
             let event = Event {
                 action: "login.failed",

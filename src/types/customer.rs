@@ -51,7 +51,7 @@ pub struct CustomerView {
     /// On create (REST): existing customers this one may duplicate, best first.
     #[graphql(skip)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub duplicate_candidates: Option<Vec<crate::service::duplicates::Candidate>>,
+    pub duplicate_candidates: Option<Vec<Candidate>>,
 }
 
 /// A postal address.
@@ -427,4 +427,16 @@ pub struct RevealView {
     /// Field path → clear value.
     #[schema(value_type = Object)]
     pub values: async_graphql::Json<Map<String, Value>>,
+}
+
+/// A customer who may be the same as another.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "DuplicateCandidate")]
+pub struct Candidate {
+    pub customer_id: Uuid,
+    pub display_name: String,
+    /// 0–1: how likely the two are one party.
+    pub score: f64,
+    /// `same_credit_code`, `same_phone`, `same_email`, `similar_name`.
+    pub reasons: Vec<String>,
 }

@@ -79,7 +79,7 @@ impl ChurnView {
         &self,
         #[graphql(default = 90)] days: i32,
     ) -> async_graphql::Result<Option<f64>> {
-        let days = crate::service::scoring::horizon_days("days", days).map_err(|e| e.extend())?;
+        let days = crate::domain::horizon::horizon_days("days", days).map_err(|e| e.extend())?;
         Ok(self
             .basis
             .and_then(|b| bgnbd::expected_purchases(&b.params, &b.history, f64::from(days))))
@@ -230,6 +230,88 @@ pub struct OverviewView {
 #[graphql(name = "ScoreFit")]
 pub struct FitResponse {
     /// Null when there are no orders yet (scores use the rules).
-    pub fit: Option<crate::service::scores::FitReport>,
+    pub fit: Option<FitReport>,
     pub snapshot: SnapshotView,
+}
+
+/// Body of `POST /scores/fit`.
+#[derive(Debug, Default, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FitRequest {
+    /// Fit on orders up to the end of this date (default today).
+    pub as_of: Option<chrono::NaiveDate>,
+}
+
+/// Body of `POST /scores/validation`.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidationRequest {
+    /// The model is fitted on orders up to the end of this date.
+    pub calibration_end: chrono::NaiveDate,
+    /// Predictions are compared with the purchases after `calibration_end` up to this date.
+    pub holdout_end: chrono::NaiveDate,
+}
+
+/// BG/NBD parameters as printed.
+#[derive(
+    Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema, async_graphql::SimpleObject,
+)]
+#[graphql(name = "BgNbdParams")]
+pub struct BgNbdParams {
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+}
+
+/// Gamma-Gamma parameters as printed.
+#[derive(
+    Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema, async_graphql::SimpleObject,
+)]
+#[graphql(name = "GammaGammaParams")]
+pub struct GammaGammaParams {
+    pub p: f64,
+    pub q: f64,
+    pub gamma: f64,
+}
+
+/// Quintile cut points of the buyers' RFM values at a fit's as-of date, so one customer can
+/// be scored against the population without reading it.
+#[derive(
+    Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema, async_graphql::SimpleObject,
+)]
+#[graphql(name = "RfmCuts")]
+pub struct RfmCuts {
+    pub recency_days: [f64; 4],
+    pub frequency: [f64; 4],
+    pub monetary: [f64; 4],
+}
+
+/// The outcome of a fit, as stored and as printed by `dossier scores fit --json`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "FitReport")]
+pub struct FitReport {
+    pub id: Uuid,
+    /// `fitted`, or `insufficient_data` (scores then use the RFM rules).
+    pub status: String,
+    pub bgnbd: Option<BgNbdParams>,
+    pub gamma_gamma: Option<GammaGammaParams>,
+    pub time_unit: &'static str,
+    pub as_of: crate::types::time::Date,
+    /// Customers with at least one counted purchase by the as-of date.
+    pub customers: usize,
+    pub repeat_buyers: usize,
+    /// RFM quintile cut points among buyers at the as-of date.
+    pub rfm_cuts: Option<RfmCuts>,
+    /// The 1st … 99th percentiles of buyers' spend, to rank one customer for the grade.
+    pub value_quantiles: Option<Vec<f64>>,
+    /// BG/NBD log-likelihood at the estimate.
+    pub log_likelihood: Option<f64>,
+    pub gamma_gamma_log_likelihood: Option<f64>,
+    pub fit_seconds: f64,
+    pub fitted_at: crate::types::time::Timestamp,
+    /// Why a model was not fitted, when it was not.
+    pub message: Option<String>,
+    /// How to read parameters that ran to a boundary of the parameter space.
+    pub notes: Vec<String>,
 }

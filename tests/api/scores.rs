@@ -3,7 +3,9 @@
 
 use chrono::{Duration, Utc};
 use dossier::domain::Role;
+use dossier::policy::Principal;
 use dossier::service::scores;
+use dossier::types::scores::ValidationRequest;
 use serde_json::json;
 
 use crate::support::{TestApp, person, statements};
@@ -12,11 +14,18 @@ use crate::support::{TestApp, person, statements};
 async fn a_fit_needs_data_and_falls_back_to_rfm_rules_with_too_little() {
     let app = TestApp::spawn().await;
     let today = Utc::now().date_naive();
-    let err = scores::fit(&app.state.db, today, "CNY").await.unwrap_err();
-    assert_eq!(err.field_errors()[0].code, "before_data");
-    let future = scores::fit(&app.state.db, today + Duration::days(3), "CNY")
+    let err = scores::fit(&app.state.db, &Principal::operator(), today, "CNY")
         .await
         .unwrap_err();
+    assert_eq!(err.field_errors()[0].code, "before_data");
+    let future = scores::fit(
+        &app.state.db,
+        &Principal::operator(),
+        today + Duration::days(3),
+        "CNY",
+    )
+    .await
+    .unwrap_err();
     assert_eq!(future.field_errors()[0].code, "in_future");
 
     for i in 0..5 {
@@ -33,7 +42,9 @@ async fn a_fit_needs_data_and_falls_back_to_rfm_rules_with_too_little() {
             .await;
         }
     }
-    let report = scores::fit(&app.state.db, today, "CNY").await.unwrap();
+    let report = scores::fit(&app.state.db, &Principal::operator(), today, "CNY")
+        .await
+        .unwrap();
     assert_eq!(report.status, "insufficient_data");
     assert!(report.bgnbd.is_none());
     assert!(
@@ -85,7 +96,9 @@ async fn a_fit_on_enough_customers_stores_its_parameters_and_respects_the_as_of_
     let now = Utc::now();
     buyers(&app, 0).await;
     let today = now.date_naive();
-    let report = scores::fit(&app.state.db, today, "CNY").await.unwrap();
+    let report = scores::fit(&app.state.db, &Principal::operator(), today, "CNY")
+        .await
+        .unwrap();
     assert_eq!(report.status, "fitted", "{report:?}");
     assert_eq!(report.customers, 40);
     assert_eq!(report.time_unit, "days");
@@ -107,9 +120,14 @@ async fn a_fit_on_enough_customers_stores_its_parameters_and_respects_the_as_of_
     assert!(stored["bgnbd"]["alpha"].is_number());
 
     // As of 300 days ago only the customers who had bought by then count.
-    let early = scores::fit(&app.state.db, today - Duration::days(300), "CNY")
-        .await
-        .unwrap();
+    let early = scores::fit(
+        &app.state.db,
+        &Principal::operator(),
+        today - Duration::days(300),
+        "CNY",
+    )
+    .await
+    .unwrap();
     assert!(early.customers < 40, "{early:?}");
 }
 
@@ -118,13 +136,31 @@ async fn validation_compares_predicted_and_actual_holdout_purchases() {
     let app = TestApp::spawn().await;
     let actual = buyers(&app, 120).await;
     let today = Utc::now().date_naive();
-    let wrong = scores::validate(&app.state.db, today, today - Duration::days(1), "CNY")
-        .await
-        .unwrap_err();
+    let wrong = scores::validate(
+        &app.state.db,
+        &Principal::operator(),
+        ValidationRequest {
+            calibration_end: today,
+            holdout_end: today - Duration::days(1),
+        }
+        .into(),
+        "CNY",
+    )
+    .await
+    .unwrap_err();
     assert_eq!(wrong.field_errors()[0].code, "not_after_calibration");
-    let report = scores::validate(&app.state.db, today - Duration::days(120), today, "CNY")
-        .await
-        .unwrap();
+    let report = scores::validate(
+        &app.state.db,
+        &Principal::operator(),
+        ValidationRequest {
+            calibration_end: today - Duration::days(120),
+            holdout_end: today,
+        }
+        .into(),
+        "CNY",
+    )
+    .await
+    .unwrap();
     assert_eq!(report.holdout_days, 120);
     assert_eq!(
         report.actual_total as usize, actual,
@@ -206,7 +242,9 @@ async fn a_customers_scores_follow_the_fitted_model_and_the_policy() {
     let app = TestApp::spawn().await;
     buyers(&app, 0).await;
     let today = Utc::now().date_naive();
-    let fit = scores::fit(&app.state.db, today, "CNY").await.unwrap();
+    let fit = scores::fit(&app.state.db, &Principal::operator(), today, "CNY")
+        .await
+        .unwrap();
     assert_eq!(fit.status, "fitted", "{fit:?}");
     // 买家1 buys every 20 days until today; 买家0 bought once, 360 days ago.
     let regular = id_of(&app, "买家1").await;
@@ -340,8 +378,12 @@ async fn scores_as_of_a_past_date_use_the_orders_and_the_model_of_then() {
     buyers(&app, 0).await;
     let today = Utc::now().date_naive();
     let then = today - Duration::days(100);
-    let early = scores::fit(&app.state.db, then, "CNY").await.unwrap();
-    let now = scores::fit(&app.state.db, today, "CNY").await.unwrap();
+    let early = scores::fit(&app.state.db, &Principal::operator(), then, "CNY")
+        .await
+        .unwrap();
+    let now = scores::fit(&app.state.db, &Principal::operator(), today, "CNY")
+        .await
+        .unwrap();
     let regular = id_of(&app, "买家1").await;
     let current = app
         .get(&format!("/api/v1/customers/{regular}/scores"))
@@ -433,9 +475,14 @@ async fn a_page_of_customers_with_every_score_costs_a_fixed_number_of_statements
     for i in 0..10 {
         app.create_customer(person(&format!("潜在{i}"))).await;
     }
-    scores::fit(&app.state.db, Utc::now().date_naive(), "CNY")
-        .await
-        .unwrap();
+    scores::fit(
+        &app.state.db,
+        &Principal::operator(),
+        Utc::now().date_naive(),
+        "CNY",
+    )
+    .await
+    .unwrap();
     let mut measured = Vec::new();
     let mut page = Vec::new();
     for n in [10, 50] {

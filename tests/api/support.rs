@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use dossier::auth::Principal;
 use dossier::config::Settings;
 use dossier::domain::Role;
+use dossier::policy::Principal;
 use dossier::service::users::{self, NewUser};
 use dossier::startup::Application;
 use dossier::state::AppState;

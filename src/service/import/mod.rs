@@ -38,10 +38,10 @@ use self::reader::{Cells, FileError, Format, Records};
 use super::audit::{self, Event};
 use super::custom_fields::{self, Definition};
 use super::input::parse_document;
-use super::{customers, engagement, orders, records};
-use crate::auth::{Clearance, Principal};
-use crate::domain::{CustomerSource, Role, Sensitivity};
+use super::{customers, engagement, orders};
+use crate::domain::{CustomerSource, Sensitivity};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::policy::{Action, Clearance, Principal, authorize};
 use crate::policy::{RECORDS, class_of, mask_email, mask_money};
 use crate::state::AppState;
 use crate::types::commerce::OrderInput;
@@ -103,8 +103,8 @@ impl Kind {
     /// `Forbidden`.
     pub fn require(self, principal: &Principal) -> AppResult<()> {
         match self {
-            Self::Customers | Self::Orders => principal.require_customer_writer(),
-            Self::Interactions | Self::Surveys => records::require_activity_writer(principal),
+            Self::Customers | Self::Orders => authorize(principal, Action::WriteCustomers),
+            Self::Interactions | Self::Surveys => authorize(principal, Action::RecordActivity),
         }
     }
 }
@@ -284,10 +284,7 @@ pub async fn import_file(
 }
 
 fn may_see_all(principal: &Principal) -> bool {
-    principal
-        .role
-        .is_none_or(|r| matches!(r, Role::Admin | Role::Manager))
-        && !principal.is_api_key()
+    crate::policy::allows(principal, Action::SeeAllImports)
 }
 
 async fn find(
@@ -919,7 +916,7 @@ async fn execute(
         kind,
         source: job.source.clone(),
         defs,
-        owner: customers::row_scope(principal),
+        owner: crate::policy::rows(principal).owner(),
         products_by_sku,
         products,
         customers: std::sync::Mutex::new(HashMap::new()),
