@@ -63,7 +63,7 @@ impl AuditQuery {
             from: f.from.map(Into::into),
             to: f.to.map(Into::into),
         };
-        let window = super::records::relay_window(first, after, last, before)?;
+        let window = super::connections::relay_window(first, after, last, before)?;
         let page = audit::list(state, principal, &filter, &window)
             .await
             .map_err(|e| e.extend())?;

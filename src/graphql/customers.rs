@@ -1,5 +1,6 @@
 //! Customer queries and mutations.
 
+use super::connections::PageInfo;
 use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result, SimpleObject};
 use uuid::Uuid;
 
@@ -59,22 +60,6 @@ pub struct CustomerOrder {
     pub field: CustomerSortField,
     #[graphql(default_with = "SortDirection::Asc")]
     pub direction: SortDirection,
-}
-
-/// Relay page information.
-#[derive(Debug, SimpleObject)]
-pub struct PageInfo {
-    /// Forwards (`first`/`after`): more items follow this page. Backwards (`last`/`before`):
-    /// `before` was given, so at least the item it points at follows.
-    pub has_next_page: bool,
-    /// Backwards (`last`/`before`): more items precede this page. Forwards (`first`/`after`):
-    /// `after` was given, so at least the item it points at precedes (as Relay allows; no
-    /// extra read is made).
-    pub has_previous_page: bool,
-    /// Cursor of the first item; pass it as `before` (with `last`) for the page before.
-    pub start_cursor: Option<String>,
-    /// Cursor of the last item; pass it as `after` (with `first`) for the page after.
-    pub end_cursor: Option<String>,
 }
 
 /// A customer and its cursor.
@@ -151,7 +136,7 @@ impl CustomerQuery {
         order_by: Option<CustomerOrder>,
     ) -> Result<CustomerConnection> {
         let (state, principal) = context(ctx)?;
-        let window = super::records::relay_window(first, after, last, before)?;
+        let window = super::connections::relay_window(first, after, last, before)?;
         let filter: ServiceFilter = filter.map(Into::into).unwrap_or_default();
         let (sort, direction) = order_by
             .map_or((CustomerSortField::CreatedAt, SortDirection::Desc), |o| {
@@ -170,7 +155,7 @@ impl CustomerQuery {
             .await
             .map_err(|e| e.extend())?;
         let ids: Vec<Uuid> = page.items.iter().map(|c| c.id).collect();
-        super::records::prime(ctx, &ids).await?;
+        super::loaders::prime(ctx, &ids).await?;
         let edges: Vec<CustomerEdge> = page
             .items
             .into_iter()

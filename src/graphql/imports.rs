@@ -3,7 +3,7 @@
 use async_graphql::{Context, Object, Result, SimpleObject};
 use uuid::Uuid;
 
-use super::records::gql;
+use super::connections::gql;
 use crate::service::import;
 use crate::types::imports::{ImportJobView, ImportRejectView};
 

@@ -1,11 +1,15 @@
-//! GraphQL at `/graphql`: thin resolvers over the same services as REST.
+//! GraphQL at `/graphql`: thin resolvers over the same services as REST. `connections`
+//! holds the page types, `loaders` the per-request batch loading; the other modules are
+//! resolvers.
 
 mod assets;
 mod audit;
+pub(crate) mod connections;
 mod custom_fields;
 mod customers;
 pub mod error;
 mod imports;
+pub(crate) mod loaders;
 mod nodes;
 pub(crate) mod records;
 mod scores;
@@ -129,8 +133,8 @@ pub async fn execute(
         errors: Vec::new(),
     })?;
     let state = state.get_ref().clone();
-    let loader: records::RequestLoader = async_graphql::dataloader::DataLoader::with_cache(
-        records::RecordsLoader {
+    let loader: loaders::RequestLoader = async_graphql::dataloader::DataLoader::with_cache(
+        loaders::RecordsLoader {
             state,
             principal: principal.clone(),
         },

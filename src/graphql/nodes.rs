@@ -4,8 +4,8 @@
 use async_graphql::{Context, Interface, Object, Result};
 use uuid::Uuid;
 
+use super::connections::gql;
 use super::context;
-use super::records::gql;
 use crate::error::AppError;
 use crate::service::nodes::{self, NodeKind};
 use crate::service::{alerts, customers, engagement, import, orders, segments};

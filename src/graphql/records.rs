@@ -2,36 +2,29 @@
 //! page of customers with their latest orders and interactions costs a fixed number of
 //! statements), and top-level queries and mutations over the same services as REST.
 
-use std::collections::HashMap;
-
-use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use async_graphql::{
-    ComplexObject, Context, ErrorExtensions, InputObject, Object, Result, SimpleObject,
-};
-use serde_json::json;
+use async_graphql::{ComplexObject, Context, InputObject, Object, Result};
 use uuid::Uuid;
 
+use super::connections::{
+    ComplaintConnection, ConsentEventConnection, InteractionConnection, OrderConnection,
+    PointsConnection, ProductConnection, SurveyConnection, TimelineConnection, doc, gql, nested,
+    relay_window, window,
+};
 use super::context;
-use super::customers::PageInfo;
-use super::scores::{ScoreKey, scores_of, selected_dates};
+use super::loaders::*;
 use crate::domain::{
     ComplaintSeverity, ComplaintStatus, InteractionKind, OrderChannel, OrderStatus, TimelineKind,
 };
 use crate::domain::{CustomerGrade, LifecycleStage};
-use crate::error::AppError;
-use crate::policy::Principal;
-use crate::service::pagination;
-use crate::service::records::{Window, latest_per_customer};
 use crate::service::scoring;
 use crate::service::{Page, engagement, orders, relations, timeline};
-use crate::state::AppState;
 use crate::types::commerce::{
     OrderInput, OrderPatch, OrderView, ProductInput, ProductView, StatsView,
 };
 use crate::types::customer::CustomerView;
 use crate::types::engagement::{
     ComplaintInput, ComplaintTransitionInput, ComplaintView, InteractionInput, InteractionView,
-    SurveyInput, SurveyView, TimelineEntry,
+    SurveyInput, SurveyView,
 };
 use crate::types::relations::{
     ConsentEventView, ConsentInput, ConsentView, LoyaltyInput, LoyaltyView, PointsEntryView,
@@ -39,350 +32,6 @@ use crate::types::relations::{
 };
 use crate::types::scores::{ChurnView, LifetimeValueView, RfmView, ScoresView};
 use crate::types::time::{Date, Timestamp};
-
-/// Largest page of a nested connection.
-const MAX_NESTED: i32 = 50;
-
-macro_rules! connection {
-    ($($conn:ident, $edge:ident, $node:ty, $name:literal, $edge_name:literal;)+) => {$(
-        #[doc = concat!("An item of a ", $name, " and its cursor.")]
-        #[derive(Debug, SimpleObject)]
-        #[graphql(name = $edge_name)]
-        pub struct $edge {
-            pub cursor: String,
-            pub node: $node,
-        }
-
-        #[doc = concat!("A page of a ", $name, " (Relay connection), newest first.")]
-        #[derive(Debug, SimpleObject)]
-        #[graphql(name = $name)]
-        pub struct $conn {
-            pub edges: Vec<$edge>,
-            pub nodes: Vec<$node>,
-            pub page_info: PageInfo,
-        }
-
-        impl From<Page<$node>> for $conn {
-            fn from(page: Page<$node>) -> Self {
-                let page_info = PageInfo {
-                    has_next_page: page.has_next,
-                    has_previous_page: page.has_previous,
-                    start_cursor: page.cursors.first().cloned(),
-                    end_cursor: page.cursors.last().cloned(),
-                };
-                let nodes = page.items.clone();
-                let edges = page
-                    .items
-                    .into_iter()
-                    .zip(page.cursors)
-                    .map(|(node, cursor)| $edge { cursor, node })
-                    .collect();
-                Self { edges, nodes, page_info }
-            }
-        }
-    )+};
-}
-
-connection! {
-    ProductConnection, ProductEdge, ProductView, "ProductConnection", "ProductEdge";
-    OrderConnection, OrderEdge, OrderView, "OrderConnection", "OrderEdge";
-    InteractionConnection, InteractionEdge, InteractionView, "InteractionConnection", "InteractionEdge";
-    SurveyConnection, SurveyEdge, SurveyView, "SurveyConnection", "SurveyEdge";
-    ComplaintConnection, ComplaintEdge, ComplaintView, "ComplaintConnection", "ComplaintEdge";
-    ConsentEventConnection, ConsentEventEdge, ConsentEventView, "ConsentEventConnection", "ConsentEventEdge";
-    PointsConnection, PointsEdge, PointsEntryView, "PointsConnection", "PointsEdge";
-    TimelineConnection, TimelineEdge, TimelineEntry, "TimelineConnection", "TimelineEdge";
-    SegmentMemberConnection, SegmentMemberEdge, CustomerView, "SegmentMemberConnection", "SegmentMemberEdge";
-    AlertConnection, AlertEdge, crate::types::alerts::AlertView, "AlertConnection", "AlertEdge";
-}
-
-pub(crate) fn gql(e: AppError) -> async_graphql::Error {
-    e.extend()
-}
-
-/// The window of a connection read forwards only (`first`/`after`).
-pub(crate) fn window(first: Option<i32>, after: Option<String>) -> Result<Window> {
-    Window::new(first.map(i64::from), "first", after, "after").map_err(gql)
-}
-
-/// The window of a top-level connection: forwards with `first`/`after`, backwards with
-/// `last`/`before`.
-pub(crate) fn relay_window(
-    first: Option<i32>,
-    after: Option<String>,
-    last: Option<i32>,
-    before: Option<String>,
-) -> Result<Window> {
-    Window::relay(first.map(i64::from), after, last.map(i64::from), before).map_err(gql)
-}
-
-fn nested(first: i32) -> Result<u64> {
-    if (1..=MAX_NESTED).contains(&first) {
-        Ok(u64::try_from(first).unwrap_or(1))
-    } else {
-        Err(gql(AppError::bad_param(
-            "first",
-            "out_of_range",
-            format!("must be between 1 and {MAX_NESTED}"),
-        )))
-    }
-}
-
-fn doc<T: serde::Serialize>(input: &T) -> Result<serde_json::Value> {
-    serde_json::to_value(input).map_err(|e| gql(AppError::Internal(e.into())))
-}
-
-// ---------------------------------------------------------------------------------------
-// Batch loading
-
-/// Batches the records of many customers for one request and one principal.
-pub struct RecordsLoader {
-    pub state: AppState,
-    pub principal: Principal,
-}
-
-/// The newest records of a customer: the customer and how many (one more is fetched, to
-/// know whether there are more).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Latest<const KIND: u8>(pub Uuid, pub u64);
-
-const ORDERS: u8 = 0;
-const INTERACTIONS: u8 = 1;
-const COMPLAINTS: u8 = 2;
-const SURVEYS: u8 = 3;
-
-/// One customer's aggregate-like records, by kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Of<const KIND: u8>(pub Uuid);
-
-const STATS: u8 = 0;
-const CONSENTS: u8 = 1;
-const PREFERENCES: u8 = 2;
-const LOYALTY: u8 = 3;
-const RELATIONSHIPS: u8 = 4;
-const CUSTOMER: u8 = 5;
-
-/// Group keys by their limit: one statement per distinct limit.
-fn by_limit<const K: u8>(keys: &[Latest<K>]) -> HashMap<u64, Vec<Uuid>> {
-    let mut groups: HashMap<u64, Vec<Uuid>> = HashMap::new();
-    for key in keys {
-        groups.entry(key.1).or_default().push(key.0);
-    }
-    groups
-}
-
-/// Split a newest-first batch into pages per customer.
-fn pages<V, const K: u8>(
-    rows: Vec<V>,
-    limit: u64,
-    customer: impl Fn(&V) -> Uuid,
-    position: impl Fn(&V) -> (Timestamp, Uuid),
-    out: &mut HashMap<Latest<K>, Page<V>>,
-) {
-    let mut grouped: HashMap<Uuid, Vec<V>> = HashMap::new();
-    for row in rows {
-        grouped.entry(customer(&row)).or_default().push(row);
-    }
-    for (id, mut items) in grouped {
-        let has_more = items.len() as u64 > limit;
-        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let cursors: Vec<String> = items
-            .iter()
-            .map(|v| {
-                let (at, id) = position(v);
-                pagination::encode(&json!(at), id)
-            })
-            .collect();
-        out.insert(Latest(id, limit), Page::new(items, cursors, has_more));
-    }
-}
-
-/// A loader of each kind's newest records per customer: one window-function statement per
-/// distinct page size, then the kind's renderer over the whole batch.
-macro_rules! latest_loader {
-    ($kind:ident, $view:ty, $entity:ty, $table:literal, $time:literal, $at:ident,
-     |$loader:ident, $rows:ident| $render:expr) => {
-        impl Loader<Latest<$kind>> for RecordsLoader {
-            type Value = Page<$view>;
-            type Error = async_graphql::Error;
-
-            async fn load(
-                &self,
-                keys: &[Latest<$kind>],
-            ) -> Result<HashMap<Latest<$kind>, Self::Value>, Self::Error> {
-                let $loader = self;
-                let mut out = HashMap::new();
-                for (limit, ids) in by_limit(keys) {
-                    let $rows = latest_per_customer::<$entity>(
-                        &self.state.db,
-                        &self.principal,
-                        $table,
-                        $time,
-                        &ids,
-                        limit + 1,
-                    )
-                    .await
-                    .map_err(gql)?;
-                    let views: Vec<$view> = $render;
-                    pages(views, limit, |v| v.customer_id, |v| (v.$at, v.id), &mut out);
-                }
-                Ok(out)
-            }
-        }
-    };
-}
-
-latest_loader!(
-    ORDERS,
-    OrderView,
-    entity::order::Entity,
-    "orders",
-    "ordered_at",
-    ordered_at,
-    |l, rows| orders::render_orders(&l.state.db, &l.principal, rows)
-        .await
-        .map_err(gql)?
-);
-latest_loader!(
-    INTERACTIONS,
-    InteractionView,
-    entity::interaction::Entity,
-    "interactions",
-    "occurred_at",
-    occurred_at,
-    |l, rows| rows
-        .into_iter()
-        .map(|m| engagement::interaction_view(m, &l.principal))
-        .collect()
-);
-latest_loader!(
-    COMPLAINTS,
-    ComplaintView,
-    entity::complaint::Entity,
-    "complaints",
-    "opened_at",
-    opened_at,
-    |l, rows| engagement::render_complaints(&l.state.db, &l.principal, rows)
-        .await
-        .map_err(gql)?
-);
-latest_loader!(
-    SURVEYS,
-    SurveyView,
-    entity::survey::Entity,
-    "surveys",
-    "answered_at",
-    answered_at,
-    |l, rows| rows
-        .into_iter()
-        .map(|m| engagement::survey_view(m, &l.principal))
-        .collect()
-);
-
-fn ids<const K: u8>(keys: &[Of<K>]) -> Vec<Uuid> {
-    keys.iter().map(|k| k.0).collect()
-}
-
-impl Loader<Of<STATS>> for RecordsLoader {
-    type Value = StatsView;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[Of<STATS>]) -> Result<HashMap<Of<STATS>, StatsView>, Self::Error> {
-        let stats = orders::stats_of(&self.state, &self.principal, ids(keys))
-            .await
-            .map_err(gql)?;
-        Ok(stats.into_iter().map(|(id, v)| (Of(id), v)).collect())
-    }
-}
-
-impl Loader<Of<CONSENTS>> for RecordsLoader {
-    type Value = Vec<ConsentView>;
-    type Error = async_graphql::Error;
-
-    async fn load(
-        &self,
-        keys: &[Of<CONSENTS>],
-    ) -> Result<HashMap<Of<CONSENTS>, Self::Value>, Self::Error> {
-        let mut consents = relations::consents_of(&self.state.db, &self.principal, ids(keys))
-            .await
-            .map_err(gql)?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, consents.remove(&k.0).unwrap_or_default()))
-            .collect())
-    }
-}
-
-impl Loader<Of<PREFERENCES>> for RecordsLoader {
-    type Value = PreferencesView;
-    type Error = async_graphql::Error;
-
-    async fn load(
-        &self,
-        keys: &[Of<PREFERENCES>],
-    ) -> Result<HashMap<Of<PREFERENCES>, Self::Value>, Self::Error> {
-        let mut found = relations::preferences_of(&self.state.db, &self.principal, ids(keys))
-            .await
-            .map_err(gql)?;
-        Ok(keys
-            .iter()
-            .map(|k| {
-                let view = found
-                    .remove(&k.0)
-                    .unwrap_or_else(|| relations::preferences_view(k.0, None));
-                (*k, view)
-            })
-            .collect())
-    }
-}
-
-impl Loader<Of<LOYALTY>> for RecordsLoader {
-    type Value = LoyaltyView;
-    type Error = async_graphql::Error;
-
-    async fn load(
-        &self,
-        keys: &[Of<LOYALTY>],
-    ) -> Result<HashMap<Of<LOYALTY>, Self::Value>, Self::Error> {
-        let loyalty = relations::loyalty_of(&self.state.db, &self.principal, ids(keys))
-            .await
-            .map_err(gql)?;
-        Ok(loyalty.into_iter().map(|(id, v)| (Of(id), v)).collect())
-    }
-}
-
-impl Loader<Of<RELATIONSHIPS>> for RecordsLoader {
-    type Value = Vec<RelationshipView>;
-    type Error = async_graphql::Error;
-
-    async fn load(
-        &self,
-        keys: &[Of<RELATIONSHIPS>],
-    ) -> Result<HashMap<Of<RELATIONSHIPS>, Self::Value>, Self::Error> {
-        let mut links = relations::relationships_of(&self.state.db, &self.principal, &ids(keys))
-            .await
-            .map_err(gql)?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, links.remove(&k.0).unwrap_or_default()))
-            .collect())
-    }
-}
-
-impl Loader<Of<CUSTOMER>> for RecordsLoader {
-    type Value = CustomerView;
-    type Error = async_graphql::Error;
-
-    async fn load(
-        &self,
-        keys: &[Of<CUSTOMER>],
-    ) -> Result<HashMap<Of<CUSTOMER>, CustomerView>, Self::Error> {
-        let views = crate::service::customers::get_many(&self.state, &self.principal, &ids(keys))
-            .await
-            .map_err(gql)?;
-        Ok(views.into_iter().map(|(id, v)| (Of(id), v)).collect())
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // The customer of an order or an alert
@@ -407,13 +56,6 @@ impl crate::types::alerts::AlertView {
             .load_one(Of::<CUSTOMER>(self.customer_id))
             .await
     }
-}
-
-/// The request's loader: batches, and caches for the rest of the request.
-pub type RequestLoader = DataLoader<RecordsLoader, HashMapCache>;
-
-fn loader<'a>(ctx: &'a Context<'_>) -> Result<&'a RequestLoader> {
-    ctx.data::<RequestLoader>()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -700,13 +342,6 @@ impl CustomerView {
         .await
         .map_err(gql)?
         .into())
-    }
-}
-
-impl<T> Page<T> {
-    /// No items.
-    pub fn empty() -> Self {
-        Self::new(Vec::new(), Vec::new(), false)
     }
 }
 
@@ -1176,99 +811,4 @@ impl RecordsMutation {
             .await
             .map_err(gql)
     }
-}
-
-/// Drop what this request has loaded: a mutation may change it, and later fields of the
-/// same request must read the new state.
-fn forget(ctx: &Context<'_>) {
-    if let Ok(loader) = loader(ctx) {
-        loader.clear::<Latest<ORDERS>>();
-        loader.clear::<Latest<INTERACTIONS>>();
-        loader.clear::<Latest<COMPLAINTS>>();
-        loader.clear::<Latest<SURVEYS>>();
-        loader.clear::<Of<STATS>>();
-        loader.clear::<Of<CONSENTS>>();
-        loader.clear::<Of<PREFERENCES>>();
-        loader.clear::<Of<LOYALTY>>();
-        loader.clear::<Of<RELATIONSHIPS>>();
-        loader.clear::<ScoreKey>();
-    }
-}
-
-/// `first` of a selected nested connection, unless it pages with `after` (then it is
-/// loaded on its own) or has a bad `first` (then its resolver reports it).
-fn first_page(field: &async_graphql::SelectionField<'_>, default: i32) -> Option<u64> {
-    let args = field.arguments().ok()?;
-    if args
-        .iter()
-        .any(|(n, v)| n.as_str() == "after" && *v != async_graphql::Value::Null)
-    {
-        return None;
-    }
-    let first = match args.iter().find(|(n, _)| n.as_str() == "first") {
-        Some((_, async_graphql::Value::Number(n))) => i32::try_from(n.as_i64()?).ok()?,
-        Some(_) => return None,
-        None => default,
-    };
-    (1..=MAX_NESTED)
-        .contains(&first)
-        .then(|| u64::try_from(first).ok())?
-}
-
-/// Load, in one batch per kind, the records a list of customers selects, so the fields of
-/// each customer find them in the request's cache. Without this, a batch would hold only
-/// the customers resolved before the loader's short delay ran out.
-///
-/// # Errors
-/// Database failures.
-pub async fn prime(ctx: &Context<'_>, ids: &[Uuid]) -> Result<()> {
-    use futures_util::future::BoxFuture;
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let loader = loader(ctx)?;
-    let look = ctx.look_ahead();
-    let mut loads: Vec<BoxFuture<'_, Result<()>>> = Vec::new();
-    for node in [look.field("nodes"), look.field("edges").field("node")] {
-        macro_rules! latest {
-            ($name:literal, $kind:expr) => {
-                for field in node.field($name).selection_fields() {
-                    if let Some(limit) = first_page(&field, 10) {
-                        let keys: Vec<Latest<$kind>> =
-                            ids.iter().map(|id| Latest(*id, limit)).collect();
-                        loads.push(Box::pin(
-                            async move { loader.load_many(keys).await.map(drop) },
-                        ));
-                    }
-                }
-            };
-        }
-        latest!("orders", ORDERS);
-        latest!("interactions", INTERACTIONS);
-        latest!("complaints", COMPLAINTS);
-        latest!("surveys", SURVEYS);
-        macro_rules! of {
-            ($name:literal, $kind:expr) => {
-                if node.field($name).exists() {
-                    let keys: Vec<Of<$kind>> = ids.iter().map(|id| Of(*id)).collect();
-                    loads.push(Box::pin(
-                        async move { loader.load_many(keys).await.map(drop) },
-                    ));
-                }
-            };
-        }
-        of!("purchaseStats", STATS);
-        of!("consents", CONSENTS);
-        of!("preferences", PREFERENCES);
-        of!("loyalty", LOYALTY);
-        of!("relationships", RELATIONSHIPS);
-        for as_of in selected_dates(&node) {
-            let keys: Vec<ScoreKey> = ids.iter().map(|id| ScoreKey(*id, as_of)).collect();
-            loads.push(Box::pin(
-                async move { loader.load_many(keys).await.map(drop) },
-            ));
-        }
-    }
-    futures_util::future::try_join_all(loads).await?;
-    Ok(())
 }

@@ -1,21 +1,14 @@
 //! Computed scores on `Customer` and `Loyalty`: one batch per distinct `asOf` in a request,
 //! primed from the customer list so a page costs a fixed number of statements.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
-
-use async_graphql::dataloader::Loader;
-use async_graphql::{ComplexObject, Context, ErrorExtensions, Object, Result};
-use chrono::NaiveDate;
+use async_graphql::{ComplexObject, Context, Object, Result};
 use uuid::Uuid;
 
-use super::records::{
-    AlertConnection, RecordsLoader, RequestLoader, SegmentMemberConnection, gql, relay_window,
-    window,
-};
+use super::connections::{AlertConnection, SegmentMemberConnection, gql, relay_window, window};
+use super::loaders::{RequestLoader, ScoreKey, scores_of};
 use crate::domain::{AlertKind, AlertStatus};
 use crate::service::alerts;
-use crate::service::scoring::{self, Computed};
+use crate::service::scoring::{self};
 use crate::service::segments;
 use crate::types::alerts::{AlertRuleInput, AlertRuleView, AlertView, EvaluationView};
 use crate::types::relations::LoyaltyView;
@@ -23,85 +16,6 @@ use crate::types::scores::LoyaltyComponentView;
 use crate::types::scores::{OverviewView, SnapshotView};
 use crate::types::segments::{SegmentInput, SegmentView};
 use crate::types::time::Date;
-
-/// One customer's scores as of a date (`None`: now).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ScoreKey(pub Uuid, pub Option<NaiveDate>);
-
-impl Loader<ScoreKey> for RecordsLoader {
-    type Value = Arc<Computed>;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[ScoreKey]) -> Result<HashMap<ScoreKey, Arc<Computed>>> {
-        let mut by_date: HashMap<Option<NaiveDate>, Vec<Uuid>> = HashMap::new();
-        for key in keys {
-            by_date.entry(key.1).or_default().push(key.0);
-        }
-        let mut out = HashMap::new();
-        for (as_of, ids) in by_date {
-            let computed = scoring::scores_of(&self.state, &self.principal, &ids, as_of)
-                .await
-                .map_err(|e| e.extend())?;
-            out.extend(
-                computed
-                    .into_iter()
-                    .map(|(id, c)| (ScoreKey(id, as_of), Arc::new(c))),
-            );
-        }
-        Ok(out)
-    }
-}
-
-/// The scores of one customer for this request.
-///
-/// # Errors
-/// A bad `asOf`, or database failures.
-pub async fn scores_of(ctx: &Context<'_>, id: Uuid, as_of: Option<Date>) -> Result<Arc<Computed>> {
-    ctx.data::<RequestLoader>()?
-        .load_one(ScoreKey(id, as_of.map(Into::into)))
-        .await?
-        .ok_or_else(|| async_graphql::Error::new("scores not computed"))
-}
-
-/// Fields of `Customer` that read the scores.
-pub const SCORE_FIELDS: &[&str] = &[
-    "rfm",
-    "churn",
-    "lifetimeValue",
-    "grade",
-    "lifecycleStage",
-    "completeness",
-    "scores",
-];
-
-/// The `asOf` dates the selected score fields of a customer list ask for.
-pub fn selected_dates(node: &async_graphql::Lookahead<'_>) -> BTreeSet<Option<NaiveDate>> {
-    let mut dates = BTreeSet::new();
-    let loyalty = node.field("loyalty");
-    let fields = SCORE_FIELDS
-        .iter()
-        .flat_map(|name| node.field(name).selection_fields())
-        .chain(loyalty.field("score").selection_fields())
-        .chain(loyalty.field("components").selection_fields());
-    for field in fields {
-        let Ok(args) = field.arguments() else {
-            continue;
-        };
-        match args.iter().find(|(n, _)| n.as_str() == "asOf") {
-            None | Some((_, async_graphql::Value::Null)) => {
-                dates.insert(None);
-            }
-            Some((_, async_graphql::Value::String(s))) => {
-                // A malformed date is reported by the field itself.
-                if let Ok(date) = s.parse::<Date>() {
-                    dates.insert(Some(date.0));
-                }
-            }
-            Some(_) => {}
-        }
-    }
-    dates
-}
 
 #[ComplexObject]
 impl LoyaltyView {
