@@ -12,6 +12,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod bad_input;
+mod concurrency;
 mod contract;
 mod custom_fields;
 mod customers_graphql;
