@@ -604,7 +604,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     active: Some(false),
                     ..Default::default()
                 };
-                let user = service::users::update(&state, &operator, user.id, patch).await?;
+                let user = service::users::update(&state, &operator, user.id, None, patch).await?;
                 println!(
                     "deactivated {} user {} ({}); their sessions are revoked",
                     user.role, user.email, user.id
@@ -977,11 +977,17 @@ async fn load_demo(state: &AppState, sales: uuid::Uuid) -> anyhow::Result<()> {
             service::relations::record_consent(&state, &operator, id, doc).await?;
         }
         if let Some(doc) = history.preferences {
-            service::relations::set_preferences(&state, &operator, id, doc).await?;
+            service::relations::set_preferences(&state, &operator, id, None, doc).await?;
         }
         if let Some(tier) = history.tier {
-            service::relations::set_tier(&state, &operator, id, serde_json::json!({"tier": tier}))
-                .await?;
+            service::relations::set_tier(
+                &state,
+                &operator,
+                id,
+                None,
+                serde_json::json!({"tier": tier}),
+            )
+            .await?;
             let stats = service::orders::stats(&state, &operator, id).await?;
             let earned: i64 = stats
                 .monetary_total

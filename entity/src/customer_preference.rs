@@ -11,6 +11,8 @@ pub struct Model {
     pub categories: Json,
     pub preferred_channel: Option<String>,
     pub preferred_time: Option<String>,
+    /// Bumped by every write; the `ETag` of the resource.
+    pub version: i64,
     pub updated_at: DateTimeUtc,
 }
 

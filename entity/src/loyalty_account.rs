@@ -10,6 +10,8 @@ pub struct Model {
     pub customer_id: Uuid,
     pub tier: String,
     pub joined_at: DateTimeUtc,
+    /// Bumped by every write; the `ETag` of the resource.
+    pub version: i64,
     pub updated_at: DateTimeUtc,
 }
 

@@ -63,17 +63,23 @@ impl CustomFieldMutation {
         ctx: &Context<'_>,
         key: String,
         input: CustomFieldInputGql,
+        expected_version: Option<i64>,
     ) -> Result<CustomFieldView> {
         let (state, principal) = context(ctx)?;
-        custom_fields::update(state, principal, &key, document(&input)?)
+        custom_fields::update(state, principal, &key, expected_version, document(&input)?)
             .await
             .map_err(|e| e.extend())
     }
 
     /// Delete a definition.
-    async fn delete_custom_field(&self, ctx: &Context<'_>, key: String) -> Result<bool> {
+    async fn delete_custom_field(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+        expected_version: Option<i64>,
+    ) -> Result<bool> {
         let (state, principal) = context(ctx)?;
-        custom_fields::delete(state, principal, &key)
+        custom_fields::delete(state, principal, &key, expected_version)
             .await
             .map_err(|e| e.extend())?;
         Ok(true)

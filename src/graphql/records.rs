@@ -733,12 +733,19 @@ impl RecordsMutation {
         ctx: &Context<'_>,
         customer_id: Uuid,
         input: PreferencesInput,
+        expected_version: Option<i64>,
     ) -> Result<PreferencesView> {
         let (state, principal) = context(ctx)?;
         forget(ctx);
-        relations::set_preferences(state, principal, customer_id, doc(&input)?)
-            .await
-            .map_err(gql)
+        relations::set_preferences(
+            state,
+            principal,
+            customer_id,
+            expected_version,
+            doc(&input)?,
+        )
+        .await
+        .map_err(gql)
     }
 
     /// Record a grant or withdrawal of consent on one channel.
@@ -790,12 +797,19 @@ impl RecordsMutation {
         ctx: &Context<'_>,
         customer_id: Uuid,
         input: LoyaltyInput,
+        expected_version: Option<i64>,
     ) -> Result<LoyaltyView> {
         let (state, principal) = context(ctx)?;
         forget(ctx);
-        relations::set_tier(state, principal, customer_id, doc(&input)?)
-            .await
-            .map_err(gql)
+        relations::set_tier(
+            state,
+            principal,
+            customer_id,
+            expected_version,
+            doc(&input)?,
+        )
+        .await
+        .map_err(gql)
     }
 
     /// Earn, redeem, expire or adjust points.

@@ -237,9 +237,16 @@ impl AnalyticsMutation {
     }
 
     /// Delete a segment; true when it existed.
-    async fn delete_segment(&self, ctx: &Context<'_>, id: Uuid) -> Result<bool> {
+    async fn delete_segment(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> Result<bool> {
         let (state, principal) = super::context(ctx)?;
-        segments::delete(state, principal, id).await.map_err(gql)?;
+        segments::delete(state, principal, id, expected_version)
+            .await
+            .map_err(gql)?;
         Ok(true)
     }
 
@@ -292,9 +299,14 @@ impl AnalyticsMutation {
     }
 
     /// Delete an alert rule; its alerts stay.
-    async fn delete_alert_rule(&self, ctx: &Context<'_>, id: Uuid) -> Result<bool> {
+    async fn delete_alert_rule(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> Result<bool> {
         let (state, principal) = super::context(ctx)?;
-        alerts::delete_rule(state, principal, id)
+        alerts::delete_rule(state, principal, id, expected_version)
             .await
             .map_err(gql)?;
         Ok(true)

@@ -124,9 +124,15 @@ impl UserMutation {
 
     /// Change a user's role, name or active flag (admin only); a role change or
     /// deactivation revokes their tokens at once.
-    async fn update_user(&self, ctx: &Context<'_>, id: Uuid, input: UserPatch) -> Result<UserView> {
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        input: UserPatch,
+        expected_version: Option<i64>,
+    ) -> Result<UserView> {
         let (state, principal) = context(ctx)?;
-        users::update(state, principal, id, input)
+        users::update(state, principal, id, expected_version, input)
             .await
             .map_err(|e| e.extend())
     }

@@ -523,6 +523,7 @@ pub async fn get_complaint(
            ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on")),
     responses((status = 200, description = "Updated", body = ComplaintView),
         (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_complaint(
     state: web::Data<AppState>,
@@ -545,6 +546,7 @@ pub async fn update_complaint(
     responses((status = 200, description = "Moved; the step is in `events`", body = ComplaintView),
         (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Illegal transition", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (a resolution is required to resolve)", body = Problem, content_type = "application/problem+json")))]
 pub async fn transition_complaint(
     state: web::Data<AppState>,
@@ -565,7 +567,7 @@ pub async fn transition_complaint(
 /// A customer's preferences.
 #[utoipa::path(get, path = "/api/v1/customers/{id}/preferences", operation_id = "customer_preferences_get", tag = "consent",
     params(("id" = uuid::Uuid, Path, description = "Customer id")),
-    responses((status = 200, description = "The preferences", body = PreferencesView),
+    responses((status = 200, description = "The preferences; `ETag` set (`\"0\"` when never set)", body = PreferencesView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_preferences(
     state: web::Data<AppState>,
@@ -573,23 +575,28 @@ pub async fn get_preferences(
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let view = relations::preferences(&state, &principal, customer_id(&id)?).await?;
-    Ok(private_json(StatusCode::OK, &view))
+    Ok(records::ok_with_version(&view, view.version))
 }
 
-/// Replace a customer's preferences.
+/// Replace a customer's preferences. `If-Match` makes it conditional (`"0"`: only if never
+/// set).
 #[utoipa::path(put, path = "/api/v1/customers/{id}/preferences", operation_id = "customer_preferences_put", tag = "consent", request_body = PreferencesInput,
-    params(("id" = uuid::Uuid, Path, description = "Customer id")),
-    responses((status = 200, description = "The new preferences", body = PreferencesView),
+    params(("id" = uuid::Uuid, Path, description = "Customer id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on")),
+    responses((status = 200, description = "The new preferences; new `ETag`", body = PreferencesView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
 pub async fn put_preferences(
     state: web::Data<AppState>,
     principal: Principal,
+    req: HttpRequest,
     id: web::Path<String>,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    let view = relations::set_preferences(&state, &principal, customer_id(&id)?, body.0).await?;
-    Ok(private_json(StatusCode::OK, &view))
+    let id = customer_id(&id)?;
+    let view = relations::set_preferences(&state, &principal, id, if_match(&req)?, body.0).await?;
+    Ok(records::ok_with_version(&view, view.version))
 }
 
 /// The consent in force on each channel (email, sms, phone, wechat, post).
@@ -713,7 +720,7 @@ pub async fn unlink(
 /// A customer's membership tier and points balance.
 #[utoipa::path(get, path = "/api/v1/customers/{id}/loyalty", operation_id = "customer_loyalty_get", tag = "loyalty",
     params(("id" = uuid::Uuid, Path, description = "Customer id")),
-    responses((status = 200, description = "Membership and balance", body = LoyaltyView),
+    responses((status = 200, description = "Membership and balance; `ETag` set (`\"0\"` when not a member)", body = LoyaltyView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_loyalty(
     state: web::Data<AppState>,
@@ -721,23 +728,28 @@ pub async fn get_loyalty(
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let view = relations::loyalty(&state, &principal, customer_id(&id)?).await?;
-    Ok(private_json(StatusCode::OK, &view))
+    Ok(records::ok_with_version(&view, view.version))
 }
 
-/// Enrol a customer or change their tier.
+/// Enrol a customer or change their tier. `If-Match` makes it conditional (`"0"`: only if
+/// not yet a member).
 #[utoipa::path(put, path = "/api/v1/customers/{id}/loyalty", operation_id = "customer_loyalty_put", tag = "loyalty", request_body = LoyaltyInput,
-    params(("id" = uuid::Uuid, Path, description = "Customer id")),
-    responses((status = 200, description = "Membership and balance", body = LoyaltyView),
+    params(("id" = uuid::Uuid, Path, description = "Customer id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on")),
+    responses((status = 200, description = "Membership and balance; new `ETag`", body = LoyaltyView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid tier", body = Problem, content_type = "application/problem+json")))]
 pub async fn put_loyalty(
     state: web::Data<AppState>,
     principal: Principal,
+    req: HttpRequest,
     id: web::Path<String>,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    let view = relations::set_tier(&state, &principal, customer_id(&id)?, body.0).await?;
-    Ok(private_json(StatusCode::OK, &view))
+    let id = customer_id(&id)?;
+    let view = relations::set_tier(&state, &principal, id, if_match(&req)?, body.0).await?;
+    Ok(records::ok_with_version(&view, view.version))
 }
 
 /// A customer's points ledger, newest first.

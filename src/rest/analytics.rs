@@ -354,16 +354,19 @@ pub async fn update_segment(
 
 /// Delete a segment (its customers are untouched).
 #[utoipa::path(delete, path = "/api/v1/segments/{id}", operation_id = "segments_delete", tag = "segments",
-    params(("id" = uuid::Uuid, Path, description = "Segment id")),
+    params(("id" = uuid::Uuid, Path, description = "Segment id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version to delete")),
     responses((status = 204, description = "Deleted"),
         (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such segment", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such segment", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_segment(
     state: web::Data<AppState>,
     principal: Principal,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    segments::delete(&state, &principal, parse_id("id", &id)?).await?;
+    segments::delete(&state, &principal, parse_id("id", &id)?, if_match(&req)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -510,15 +513,18 @@ pub async fn update_alert_rule(
 
 /// Delete an alert rule; its alerts stay, for the record.
 #[utoipa::path(delete, path = "/api/v1/alert-rules/{id}", operation_id = "alert_rules_delete", tag = "alerts",
-    params(("id" = uuid::Uuid, Path, description = "Rule id")),
+    params(("id" = uuid::Uuid, Path, description = "Rule id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version to delete")),
     responses((status = 204, description = "Deleted"),
-        (status = 404, description = "No such rule", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such rule", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_alert_rule(
     state: web::Data<AppState>,
     principal: Principal,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    alerts::delete_rule(&state, &principal, parse_id("id", &id)?).await?;
+    alerts::delete_rule(&state, &principal, parse_id("id", &id)?, if_match(&req)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -5,6 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::body::JsonBody;
 use super::error::{Problem, method_not_allowed};
 use super::idempotency::{self, Created};
+use super::if_match;
+use super::records::ok_with_version;
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
 use crate::service::custom_fields;
@@ -56,7 +58,7 @@ pub async fn create(
         Ok(Created {
             status: actix_web::http::StatusCode::CREATED,
             location: Some(format!("/api/v1/custom-fields/{}", view.key)),
-            etag: None,
+            etag: Some(super::etag(view.version)),
             body: serde_json::to_value(&view).map_err(|e| AppError::Internal(e.into()))?,
         })
     })
@@ -67,7 +69,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/custom-fields/{key}", operation_id = "custom_fields_get", tag = "custom-fields",
     params(("key" = String, Path, description = "Definition key")),
     responses(
-        (status = 200, description = "The definition", body = CustomFieldView),
+        (status = 200, description = "The definition; `ETag` set", body = CustomFieldView),
         (status = 404, description = "No such definition", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -75,38 +77,45 @@ pub async fn get(
     key: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let view = custom_fields::get(&state, &principal, &key).await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(ok_with_version(&view, view.version))
 }
 
-/// Change a definition with a JSON merge patch; `key` and `type` are immutable.
+/// Change a definition with a JSON merge patch; `key` and `type` are immutable. `If-Match`
+/// makes it conditional.
 #[utoipa::path(patch, path = "/api/v1/custom-fields/{key}", operation_id = "custom_fields_update", tag = "custom-fields",
-    params(("key" = String, Path, description = "Definition key")),
+    params(("key" = String, Path, description = "Definition key"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on")),
     request_body(content = CustomFieldInput, content_type = "application/merge-patch+json"),
     responses(
-        (status = 200, description = "Updated", body = CustomFieldView),
+        (status = 200, description = "Updated; new `ETag`", body = CustomFieldView),
         (status = 404, description = "No such definition", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid or immutable fields, named in `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
+    req: HttpRequest,
     key: web::Path<String>,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    let view = custom_fields::update(&state, &principal, &key, body.0).await?;
-    Ok(HttpResponse::Ok().json(view))
+    let view = custom_fields::update(&state, &principal, &key, if_match(&req)?, body.0).await?;
+    Ok(ok_with_version(&view, view.version))
 }
 
 /// Delete a definition. Stored values under its key are no longer shown.
 #[utoipa::path(delete, path = "/api/v1/custom-fields/{key}", operation_id = "custom_fields_delete", tag = "custom-fields",
-    params(("key" = String, Path, description = "Definition key")),
+    params(("key" = String, Path, description = "Definition key"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version to delete")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such definition", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such definition", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
     state: web::Data<AppState>,
     principal: Principal,
+    req: HttpRequest,
     key: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    custom_fields::delete(&state, &principal, &key).await?;
+    custom_fields::delete(&state, &principal, &key, if_match(&req)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -262,12 +262,16 @@ const SHARED_RESPONSES: &[(&str, &str, &str)] = &[
 const VERSIONED: &[&str] = &[
     "AlertRuleView",
     "ComplaintView",
+    "CustomFieldView",
     "CustomerView",
     "InteractionView",
+    "LoyaltyView",
     "MergeView",
     "OrderView",
+    "PreferencesView",
     "ProductView",
     "SegmentView",
+    "UserView",
 ];
 
 /// Inputs shared by creation and a merge-patch update: created with these fields required,

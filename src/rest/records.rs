@@ -122,6 +122,15 @@ pub fn ok_with_etag<V: Serialize + Resource>(view: &V) -> HttpResponse {
     response.json(view)
 }
 
+/// A 200 with a resource that has no id of its own (a customer's preferences, membership)
+/// and the `ETag` of its version.
+pub fn ok_with_version<V: Serialize>(view: &V, version: i64) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header((header::ETAG, etag(version)))
+        .json(view)
+}
+
 /// Run a create under `Idempotency-Key` and answer 201, with `Location: {collection}/{id}`
 /// when the new resource can be read on its own.
 ///

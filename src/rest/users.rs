@@ -1,11 +1,13 @@
 //! `/api/v1/users`: user administration (admin only).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::body::JsonBody;
 use super::error::{Problem, method_not_allowed};
+use super::if_match;
+use super::records::ok_with_version;
 use crate::domain::parse_id;
 use crate::error::AppResult;
 use crate::policy::Principal;
@@ -66,25 +68,32 @@ pub async fn create(
         role: request.role,
         password: request.password,
     });
-    Ok(HttpResponse::Created().json(users::create(&state, &principal, new).await?))
+    let view = users::create(&state, &principal, new).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((actix_web::http::header::ETAG, super::etag(view.version)))
+        .json(view))
 }
 
 /// Change a user's role, name or active flag; a role change or deactivation revokes their
 /// tokens at once.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", operation_id = "users_update", tag = "users", request_body = UserPatch,
-    params(("id" = uuid::Uuid, Path, description = "User id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "User id (UUID)"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on")),
     responses(
-        (status = 200, description = "Updated", body = UserView),
+        (status = 200, description = "Updated; new `ETag`", body = UserView),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "An admin may not demote or deactivate themselves", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "An admin may not demote or deactivate themselves", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
+    req: HttpRequest,
     id: web::Path<String>,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let id = parse_id("id", &id)?;
     let patch = Submitted::<UserPatch>::document(body.0);
-    Ok(HttpResponse::Ok().json(users::update(&state, &principal, id, patch).await?))
+    let view = users::update(&state, &principal, id, if_match(&req)?, patch).await?;
+    Ok(ok_with_version(&view, view.version))
 }

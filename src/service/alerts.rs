@@ -214,41 +214,34 @@ pub async fn update_rule(
     authorize(principal, Action::FitModels)?;
     reject_read_only(&doc, &["id", "version", "created_at", "updated_at"])?;
     let current = find_rule(state, id).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(AppError::PreconditionFailed {
-            current: current.version,
-        });
-    }
+    let base = super::versioned::base(expected_version, current.version)?;
     let (name, kind, params, enabled) = check_rule(parse_document(doc)?)?;
     name_taken(state, &name, Some(id)).await?;
-    let result = alert_rule::Entity::update_many()
+    let changes = alert_rule::Entity::update_many()
         .col_expr(alert_rule::Column::Name, name.into())
         .col_expr(alert_rule::Column::Kind, kind.as_str().into())
         .col_expr(alert_rule::Column::Params, params.into())
         .col_expr(alert_rule::Column::Enabled, enabled.into())
-        .col_expr(alert_rule::Column::Version, (current.version + 1).into())
-        .col_expr(alert_rule::Column::UpdatedAt, crate::clock::now().into())
-        .filter(alert_rule::Column::Id.eq(id))
-        .filter(alert_rule::Column::Version.eq(current.version))
-        .exec(&state.db)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(AppError::PreconditionFailed {
-            current: find_rule(state, id).await?.version,
-        });
-    }
-    Ok(rule_view(find_rule(state, id).await?))
+        .col_expr(alert_rule::Column::UpdatedAt, crate::clock::now().into());
+    Ok(rule_view(
+        super::versioned::update(&state.db, id, base, changes).await?,
+    ))
 }
 
 /// Delete a rule; its alerts stay, for the record.
 ///
 /// # Errors
-/// `Forbidden`; `NotFound`.
-pub async fn delete_rule(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<()> {
+/// `Forbidden`; `NotFound`; `PreconditionFailed` for a stale version.
+pub async fn delete_rule(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    expected_version: Option<i64>,
+) -> AppResult<()> {
     authorize(principal, Action::FitModels)?;
-    find_rule(state, id).await?;
-    alert_rule::Entity::delete_by_id(id).exec(&state.db).await?;
-    Ok(())
+    let current = find_rule(state, id).await?;
+    let base = super::versioned::base(expected_version, current.version)?;
+    super::versioned::delete::<alert_rule::Entity>(&state.db, id, base).await
 }
 
 /// Every rule, by name.

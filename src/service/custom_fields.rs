@@ -441,16 +441,19 @@ pub async fn create(
 /// Change a definition with a JSON merge patch; `key` and `type` cannot change.
 ///
 /// # Errors
-/// `NotFound`; `Validation` naming bad or immutable fields.
+/// `NotFound`; `Validation` naming bad or immutable fields; `PreconditionFailed` for a stale
+/// version.
 pub async fn update(
     state: &AppState,
     principal: &Principal,
     key: &str,
+    expected_version: Option<i64>,
     patch: Value,
 ) -> AppResult<CustomFieldView> {
     authorize(principal, Action::Administer)?;
     reject_read_only(&patch, READ_ONLY)?;
     let current = find(&state.db, key).await?;
+    let base = super::versioned::base(expected_version, current.version)?;
     let mut doc = to_document(&current);
     let before = doc.clone();
     json_patch::merge(&mut doc, &patch);
@@ -476,21 +479,25 @@ pub async fn update(
     active.applies_to = Set(valid.applies_to.as_str().to_owned());
     active.description = Set(valid.description);
     active.max_length = Set(valid.max_length);
-    active.version = Set(current.version + 1);
     active.updated_at = Set(crate::clock::now());
-    Ok(view(active.update(&state.db).await?))
+    Ok(view(
+        super::versioned::update_model(&state.db, current.id, base, active).await?,
+    ))
 }
 
 /// Remove a definition. Values stored under its key stop being rendered and are dropped on
 /// each customer's next write.
 ///
 /// # Errors
-/// `NotFound`.
-pub async fn delete(state: &AppState, principal: &Principal, key: &str) -> AppResult<()> {
+/// `NotFound`; `PreconditionFailed` for a stale version.
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    key: &str,
+    expected_version: Option<i64>,
+) -> AppResult<()> {
     authorize(principal, Action::Administer)?;
     let current = find(&state.db, key).await?;
-    custom_field::Entity::delete_by_id(current.id)
-        .exec(&state.db)
-        .await?;
-    Ok(())
+    let base = super::versioned::base(expected_version, current.version)?;
+    super::versioned::delete::<custom_field::Entity>(&state.db, current.id, base).await
 }

@@ -18,6 +18,7 @@ use super::audit::{self, Event};
 use super::custom_fields::{self, Definition};
 use super::input::{Checker, parse_document, reject_read_only};
 use super::pagination::{self, Page};
+use super::versioned;
 use crate::domain::{
     CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, Sensitivity, SortDirection,
     is_valid_credit_code, is_valid_website, normalize_city, normalize_email, normalize_name,
@@ -706,15 +707,6 @@ async fn render_one(
     views.pop().ok_or(AppError::NotFound { entity: "customer" })
 }
 
-fn check_version(current: &customer::Model, expected: Option<i64>) -> AppResult<()> {
-    match expected {
-        Some(v) if v != current.version => Err(AppError::PreconditionFailed {
-            current: current.version,
-        }),
-        _ => Ok(()),
-    }
-}
-
 /// Create a customer from a document in the shape of [`CustomerInput`].
 ///
 /// # Errors
@@ -819,7 +811,7 @@ pub async fn update(
     let txn = super::begin_write(&state.db).await?;
     let current = find(&txn, principal, id, false).await?;
     let owner_change = take_owner(&txn, principal, &mut patch).await?;
-    check_version(&current, expected_version)?;
+    let base = versioned::base(expected_version, current.version)?;
     let defs = custom_fields::definitions(&txn).await?;
     let mut doc = to_document(&current, &defs);
     json_patch::merge(&mut doc, &patch);
@@ -836,23 +828,9 @@ pub async fn update(
     if let OwnerChange::Set(owner) = owner_change {
         active.owner_id = Set(owner);
     }
-    active.version = Set(current.version + 1);
     active.updated_at = Set(now());
-    // The version in the WHERE clause makes the check and the write one atomic step.
-    let result = customer::Entity::update_many()
-        .set(active)
-        .filter(customer::Column::Id.eq(id))
-        .filter(customer::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if result.rows_affected != 1 {
-        let latest = find(&txn, principal, id, true).await?;
-        return Err(AppError::PreconditionFailed {
-            current: latest.version,
-        });
-    }
+    let model = versioned::update_model(&txn, id, base, active).await?;
     replace_tags(&txn, id, &tags).await?;
-    let model = find(&txn, principal, id, false).await?;
     let changes = audit::diff(
         &audited_document(&current, &defs),
         &audited_document(&model, &defs),
@@ -869,27 +847,17 @@ pub async fn update(
     render_one(&state.db, principal, &model).await
 }
 
-/// Set or clear `deleted_at`, bumping the version, if the version still matches.
+/// Set or clear `deleted_at`, bumping the version, if the version is still `base`.
 async fn set_deleted(
     conn: &impl ConnectionTrait,
-    principal: &Principal,
-    current: &customer::Model,
+    id: Uuid,
+    base: i64,
     deleted_at: Option<DateTime<Utc>>,
 ) -> AppResult<()> {
-    let result = customer::Entity::update_many()
+    let changes = customer::Entity::update_many()
         .col_expr(customer::Column::DeletedAt, Expr::value(deleted_at))
-        .col_expr(customer::Column::Version, Expr::value(current.version + 1))
-        .col_expr(customer::Column::UpdatedAt, Expr::value(now()))
-        .filter(customer::Column::Id.eq(current.id))
-        .filter(customer::Column::Version.eq(current.version))
-        .exec(conn)
-        .await?;
-    if result.rows_affected != 1 {
-        let latest = find(conn, principal, current.id, true).await?;
-        return Err(AppError::PreconditionFailed {
-            current: latest.version,
-        });
-    }
+        .col_expr(customer::Column::UpdatedAt, Expr::value(now()));
+    versioned::update(conn, id, base, changes).await?;
     Ok(())
 }
 
@@ -906,8 +874,8 @@ pub async fn delete(
     authorize(principal, Action::WriteCustomers)?;
     let txn = super::begin_write(&state.db).await?;
     let current = find(&txn, principal, id, false).await?;
-    check_version(&current, expected_version)?;
-    set_deleted(&txn, principal, &current, Some(now())).await?;
+    let base = versioned::base(expected_version, current.version)?;
+    set_deleted(&txn, id, base, Some(now())).await?;
     audit::record(
         &txn,
         principal,
@@ -935,7 +903,7 @@ pub async fn restore(state: &AppState, principal: &Principal, id: Uuid) -> AppRe
             "the customer was merged into {survivor}; its records live there now"
         )));
     }
-    set_deleted(&txn, principal, &current, None).await?;
+    set_deleted(&txn, id, current.version, None).await?;
     audit::record(
         &txn,
         principal,

@@ -17,6 +17,7 @@ use super::Page;
 use super::audit::{self, Event};
 use super::input::{Checker, parse_document, reject_read_only};
 use super::records::{self, Window, newest_first, past_time, visible_customer, within_visible};
+use super::versioned;
 use crate::domain::{
     ComplaintCategory, ComplaintSeverity, ComplaintStatus, InteractionDirection, InteractionKind,
     SurveyChannel,
@@ -45,13 +46,6 @@ const READ_ONLY: &[&str] = &[
     "events",
     "allowed_transitions",
 ];
-
-fn check_version(current: i64, expected: Option<i64>) -> AppResult<()> {
-    match expected {
-        Some(v) if v != current => Err(AppError::PreconditionFailed { current }),
-        _ => Ok(()),
-    }
-}
 
 /// Whether a patch document names `key` (with a value or `null`).
 fn present(doc: &Value, key: &str) -> bool {
@@ -235,13 +229,11 @@ pub async fn update_interaction(
     let input: InteractionInput = parse_document(doc.clone())?;
     let txn = super::begin_write(&state.db).await?;
     let current = find_interaction(&txn, principal, id).await?;
-    check_version(current.version, expected_version)?;
-    let version = current.version;
+    let base = versioned::base(expected_version, current.version)?;
     let mut active: interaction::ActiveModel = current.into();
     apply_interaction(&txn, &doc, input, &mut active, false).await?;
-    active.version = Set(version + 1);
     active.updated_at = Set(crate::clock::now());
-    let model = active.update(&txn).await?;
+    let model = versioned::update_model(&txn, id, base, active).await?;
     txn.commit().await?;
     Ok(interaction_view(model, principal))
 }
@@ -662,11 +654,10 @@ pub async fn update_complaint(
     let input: ComplaintInput = parse_document(doc.clone())?;
     let txn = super::begin_write(&state.db).await?;
     let current = find_complaint(&txn, principal, id).await?;
-    check_version(current.version, expected_version)?;
     let mut c = Checker::default();
     let status = complaint_status(&current);
     let opened_at = current.opened_at;
-    let version = current.version;
+    let base = versioned::base(expected_version, current.version)?;
     let mut active: complaint::ActiveModel = current.into();
     if let Some(category) = input.category {
         active.category = Set(category.as_str().to_owned());
@@ -700,9 +691,8 @@ pub async fn update_complaint(
         active.satisfaction = Set(input.satisfaction);
     }
     c.finish(())?;
-    active.version = Set(version + 1);
     active.updated_at = Set(crate::clock::now());
-    let model = active.update(&txn).await?;
+    let model = versioned::update_model(&txn, id, base, active).await?;
     txn.commit().await?;
     one_complaint(&state.db, principal, model).await
 }
@@ -727,7 +717,7 @@ pub async fn transition_complaint(
     c.finish(())?;
     let txn = super::begin_write(&state.db).await?;
     let current = find_complaint(&txn, principal, id).await?;
-    check_version(current.version, expected_version)?;
+    let base = versioned::base(expected_version, current.version)?;
     let from = complaint_status(&current);
     let to = input.to;
     if !from.next().contains(&to) {
@@ -746,7 +736,6 @@ pub async fn transition_complaint(
         ));
     }
     let now = crate::clock::now();
-    let version = current.version;
     let mut active: complaint::ActiveModel = current.into();
     active.status = Set(to.as_str().to_owned());
     match to {
@@ -762,9 +751,8 @@ pub async fn transition_complaint(
         }
         _ => {}
     }
-    active.version = Set(version + 1);
     active.updated_at = Set(now);
-    let model = active.update(&txn).await?;
+    let model = versioned::update_model(&txn, id, base, active).await?;
     record_step(&txn, principal, &model, Some(from), to, note, now).await?;
     audit::record(
         &txn,

@@ -149,13 +149,7 @@ pub async fn merge(
     }
     let txn = super::begin_write(&state.db).await?;
     let survivor = find(&txn, principal, survivor_id, false).await?;
-    if let Some(v) = expected_version
-        && v != survivor.version
-    {
-        return Err(AppError::PreconditionFailed {
-            current: survivor.version,
-        });
-    }
+    let base = super::versioned::base(expected_version, survivor.version)?;
     let mut duplicates = Vec::new();
     for (i, id) in input.duplicates.iter().enumerate() {
         match find(&txn, principal, *id, false).await {
@@ -204,9 +198,8 @@ pub async fn merge(
     }
     let tags: Vec<String> = tags.into_iter().collect();
     profile.tags = Set(json!(tags));
-    profile.version = Set(survivor.version + 1);
     profile.updated_at = Set(now);
-    let survivor_model = profile.update(&txn).await?;
+    let survivor_model = super::versioned::update_model(&txn, survivor_id, base, profile).await?;
     replace_tags(&txn, survivor_id, &tags).await?;
 
     // Move every record.
@@ -321,14 +314,16 @@ pub async fn merge(
 
     // The duplicates: soft-deleted, pointing at the survivor.
     for d in &duplicates {
-        customer::Entity::update_many()
+        let changes = customer::Entity::update_many()
             .col_expr(customer::Column::DeletedAt, Expr::value(Some(now)))
             .col_expr(customer::Column::MergedInto, Expr::value(Some(survivor_id)))
-            .col_expr(customer::Column::Version, Expr::value(d.version + 1))
-            .col_expr(customer::Column::UpdatedAt, Expr::value(now))
-            .filter(customer::Column::Id.eq(d.id))
-            .exec(&txn)
-            .await?;
+            .col_expr(customer::Column::UpdatedAt, Expr::value(now));
+        if !super::versioned::try_update(&txn, d.id, d.version, changes).await? {
+            return Err(AppError::Conflict(format!(
+                "customer {} changed while it was being merged; merge again",
+                d.id
+            )));
+        }
     }
     let merge_id = Uuid::now_v7();
     let choices_json = json!(choices);

@@ -30,6 +30,7 @@ pub mod segments;
 pub mod standardise;
 pub mod timeline;
 pub mod users;
+pub(crate) mod versioned;
 
 pub use pagination::Page;
 

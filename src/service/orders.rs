@@ -25,6 +25,7 @@ use super::records::{
     self, Window, amount, currency, money_text, newest_first, past_time, visible_customer,
     within_visible,
 };
+use super::versioned;
 use crate::domain::{OrderChannel, OrderStatus};
 use crate::error::{AppError, AppResult};
 use crate::policy::Fields;
@@ -196,20 +197,14 @@ pub async fn update_product(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound { entity: "product" })?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(AppError::PreconditionFailed {
-            current: current.version,
-        });
-    }
-    let version = current.version;
+    let base = versioned::base(expected_version, current.version)?;
     let mut active: product::ActiveModel = current.into();
     apply_product(input, &mut active, false, &state.settings.currency)?;
     if let sea_orm::ActiveValue::Set(sku) = &active.sku {
         sku_taken(&txn, sku, Some(id)).await?;
     }
-    active.version = Set(version + 1);
     active.updated_at = Set(crate::clock::now());
-    let model = active.update(&txn).await?;
+    let model = versioned::update_model(&txn, id, base, active).await?;
     txn.commit().await?;
     Ok(product_view(model, principal))
 }
@@ -715,13 +710,7 @@ pub async fn update_order(
     let txn = super::begin_write(&state.db).await?;
     let current = find_order(&txn, principal, id).await?;
     records::lock_customer(&txn, current.customer_id).await?;
-    if let Some(v) = expected_version
-        && v != current.version
-    {
-        return Err(AppError::PreconditionFailed {
-            current: current.version,
-        });
-    }
+    let base = versioned::base(expected_version, current.version)?;
     let mut c = Checker::default();
     let from = status_of(&current);
     if let Some(to) = patch.status
@@ -748,7 +737,6 @@ pub async fn update_order(
     let notes = c.text("notes", patch.notes, 2000);
     c.finish(())?;
     let customer_id = current.customer_id;
-    let version = current.version;
     let mut active: order::ActiveModel = current.into();
     if let Some(status) = patch.status {
         active.status = Set(status.as_str().to_owned());
@@ -765,9 +753,8 @@ pub async fn update_order(
     if has_notes || clear_notes {
         active.notes = Set(notes);
     }
-    active.version = Set(version + 1);
     active.updated_at = Set(crate::clock::now());
-    let model = active.update(&txn).await?;
+    let model = versioned::update_model(&txn, id, base, active).await?;
     refresh_stats(&txn, customer_id, &state.settings.currency).await?;
     audit::record(
         &txn,

@@ -10,7 +10,7 @@ use entity::{
 };
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, NotSet, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 use serde_json::{Value, json};
@@ -20,6 +20,7 @@ use super::Page;
 use super::audit::{self, Event};
 use super::input::{Checker, parse_document};
 use super::records::{self, Window, newest_first, visible_customer};
+use super::versioned;
 use crate::domain::{
     ContactChannel, CustomerKind, LoyaltyTier, PointsKind, PreferredTime, RelationshipKind,
     RelationshipTitle,
@@ -35,6 +36,24 @@ use crate::types::relations::{
 
 // ---------------------------------------------------------------------------------------
 // Preferences
+
+/// `version + 1` of the row an upsert ran into.
+fn bumped<E: sea_orm::EntityTrait, C: sea_orm::sea_query::IntoIden>(
+    table: E,
+    column: C,
+) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::ExprTrait;
+    sea_orm::sea_query::Expr::col((table, column)).add(1)
+}
+
+/// A conditional write to a customer's row that was never written (version 0) is stale, not
+/// missing: the customer was found.
+fn never_written(e: AppError) -> AppError {
+    match e {
+        AppError::NotFound { .. } => AppError::PreconditionFailed { current: 0 },
+        e => e,
+    }
+}
 
 /// Render preferences (none recorded reads as empty).
 pub fn preferences_view(
@@ -58,6 +77,7 @@ pub fn preferences_view(
             .and_then(|m| m.preferred_time.as_deref())
             .and_then(PreferredTime::parse),
         updated_at: m.map(|m| m.updated_at.into()),
+        version: m.map_or(0, |m| m.version),
     }
 }
 
@@ -78,14 +98,16 @@ pub async fn preferences(
     Ok(preferences_view(customer_id, m.as_ref()))
 }
 
-/// Replace a customer's preferences.
+/// Replace a customer's preferences; with `expected_version` only if they are still at that
+/// version (0: never set).
 ///
 /// # Errors
-/// `NotFound`; `Validation`.
+/// `NotFound`; `Validation`; `PreconditionFailed` for a stale version.
 pub async fn set_preferences(
     state: &AppState,
     principal: &Principal,
     customer_id: Uuid,
+    expected_version: Option<i64>,
     doc: Value,
 ) -> AppResult<PreferencesView> {
     authorize(principal, Action::RecordActivity)?;
@@ -110,22 +132,38 @@ pub async fn set_preferences(
         categories: Set(json!(categories)),
         preferred_channel: Set(input.preferred_channel.map(|c| c.as_str().to_owned())),
         preferred_time: Set(input.preferred_time.map(|t| t.as_str().to_owned())),
+        version: NotSet,
         updated_at: Set(crate::clock::now()),
     };
     use customer_preference::Column as C;
-    customer_preference::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(C::CustomerId)
-                .update_columns([
-                    C::Categories,
-                    C::PreferredChannel,
-                    C::PreferredTime,
-                    C::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .exec(&txn)
-        .await?;
+    match expected_version {
+        None => {
+            let mut row = row;
+            row.version = Set(1);
+            customer_preference::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::column(C::CustomerId)
+                        .update_columns([
+                            C::Categories,
+                            C::PreferredChannel,
+                            C::PreferredTime,
+                            C::UpdatedAt,
+                        ])
+                        .value(C::Version, bumped(customer_preference::Entity, C::Version))
+                        .to_owned(),
+                )
+                .exec(&txn)
+                .await?;
+        }
+        Some(0) => versioned::create(&txn, customer_id, row).await?,
+        Some(base) => {
+            let mut row = row;
+            row.customer_id = NotSet;
+            versioned::update_model(&txn, customer_id, base, row)
+                .await
+                .map_err(never_written)?;
+        }
+    }
     let m = customer_preference::Entity::find_by_id(customer_id)
         .one(&txn)
         .await?;
@@ -641,6 +679,7 @@ pub fn loyalty_view(
         customer_id,
         tier: account.and_then(|a| LoyaltyTier::parse(&a.tier)),
         member_since: account.map(|a| a.joined_at.into()),
+        version: account.map_or(0, |a| a.version),
         balance: f.whole("balance", Some(&balance)),
         masked: f.finish(),
     }
@@ -738,14 +777,16 @@ pub async fn loyalty(
     ))
 }
 
-/// Enrol a customer or change their tier.
+/// Enrol a customer or change their tier; with `expected_version` only if the membership is
+/// still at that version (0: not a member).
 ///
 /// # Errors
-/// `NotFound`; `Validation`.
+/// `NotFound`; `Validation`; `PreconditionFailed` for a stale version.
 pub async fn set_tier(
     state: &AppState,
     principal: &Principal,
     customer_id: Uuid,
+    expected_version: Option<i64>,
     doc: Value,
 ) -> AppResult<LoyaltyView> {
     authorize(principal, Action::WriteCustomers)?;
@@ -754,19 +795,37 @@ pub async fn set_tier(
     visible_customer(&txn, principal, customer_id).await?;
     let now = crate::clock::now();
     use loyalty_account::Column as C;
-    loyalty_account::Entity::insert(loyalty_account::ActiveModel {
+    let row = loyalty_account::ActiveModel {
         customer_id: Set(customer_id),
         tier: Set(input.tier.as_str().to_owned()),
         joined_at: Set(now),
+        version: NotSet,
         updated_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::column(C::CustomerId)
-            .update_columns([C::Tier, C::UpdatedAt])
-            .to_owned(),
-    )
-    .exec(&txn)
-    .await?;
+    };
+    match expected_version {
+        None => {
+            let mut row = row;
+            row.version = Set(1);
+            loyalty_account::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::column(C::CustomerId)
+                        .update_columns([C::Tier, C::UpdatedAt])
+                        .value(C::Version, bumped(loyalty_account::Entity, C::Version))
+                        .to_owned(),
+                )
+                .exec(&txn)
+                .await?;
+        }
+        Some(0) => versioned::create(&txn, customer_id, row).await?,
+        Some(base) => {
+            let mut row = row;
+            row.customer_id = NotSet;
+            row.joined_at = NotSet;
+            versioned::update_model(&txn, customer_id, base, row)
+                .await
+                .map_err(never_written)?;
+        }
+    }
     audit::record(
         &txn,
         principal,

@@ -514,40 +514,30 @@ pub async fn update(
         &doc,
         &["id", "version", "created_at", "updated_at", "member_count"],
     )?;
-    if let Some(v) = expected_version
-        && v != current.version
-    {
-        return Err(AppError::PreconditionFailed {
-            current: current.version,
-        });
-    }
+    let base = super::versioned::base(expected_version, current.version)?;
     let input: SegmentInput = parse_document(doc)?;
     let (name, description, filter) = check(principal, input)?;
     name_taken(state, &name, Some(id)).await?;
-    let result = segment::Entity::update_many()
+    let changes = segment::Entity::update_many()
         .col_expr(segment::Column::Name, name.into())
         .col_expr(segment::Column::Description, description.into())
         .col_expr(segment::Column::Filter, filter.into())
-        .col_expr(segment::Column::Version, (current.version + 1).into())
-        .col_expr(segment::Column::UpdatedAt, crate::clock::now().into())
-        .filter(segment::Column::Id.eq(id))
-        .filter(segment::Column::Version.eq(current.version))
-        .exec(&state.db)
-        .await?;
-    if result.rows_affected == 0 {
-        let now = find(state, id).await?;
-        return Err(AppError::PreconditionFailed {
-            current: now.version,
-        });
-    }
-    view(state, principal, find(state, id).await?).await
+        .col_expr(segment::Column::UpdatedAt, crate::clock::now().into());
+    let model = super::versioned::update(&state.db, id, base, changes).await?;
+    view(state, principal, model).await
 }
 
 /// Delete a segment (its customers are untouched).
 ///
 /// # Errors
-/// `NotFound`; `Forbidden` for another user's segment (unless a manager).
-pub async fn delete(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<()> {
+/// `NotFound`; `Forbidden` for another user's segment (unless a manager);
+/// `PreconditionFailed` for a stale version.
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    expected_version: Option<i64>,
+) -> AppResult<()> {
     authorize(principal, Action::SaveSegments)?;
     let current = find(state, id).await?;
     if !may_change(principal, &current) {
@@ -555,8 +545,8 @@ pub async fn delete(state: &AppState, principal: &Principal, id: Uuid) -> AppRes
             "only its author, a manager or an admin deletes a segment".to_owned(),
         ));
     }
-    segment::Entity::delete_by_id(id).exec(&state.db).await?;
-    Ok(())
+    let base = super::versioned::base(expected_version, current.version)?;
+    super::versioned::delete::<segment::Entity>(&state.db, id, base).await
 }
 
 /// One segment with its current size.

@@ -7,14 +7,17 @@
 //! listed, so someone can fix it.
 
 use entity::customer;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::audit::{self, Event};
-use super::{custom_fields, customers};
+use super::{custom_fields, customers, versioned};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::policy::Principal;
 use crate::policy::{Action, authorize};
@@ -87,15 +90,10 @@ pub async fn run(
                     if dry_run {
                         continue;
                     }
-                    active.version = Set(current.version + 1);
                     active.updated_at = Set(crate::clock::now());
-                    let result = customer::Entity::update_many()
-                        .set(active)
-                        .filter(customer::Column::Id.eq(current.id))
-                        .filter(customer::Column::Version.eq(current.version))
-                        .exec(&txn)
-                        .await?;
-                    if result.rows_affected == 1 {
+                    active.not_set(customer::Column::Version);
+                    let changes = customer::Entity::update_many().set(active);
+                    if versioned::try_update(&txn, current.id, current.version, changes).await? {
                         customers::replace_tags(&txn, current.id, &tags).await?;
                         audit::record(
                             &txn,

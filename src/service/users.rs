@@ -151,19 +151,22 @@ pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<User
 ///
 /// # Errors
 /// `Forbidden`; `NotFound`; `Validation`; `Conflict` when an admin would demote or
-/// deactivate themselves.
+/// deactivate themselves; `PreconditionFailed` for a stale version.
 pub async fn update(
     state: &AppState,
     principal: &Principal,
     id: Uuid,
+    expected_version: Option<i64>,
     patch: impl Into<super::input::Submitted<UserPatch>>,
 ) -> AppResult<UserView> {
     authorize(principal, Action::Administer)?;
     let patch = patch.into().accept()?;
+    let txn = super::begin_write(&state.db).await?;
     let current = user::Entity::find_by_id(id)
-        .one(&state.db)
+        .one(&txn)
         .await?
         .ok_or(AppError::NotFound { entity: "user" })?;
+    let base = super::versioned::base(expected_version, current.version)?;
     let role_changes = patch.role.is_some_and(|r| r.as_str() != current.role);
     let deactivates = patch.active == Some(false) && current.active;
     if principal.user_id == Some(id) && (role_changes || deactivates) {
@@ -191,16 +194,15 @@ pub async fn update(
     }
     if role_changes || deactivates {
         active.token_version = Set(current.token_version + 1);
-        revoke_all_refresh_tokens(&state.db, id).await?;
+        revoke_all_refresh_tokens(&txn, id).await?;
     }
-    active.version = Set(current.version + 1);
     active.updated_at = Set(crate::clock::now());
-    let model = active.update(&state.db).await?;
+    let model = super::versioned::update_model(&txn, id, base, active).await?;
     tracing::info!(user.id = %id, actor = %principal.subject(), role_changes, deactivates, "user updated");
     let details = json!({"user_id": id, "role": {"from": current.role, "to": model.role},
                          "active": {"from": current.active, "to": model.active}});
     audit::record(
-        &state.db,
+        &txn,
         principal,
         Event {
             action: "user.updated",
@@ -210,6 +212,7 @@ pub async fn update(
         },
     )
     .await?;
+    txn.commit().await?;
     Ok(view(model))
 }
 

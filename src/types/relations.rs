@@ -22,6 +22,8 @@ pub struct PreferencesView {
     pub preferred_time: Option<PreferredTime>,
     /// Null when never set.
     pub updated_at: Option<Timestamp>,
+    /// Bumped by every write, 0 when never set; the `ETag`, to send back in `If-Match`.
+    pub version: i64,
 }
 
 /// Preferences as written; replaces the previous ones.
@@ -124,6 +126,9 @@ pub struct LoyaltyView {
     /// Null when not a member.
     pub tier: Option<LoyaltyTier>,
     pub member_since: Option<Timestamp>,
+    /// Bumped by every change of the membership, 0 when not a member; the `ETag`, to send
+    /// back in `If-Match`.
+    pub version: i64,
     /// Sum of the points ledger (financial).
     pub balance: Option<i64>,
     /// Fields this caller may not read in full.

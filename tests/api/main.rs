@@ -13,6 +13,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod capabilities;
+mod concurrency;
 mod contract;
 mod custom_fields;
 mod customers_graphql;

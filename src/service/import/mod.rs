@@ -38,7 +38,7 @@ use self::reader::{Cells, FileError, Format, Records};
 use super::audit::{self, Event};
 use super::custom_fields::{self, Definition};
 use super::input::parse_document;
-use super::{customers, engagement, orders};
+use super::{customers, engagement, orders, versioned};
 use crate::domain::{CustomerSource, Sensitivity};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::policy::{Action, Clearance, Principal, authorize};
@@ -1313,15 +1313,10 @@ async fn write_customers(
             match customers::prepare_update(current, &patch, &ctx.defs, region) {
                 Ok(None) => out.unchanged += 1,
                 Ok(Some((mut active, next, new_tags))) => {
-                    active.version = Set(current.version + 1);
                     active.updated_at = Set(now);
-                    let result = customer::Entity::update_many()
-                        .set(active)
-                        .filter(customer::Column::Id.eq(current.id))
-                        .filter(customer::Column::Version.eq(current.version))
-                        .exec(txn)
-                        .await?;
-                    if result.rows_affected != 1 {
+                    active.not_set(customer::Column::Version);
+                    let changes = customer::Entity::update_many().set(active);
+                    if !versioned::try_update(txn, current.id, current.version, changes).await? {
                         out.reject(
                             line,
                             &p,
