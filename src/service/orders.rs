@@ -668,7 +668,15 @@ pub async fn create_order(
     if let sea_orm::ActiveValue::Set(number) = &new.order.number {
         number_taken(&txn, number).await?;
     }
-    let model = new.order.insert(&txn).await?;
+    // A number taken by a concurrent create reads like one taken before.
+    let model = new
+        .order
+        .insert(&txn)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict(_) => AppError::Conflict(NUMBER_TAKEN.to_owned()),
+            e => e,
+        })?;
     if !new.lines.is_empty() {
         order_item::Entity::insert_many(new.lines)
             .exec(&txn)

@@ -636,3 +636,42 @@ async fn a_sales_user_importing_another_owners_external_id_learns_nothing_of_tha
         "{names:?}"
     );
 }
+
+#[tokio::test]
+async fn creates_racing_for_one_order_number_are_refused_in_the_same_words() {
+    let app = TestApp::spawn().await;
+    // Different customers, so that the creates do not wait for one another's customer lock.
+    let mut paths = Vec::new();
+    for i in 0..6 {
+        let id = app.create_customer(person(&format!("并发客户{i}"))).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        paths.push(format!("{}/api/v1/customers/{id}/orders", app.base));
+    }
+    let racing = paths.iter().map(|path| {
+        app.send(
+            app.client
+                .post(path)
+                .json(&json!({"number": "RACE-1", "total": "5"})),
+        )
+    });
+    let answers = futures_util::future::join_all(racing).await;
+    assert_eq!(
+        answers.iter().filter(|r| r.status == 201).count(),
+        1,
+        "{:?}",
+        answers.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
+    let later = app
+        .send(
+            app.client
+                .post(&paths[0])
+                .json(&json!({"number": "RACE-1", "total": "5"})),
+        )
+        .await;
+    later.assert_problem(409, "conflict");
+    for refused in answers.iter().filter(|r| r.status != 201) {
+        assert_eq!(answer(refused), answer(&later), "{}", refused.text);
+    }
+}
