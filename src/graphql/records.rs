@@ -216,9 +216,12 @@ impl CustomerView {
         Ok(scores_of(ctx, self.id, as_of).await?.stage)
     }
 
-    /// Share of the profile's fields that are filled, 0–100.
-    async fn completeness(&self, ctx: &Context<'_>) -> Result<i32> {
-        Ok(i32::from(scores_of(ctx, self.id, None).await?.completeness))
+    /// Share of the profile's fields that are filled, 0–100; contact (it tells which
+    /// contact fields are on file): null without full contact clearance.
+    async fn completeness(&self, ctx: &Context<'_>) -> Result<Option<i32>> {
+        let (_, principal) = context(ctx)?;
+        let c = scores_of(ctx, self.id, None).await?;
+        Ok(scoring::completeness_view(&c, principal))
     }
 
     /// Every score at once, as `GET /customers/{id}/scores` returns them.

@@ -19,17 +19,21 @@ use crate::types::time::Date;
 
 #[ComplexObject]
 impl LoyaltyView {
-    /// Loyalty score 0–100 (see `components`).
-    async fn score(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<f64> {
-        Ok(scores_of(ctx, self.customer_id, as_of).await?.loyalty)
+    /// Loyalty score 0–100 (see `components`); financial (one component is the spend
+    /// percentile): null without financial clearance.
+    async fn score(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Option<f64>> {
+        let (_, principal) = super::context(ctx)?;
+        let c = scores_of(ctx, self.customer_id, as_of).await?;
+        Ok(scoring::loyalty_view(&c, principal).score)
     }
 
-    /// The weighted components of the score; the monetary one needs financial clearance.
+    /// The weighted components of the score, whole or not at all: null without financial
+    /// clearance (the score less the other components gives the monetary one back).
     async fn components(
         &self,
         ctx: &Context<'_>,
         as_of: Option<Date>,
-    ) -> Result<Vec<LoyaltyComponentView>> {
+    ) -> Result<Option<Vec<LoyaltyComponentView>>> {
         let (_, principal) = super::context(ctx)?;
         let c = scores_of(ctx, self.customer_id, as_of).await?;
         Ok(scoring::loyalty_view(&c, principal).components)

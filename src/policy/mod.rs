@@ -12,7 +12,7 @@ mod render;
 pub mod roles;
 
 pub use capability::{Action, Rows, allows, authorize, may_reveal, rows};
-pub use catalogue::{CATALOGUE, RECORDS, class_of};
+pub use catalogue::{CATALOGUE, DERIVED, RECORDS, class_of, record_class};
 pub use fields::Fields;
 pub use mask::{audit_value, mask_email, mask_id_number, mask_money, mask_phone};
 pub use principal::{Caller, Clearance, Principal};

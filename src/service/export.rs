@@ -156,14 +156,15 @@ fn csv_rows(items: &[CustomerView], header: bool) -> AppResult<Vec<u8>> {
             opt(s.and_then(|s| s.grade).map(|g| g.as_str().to_owned())),
             number(s.and_then(|s| s.churn.risk)),
             number(s.and_then(|s| s.churn.p_alive)),
-            s.map(|s| format!("{:.1}", s.loyalty.score))
+            s.and_then(|s| s.loyalty.score)
+                .map(|v| format!("{v:.1}"))
                 .unwrap_or_default(),
             opt(s.and_then(|s| s.lifetime_value.as_ref()?.value.clone())),
             opt(s.and_then(|s| s.rfm.monetary.clone())),
             opt(s.map(|s| s.rfm.frequency.to_string())),
             opt(s.and_then(|s| s.rfm.recency_days).map(|d| d.to_string())),
             opt(s.and_then(|s| s.rfm.segment).map(|g| g.as_str().to_owned())),
-            opt(s.map(|s| s.completeness.to_string())),
+            opt(s.and_then(|s| s.completeness).map(|v| v.to_string())),
         ];
         w.write_record(&row).map_err(fail)?;
     }

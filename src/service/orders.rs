@@ -366,7 +366,9 @@ fn order_view(
     let status = status_of(&m);
     let owed = money_text(outstanding(&m));
     let overdue = is_overdue(&m);
-    let items = items
+    // The lines go whole or not at all (see `policy::DERIVED`): a quantity times the
+    // product's public list price is the line total.
+    let lines: Vec<OrderItemView> = items
         .into_iter()
         .map(|(item, product)| {
             let (sku, name) = product.map_or_else(Default::default, |p| (p.sku, p.name));
@@ -375,11 +377,12 @@ fn order_view(
                 sku,
                 name,
                 quantity: item.quantity,
-                unit_price: f.money("items.unit_price", Some(&item.unit_price)),
-                line_total: f.money("items.line_total", Some(&item.line_total)),
+                unit_price: item.unit_price,
+                line_total: item.line_total,
             }
         })
         .collect();
+    let items = f.whole("items", Some(&lines));
     OrderView {
         id: m.id,
         number: m.number,
@@ -579,16 +582,31 @@ pub(crate) fn check_new_order(
     c.finish(NewOrder { order, lines })
 }
 
+/// What a caller is told when an order number is in use.
+///
+/// Order numbers are unique across all orders, so a number in use must be refused; the
+/// answer is this one sentence whoever the caller is and whether or not they can see the
+/// order that has it (another owner's, a deleted customer's, or their own): it names
+/// neither the number nor the order, its customer or its owner. A sales user learns that
+/// the number is taken, which no answer can avoid, and nothing about the row that took it.
+/// Imports reject such a line on `number` with the rule [`NUMBER_TAKEN_RULE`] and the same
+/// sentence.
+pub(crate) const NUMBER_TAKEN: &str = "this order number is already in use (order numbers are unique across all orders); choose another, or leave it out to have one generated";
+
+/// The import reject rule of a number in use (see [`NUMBER_TAKEN`]).
+pub(crate) const NUMBER_TAKEN_RULE: &str = "taken";
+
 async fn number_taken(conn: &impl ConnectionTrait, number: &str) -> AppResult<()> {
     let taken = order::Entity::find()
+        .select_only()
+        .column(order::Column::Id)
         .filter(order::Column::Number.eq(number))
+        .into_tuple::<Uuid>()
         .one(conn)
         .await?
         .is_some();
     if taken {
-        return Err(AppError::Conflict(format!(
-            "an order numbered {number} already exists"
-        )));
+        return Err(AppError::Conflict(NUMBER_TAKEN.to_owned()));
     }
     Ok(())
 }
@@ -636,7 +654,15 @@ pub async fn create_order(
     if let sea_orm::ActiveValue::Set(number) = &new.order.number {
         number_taken(&txn, number).await?;
     }
-    let model = new.order.insert(&txn).await?;
+    // A number taken by a concurrent create reads like one taken before.
+    let model = new
+        .order
+        .insert(&txn)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict(_) => AppError::Conflict(NUMBER_TAKEN.to_owned()),
+            e => e,
+        })?;
     if !new.lines.is_empty() {
         order_item::Entity::insert_many(new.lines)
             .exec(&txn)

@@ -610,27 +610,40 @@ pub fn lifetime_value_view(
     })
 }
 
-/// Loyalty as a caller may see it: the monetary component is financial.
+/// Loyalty as a caller may see it: the score and its components are financial (the score
+/// less the other weighted components is the spend percentile), so both are whole or null.
 pub fn loyalty_view(c: &Computed, principal: &Principal) -> LoyaltyScoreView {
-    let mut f = Fields::new(principal, "scores.loyalty.components");
-    LoyaltyScoreView {
-        score: c.loyalty,
+    loyalty_fields(c, principal).0
+}
+
+fn loyalty_fields(c: &Computed, principal: &Principal) -> (LoyaltyScoreView, Vec<String>) {
+    let mut f = Fields::new(principal, "scores.loyalty");
+    let components: Vec<LoyaltyComponentView> = c
+        .components
+        .iter()
+        .map(|comp| LoyaltyComponentView {
+            name: comp.name.to_owned(),
+            value: (comp.value * 1000.0).round() / 1000.0,
+            weight: comp.weight,
+        })
+        .collect();
+    let view = LoyaltyScoreView {
+        score: f.whole("score", Some(&c.loyalty)),
         tier: c.tier,
-        components: c
-            .components
-            .iter()
-            .map(|comp| LoyaltyComponentView {
-                name: comp.name.to_owned(),
-                value: f.whole(comp.name, Some(&((comp.value * 1000.0).round() / 1000.0))),
-                weight: comp.weight,
-            })
-            .collect(),
-    }
+        components: f.whole("components", Some(&components)),
+    };
+    (view, f.finish())
 }
 
 /// The grade, if the caller may read it (financial).
 pub fn grade_view(c: &Computed, principal: &Principal) -> Option<CustomerGrade> {
     Fields::new(principal, "scores").whole("grade", c.grade.as_ref())
+}
+
+/// Profile completeness, if the caller may read it (contact: it tells which contact
+/// fields are on file).
+pub fn completeness_view(c: &Computed, principal: &Principal) -> Option<i32> {
+    Fields::new(principal, "scores").whole("completeness", Some(&i32::from(c.completeness)))
 }
 
 /// Every score of one customer for a caller.
@@ -643,21 +656,19 @@ pub fn render(
 ) -> ScoresView {
     let rfm = rfm_view(c, principal);
     let lifetime_value = lifetime_value_view(c, principal, months, currency);
-    let loyalty = loyalty_view(c, principal);
+    let (loyalty, loyalty_masked) = loyalty_fields(c, principal);
     let mut masked: Vec<String> = rfm.masked.iter().map(|m| format!("rfm.{m}")).collect();
     if let Some(v) = &lifetime_value {
         masked.extend(v.masked.iter().map(|m| format!("lifetime_value.{m}")));
     }
-    masked.extend(
-        loyalty
-            .components
-            .iter()
-            .filter(|comp| comp.value.is_none())
-            .map(|comp| format!("loyalty.components.{}", comp.name)),
-    );
+    masked.extend(loyalty_masked.iter().map(|m| format!("loyalty.{m}")));
     let grade = grade_view(c, principal);
     if grade.is_none() && c.grade.is_some() {
         masked.push("grade".to_owned());
+    }
+    let completeness = completeness_view(c, principal);
+    if completeness.is_none() {
+        masked.push("completeness".to_owned());
     }
     ScoresView {
         customer_id: c.customer_id,
@@ -669,7 +680,7 @@ pub fn render(
         loyalty,
         grade,
         lifecycle_stage: c.stage,
-        completeness: i32::from(c.completeness),
+        completeness,
         masked,
     }
 }

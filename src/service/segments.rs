@@ -113,7 +113,7 @@ const FIELDS: &[Spec] = &[
         "loyalty",
         Target::Score(customer_score::Column::Loyalty),
         Kind::Number,
-        Sensitivity::Public,
+        Sensitivity::Financial,
     ),
     spec(
         "frequency",
@@ -131,7 +131,7 @@ const FIELDS: &[Spec] = &[
         "completeness",
         Target::Score(customer_score::Column::Completeness),
         Kind::Number,
-        Sensitivity::Public,
+        Sensitivity::Contact,
     ),
     spec(
         "lifecycle_stage",
@@ -679,4 +679,35 @@ pub async fn export(
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A score a segment filters on has the class the catalogue gives it: counting a
+    /// segment's members would otherwise reveal a value the caller cannot read.
+    #[test]
+    fn score_conditions_have_their_catalogue_class() {
+        for (name, path) in [
+            ("churn_risk", "scores.churn.risk"),
+            ("p_alive", "scores.churn.p_alive"),
+            ("loyalty", "scores.loyalty.score"),
+            ("frequency", "scores.rfm.frequency"),
+            ("recency_days", "scores.rfm.recency_days"),
+            ("completeness", "scores.completeness"),
+            ("lifecycle_stage", "scores.lifecycle_stage"),
+            ("grade", "scores.grade"),
+            ("rfm_segment", "scores.rfm.segment"),
+            ("lifetime_value", "scores.lifetime_value.value"),
+            ("monetary", "scores.rfm.monetary"),
+        ] {
+            let spec = FIELDS.iter().find(|f| f.name == name);
+            assert_eq!(
+                spec.map(|s| s.class),
+                Some(crate::policy::class_of(path)),
+                "{name}"
+            );
+        }
+    }
 }

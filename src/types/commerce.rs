@@ -60,7 +60,9 @@ pub struct ProductInput {
     pub active: Option<bool>,
 }
 
-/// One line of an order.
+/// One line of an order. Lines are financial as a whole: a quantity times the product's
+/// public list price gives the line total back, so a caller without financial clearance
+/// sees no lines at all (the order's `items` is null and listed in `masked`).
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
 #[graphql(name = "OrderItem")]
 pub struct OrderItemView {
@@ -68,10 +70,10 @@ pub struct OrderItemView {
     pub sku: String,
     pub name: String,
     pub quantity: i64,
-    /// Decimal string (financial).
-    pub unit_price: Option<String>,
-    /// `quantity × unit_price` (financial).
-    pub line_total: Option<String>,
+    /// Decimal string.
+    pub unit_price: String,
+    /// `quantity × unit_price`, decimal string.
+    pub line_total: String,
 }
 
 /// An order (purchase record), rendered through the privacy policy.
@@ -101,8 +103,10 @@ pub struct OrderView {
     pub overdue: Option<bool>,
     /// Free text (contact).
     pub notes: Option<String>,
-    /// Lines, in order; empty for an order sent as a header with its total.
-    pub items: Vec<OrderItemView>,
+    /// Lines, in order; empty for an order sent as a header with its total. Financial as
+    /// a whole (quantities times public list prices give the total): null without
+    /// financial clearance, and then listed in `masked` as `items`.
+    pub items: Option<Vec<OrderItemView>>,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

@@ -108,19 +108,26 @@ pub struct LifetimeValueView {
 pub struct LoyaltyComponentView {
     /// recency, frequency, monetary, tenure, satisfaction, complaints or referrals.
     pub name: String,
-    /// 0–1; null when withheld (monetary is financial).
-    pub value: Option<f64>,
+    /// 0–1.
+    pub value: f64,
     /// The weights sum to 1.
     pub weight: f64,
 }
 
 /// Loyalty 0–100 with the components it is computed from, and the membership tier.
+///
+/// The score and its components are financial: one component is the spend percentile, and
+/// the score minus the other weighted components gives it back. Without financial clearance
+/// both are null (and listed in the scores' `masked` as `loyalty.score` and
+/// `loyalty.components`).
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
 #[graphql(name = "LoyaltyScore")]
 pub struct LoyaltyScoreView {
-    pub score: f64,
+    /// 0–100 (financial).
+    pub score: Option<f64>,
     pub tier: Option<LoyaltyTier>,
-    pub components: Vec<LoyaltyComponentView>,
+    /// The weighted components, whole or not at all (financial).
+    pub components: Option<Vec<LoyaltyComponentView>>,
 }
 
 /// Every score of one customer, as of a date.
@@ -140,8 +147,9 @@ pub struct ScoresView {
     /// By spend percentile among buyers (financial); prospects are D.
     pub grade: Option<CustomerGrade>,
     pub lifecycle_stage: LifecycleStage,
-    /// Share of the profile's fields that are filled, 0–100.
-    pub completeness: i32,
+    /// Share of the profile's fields that are filled, 0–100 (contact: it tells which
+    /// contact fields are on file; null without full contact clearance).
+    pub completeness: Option<i32>,
     /// Fields this caller may not read in full.
     #[graphql(name = "maskedFields")]
     pub masked: Vec<String>,

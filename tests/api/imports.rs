@@ -633,7 +633,10 @@ async fn a_sales_users_imports_are_theirs() {
             job["id"].as_str().unwrap()
         )))
         .await;
-    assert_eq!(page.body["data"][0]["rule"], "not_yours");
+    assert_eq!(
+        page.body["data"][0]["rule"], "taken",
+        "read like any external id in use, without saying whose"
+    );
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ mod customers_graphql;
 mod customers_list;
 mod customers_rest;
 mod demo;
+mod derived;
 mod expand;
 mod idempotency;
 mod imports;

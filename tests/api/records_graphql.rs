@@ -182,10 +182,7 @@ async fn each_role_sees_the_customer_page_through_the_same_masking_and_ownership
     assert_eq!(c["purchaseStats"]["monetaryTotal"], Value::Null);
     assert_eq!(c["purchaseStats"]["orderCount"], 3, "counts are public");
     assert_eq!(c["orders"]["nodes"][0]["total"], Value::Null);
-    assert_eq!(
-        c["orders"]["nodes"][0]["items"][0]["unitPrice"],
-        Value::Null
-    );
+    assert_eq!(c["orders"]["nodes"][0]["items"], Value::Null);
     assert!(
         c["orders"]["nodes"][0]["maskedFields"]
             .as_array()

@@ -351,7 +351,8 @@ async fn a_customers_scores_follow_the_fitted_model_and_the_policy() {
         "rfm.segment",
         "lifetime_value.value",
         "lifetime_value.expected_order_value",
-        "loyalty.components.monetary",
+        "loyalty.score",
+        "loyalty.components",
         "grade",
     ] {
         assert!(masked.contains(&field), "{field} in {masked:?}");

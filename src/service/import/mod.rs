@@ -42,7 +42,7 @@ use super::{customers, engagement, orders, versioned};
 use crate::domain::{CustomerSource, Sensitivity};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::policy::{Action, Clearance, Principal, authorize};
-use crate::policy::{RECORDS, class_of, mask_email, mask_money};
+use crate::policy::{class_of, mask_email, mask_money, record_class};
 use crate::state::AppState;
 use crate::types::commerce::OrderInput;
 use crate::types::engagement::{InteractionInput, SurveyInput};
@@ -626,10 +626,7 @@ impl Ctx<'_> {
                     _ => "survey",
                 };
                 let full = format!("{resource}.{path}");
-                RECORDS
-                    .iter()
-                    .find(|(p, _)| *p == full)
-                    .map_or(Sensitivity::Public, |(_, c)| *c)
+                record_class(&full).unwrap_or(Sensitivity::Public)
             }
         }
     }
@@ -1237,6 +1234,18 @@ fn new_ref(
     }
 }
 
+/// What an importer confined to their own customers (sales) is told when a line's external
+/// id was imported from the same source for a customer they may not change.
+///
+/// External ids are unique per source, so the line cannot create a second customer under
+/// it; the reject names neither that customer nor its owner nor its state (deleted or not),
+/// and reads like the refusal of an order number in use ([`orders::NUMBER_TAKEN`]): the
+/// importer learns that the id is taken, which no answer can avoid, and nothing more.
+const EXTERNAL_ID_TAKEN: &str = "this external id is already in use in this source (external ids are unique per source); choose another, or leave the row out";
+
+/// The reject rule of [`EXTERNAL_ID_TAKEN`], the same as an order number's in use.
+const EXTERNAL_ID_TAKEN_RULE: &str = orders::NUMBER_TAKEN_RULE;
+
 fn check_external_id(out: &mut Outcome, line: u64, p: &Parsed) -> bool {
     if p.external_id
         .as_ref()
@@ -1294,19 +1303,22 @@ async fn write_customers(
             .cloned();
         if let Some(current) = current {
             let current = &current;
-            if current.deleted_at.is_some() {
-                out.reject(line, &p, "external_id", "deleted",
-                    "the customer imported with this external id is deleted; restore it first or leave the row out");
-                continue;
-            }
+            // Checked before anything else about the row, so that an importer confined to
+            // their own customers learns nothing of another owner's (not even whether it is
+            // deleted): see [`EXTERNAL_ID_TAKEN`].
             if ctx.owner.is_some() && current.owner_id != ctx.owner {
                 out.reject(
                     line,
                     &p,
                     "external_id",
-                    "not_yours",
-                    "the customer imported with this external id is not one of yours",
+                    EXTERNAL_ID_TAKEN_RULE,
+                    EXTERNAL_ID_TAKEN,
                 );
+                continue;
+            }
+            if current.deleted_at.is_some() {
+                out.reject(line, &p, "external_id", "deleted",
+                    "the customer imported with this external id is deleted; restore it first or leave the row out");
                 continue;
             }
             let patch = Value::Object(std::mem::take(&mut p.doc));
@@ -1535,12 +1547,13 @@ async fn write_orders(
             if *owner == customer {
                 out.unchanged += 1;
             } else {
+                // The same answer whether or not the importer can see that order.
                 out.reject(
                     line,
                     &p,
                     "number",
-                    "number_taken",
-                    "is the number of another customer's order",
+                    orders::NUMBER_TAKEN_RULE,
+                    orders::NUMBER_TAKEN,
                 );
             }
             continue;
