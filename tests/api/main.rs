@@ -21,6 +21,7 @@ mod demo;
 mod expand;
 mod idempotency;
 mod imports;
+mod money;
 mod nodes;
 mod ops;
 mod orders;
