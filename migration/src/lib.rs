@@ -15,7 +15,7 @@ mod m20261130_000009_create_score_snapshot;
 mod m20261130_000010_create_alerts;
 mod m20261130_000011_create_merges;
 mod m20261130_000012_create_imports;
-mod m20261202_000013_exact_money;
+mod m20261202_000014_exact_money;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -36,7 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_create_alerts::Migration),
             Box::new(m20261130_000011_create_merges::Migration),
             Box::new(m20261130_000012_create_imports::Migration),
-            Box::new(m20261202_000013_exact_money::Migration),
+            Box::new(m20261202_000014_exact_money::Migration),
         ]
     }
 }
