@@ -11,12 +11,12 @@ pub struct Model {
     pub order_count: i64,
     /// Distinct UTC dates with a counted order.
     pub purchase_days: i64,
-    pub monetary_total: String,
-    pub outstanding: String,
+    pub monetary_total: crate::amount::Amount,
+    pub outstanding: crate::amount::Amount,
     pub first_order_at: Option<DateTimeUtc>,
     pub last_order_at: Option<DateTimeUtc>,
     /// Value of the first purchase day in the base currency; null until recomputed.
-    pub first_day_total: Option<String>,
+    pub first_day_total: Option<crate::amount::Amount>,
     pub updated_at: DateTimeUtc,
 }
 

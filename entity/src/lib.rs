@@ -5,6 +5,7 @@
 
 pub mod alert;
 pub mod alert_rule;
+pub mod amount;
 pub mod api_key;
 pub mod audit_event;
 pub mod complaint;

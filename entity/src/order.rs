@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-/// An order (purchase record). Money is a decimal string in `currency`.
+/// An order (purchase record). Money is an exact [`Amount`](crate::amount::Amount) in `currency`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "orders")]
 pub struct Model {
@@ -14,8 +14,8 @@ pub struct Model {
     pub status: String,
     pub ordered_at: DateTimeUtc,
     pub currency: String,
-    pub total: String,
-    pub paid_amount: String,
+    pub total: crate::amount::Amount,
+    pub paid_amount: crate::amount::Amount,
     pub due_date: Option<Date>,
     pub notes: Option<String>,
     pub version: i64,

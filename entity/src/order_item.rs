@@ -12,8 +12,8 @@ pub struct Model {
     pub position: i32,
     pub product_id: Uuid,
     pub quantity: i64,
-    pub unit_price: String,
-    pub line_total: String,
+    pub unit_price: crate::amount::Amount,
+    pub line_total: crate::amount::Amount,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A product of the catalogue; prices are decimal strings.
+/// A product of the catalogue; prices are exact [`Amount`](crate::amount::Amount)s.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "products")]
 pub struct Model {
@@ -11,7 +11,7 @@ pub struct Model {
     pub sku: String,
     pub name: String,
     pub category: Option<String>,
-    pub list_price: String,
+    pub list_price: crate::amount::Amount,
     pub currency: String,
     pub active: bool,
     pub version: i64,

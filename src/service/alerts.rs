@@ -11,7 +11,6 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate, Utc};
 use entity::{alert, alert_rule, complaint, customer, customer_score, interaction, order};
-use rust_decimal::Decimal;
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -308,8 +307,7 @@ async fn matches(
                 .all(conn)
                 .await?;
             for o in rows {
-                let total: Decimal = o.total.parse().unwrap_or_default();
-                let paid: Decimal = o.paid_amount.parse().unwrap_or_default();
+                let (total, paid) = (o.total.value(), o.paid_amount.value());
                 let (Some(due), true) = (o.due_date, total > paid) else {
                     continue;
                 };
@@ -319,7 +317,8 @@ async fn matches(
                     subject_id: Some(o.id),
                     message: format!("order {} is {late} days past due", o.number),
                     details: json!({"order_number": o.number, "due_date": due,
-                        "days_overdue": late, "outstanding": (total - paid).to_string(),
+                        "days_overdue": late,
+                        "outstanding": records::money_text(total - paid),
                         "currency": o.currency}),
                 });
             }

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use entity::amount::Amount;
 use entity::{customer_stats, order, order_item, product};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::OnConflict;
@@ -58,7 +59,7 @@ const MAX_LINES: usize = 500;
 
 fn product_view(m: product::Model, principal: &Principal) -> ProductView {
     let mut f = Fields::new(principal, "product");
-    let list_price = f.money("list_price", Some(&m.list_price));
+    let list_price = f.money("list_price", Some(&m.list_price.to_string()));
     ProductView {
         id: m.id,
         sku: m.sku,
@@ -112,7 +113,7 @@ fn apply_product(
         m.category = Set(Some(category));
     }
     match amount(&mut c, "list_price", input.list_price.as_deref()) {
-        Some(price) => m.list_price = Set(money_text(price)),
+        Some(price) => m.list_price = Set(Amount::new(price)),
         None if creating && input.list_price.is_none() => {
             c.fail("list_price", "required", "is required");
         }
@@ -277,18 +278,19 @@ pub async fn list_products(
 // ---------------------------------------------------------------------------------------
 // Orders
 
-fn status_of(m: &order::Model) -> OrderStatus {
-    OrderStatus::parse(&m.status).unwrap_or(OrderStatus::Pending)
+/// An order's stored status; one this version does not know is an error, not `pending`.
+fn status_of(m: &order::Model) -> AppResult<OrderStatus> {
+    stored_status(&m.status, m.id)
 }
 
-fn dec(text: &str) -> Decimal {
-    text.parse().unwrap_or_default()
+fn stored_status(status: &str, id: Uuid) -> AppResult<OrderStatus> {
+    super::stored(OrderStatus::parse(status), "orders", "status", id)
 }
 
 /// What is still owed on an order: nothing for one that does not count.
-fn outstanding(m: &order::Model) -> Decimal {
-    if status_of(m).counts_as_purchase() {
-        (dec(&m.total) - dec(&m.paid_amount)).max(Decimal::ZERO)
+fn outstanding(m: &order::Model, status: OrderStatus) -> Decimal {
+    if status.counts_as_purchase() {
+        (m.total.value() - m.paid_amount.value()).max(Decimal::ZERO)
     } else {
         Decimal::ZERO
     }
@@ -298,8 +300,8 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-fn is_overdue(m: &order::Model) -> bool {
-    m.due_date.is_some_and(|d| d < today()) && outstanding(m) > Decimal::ZERO
+fn is_overdue(m: &order::Model, status: OrderStatus) -> bool {
+    m.due_date.is_some_and(|d| d < today()) && outstanding(m, status) > Decimal::ZERO
 }
 
 /// Render orders with their lines: two statements however many orders.
@@ -328,13 +330,13 @@ pub async fn render_orders(
                 .push((item, product));
         }
     }
-    Ok(models
+    models
         .into_iter()
         .map(|m| {
             let items = lines.remove(&m.id).unwrap_or_default();
             order_view(m, items, principal)
         })
-        .collect())
+        .collect()
 }
 
 /// `find_also_related` without a declared relation: lines joined to their products.
@@ -361,11 +363,12 @@ fn order_view(
     m: order::Model,
     items: Vec<(order_item::Model, Option<product::Model>)>,
     principal: &Principal,
-) -> OrderView {
+) -> AppResult<OrderView> {
     let mut f = Fields::new(principal, "order");
-    let status = status_of(&m);
-    let owed = money_text(outstanding(&m));
-    let overdue = is_overdue(&m);
+    let status = status_of(&m)?;
+    let channel = super::stored(OrderChannel::parse(&m.channel), "orders", "channel", m.id)?;
+    let owed = money_text(outstanding(&m, status));
+    let overdue = is_overdue(&m, status);
     // The lines go whole or not at all (see `policy::DERIVED`): a quantity times the
     // product's public list price is the line total.
     let lines: Vec<OrderItemView> = items
@@ -377,23 +380,23 @@ fn order_view(
                 sku,
                 name,
                 quantity: item.quantity,
-                unit_price: item.unit_price,
-                line_total: item.line_total,
+                unit_price: item.unit_price.to_string(),
+                line_total: item.line_total.to_string(),
             }
         })
         .collect();
     let items = f.whole("items", Some(&lines));
-    OrderView {
+    Ok(OrderView {
         id: m.id,
         number: m.number,
         customer_id: m.customer_id,
-        channel: OrderChannel::parse(&m.channel).unwrap_or(OrderChannel::Other),
+        channel,
         status,
         counts_as_purchase: status.counts_as_purchase(),
         ordered_at: m.ordered_at.into(),
         currency: m.currency,
-        total: f.money("total", Some(&m.total)),
-        paid_amount: f.money("paid_amount", Some(&m.paid_amount)),
+        total: f.money("total", Some(&m.total.to_string())),
+        paid_amount: f.money("paid_amount", Some(&m.paid_amount.to_string())),
         outstanding: f.money("outstanding", Some(&owed)),
         due_date: f.whole("due_date", m.due_date.map(Date).as_ref()),
         overdue: f.whole("overdue", Some(&overdue)),
@@ -404,7 +407,7 @@ fn order_view(
         updated_at: m.updated_at.into(),
         masked: f.finish(),
         customer: None,
-    }
+    })
 }
 
 /// A valid new order with its lines.
@@ -504,7 +507,7 @@ pub(crate) fn check_new_order(
                 }
                 let unit = match item.unit_price.as_deref() {
                     Some(raw) => amount(&mut c, &at("unit_price"), Some(raw)),
-                    None => Some(dec(&product.list_price)),
+                    None => Some(product.list_price.value()),
                 };
                 let Some(unit) = unit else { continue };
                 let line_total = unit * Decimal::from(item.quantity.max(0));
@@ -515,8 +518,8 @@ pub(crate) fn check_new_order(
                     position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
                     product_id: Set(product.id),
                     quantity: Set(item.quantity),
-                    unit_price: Set(money_text(unit)),
-                    line_total: Set(money_text(line_total)),
+                    unit_price: Set(Amount::new(unit)),
+                    line_total: Set(Amount::new(line_total)),
                 });
             }
             computed = Some(sum);
@@ -571,8 +574,8 @@ pub(crate) fn check_new_order(
             .to_owned()),
         ordered_at: Set(ordered_at),
         currency: Set(currency),
-        total: Set(money_text(total)),
-        paid_amount: Set(money_text(paid)),
+        total: Set(Amount::new(total)),
+        paid_amount: Set(Amount::new(paid)),
         due_date: Set(input.due_date.map(Into::into)),
         notes: Set(notes),
         version: Set(1),
@@ -738,7 +741,7 @@ pub async fn update_order(
     records::lock_customer(&txn, current.customer_id).await?;
     let base = versioned::base(expected_version, current.version)?;
     let mut c = Checker::default();
-    let from = status_of(&current);
+    let from = status_of(&current)?;
     if let Some(to) = patch.status
         && to != from
         && !from.next().contains(&to)
@@ -752,7 +755,7 @@ pub async fn update_order(
     }
     let paid = amount(&mut c, "paid_amount", patch.paid_amount.as_deref());
     if let Some(paid) = paid
-        && paid > dec(&current.total)
+        && paid > current.total.value()
     {
         c.fail(
             "paid_amount",
@@ -771,7 +774,7 @@ pub async fn update_order(
         active.channel = Set(channel.as_str().to_owned());
     }
     if let Some(paid) = paid {
-        active.paid_amount = Set(money_text(paid));
+        active.paid_amount = Set(Amount::new(paid));
     }
     if patch.due_date.is_some() || clear_due {
         active.due_date = Set(patch.due_date.map(Into::into));
@@ -857,8 +860,8 @@ pub async fn list_orders(
                 "filtering by `overdue` needs full access to financial fields".to_owned(),
             ));
         }
-        // Due in the past, not cancelled or refunded, not fully paid (amounts are normalised
-        // text, so equal amounts are equal strings).
+        // Due in the past, not cancelled or refunded, not fully paid (amounts are numbers on
+        // PostgreSQL and normalised text on SQLite, where equal amounts are equal strings).
         select = select
             .filter(order::Column::DueDate.lt(today()))
             .filter(order::Column::Status.is_not_in(["cancelled", "refunded"]))
@@ -912,30 +915,36 @@ pub struct Aggregate {
 }
 
 impl Aggregate {
-    /// Add one order; orders that do not count are ignored, and amounts in another currency
-    /// than `currency` count as a purchase but not in the sums.
+    /// Add order `id`; orders that do not count are ignored, and amounts in another currency
+    /// than `currency` count as a purchase but not in the sums (exact decimal sums).
+    ///
+    /// # Errors
+    /// `Internal` for a stored status this version does not know.
+    #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
+        id: Uuid,
         status: &str,
         at: DateTime<Utc>,
-        total: &str,
-        paid: &str,
+        total: Amount,
+        paid: Amount,
         currency: &str,
         base: &str,
-    ) {
-        if !OrderStatus::parse(status).is_some_and(OrderStatus::counts_as_purchase) {
-            return;
+    ) -> AppResult<()> {
+        if !stored_status(status, id)?.counts_as_purchase() {
+            return Ok(());
         }
         self.order_count += 1;
         let day = self.purchase_days.entry(at.date_naive()).or_default();
         if currency == base {
-            let total = dec(total);
+            let total = total.value();
             *day += total;
             self.monetary_total += total;
-            self.outstanding += (total - dec(paid)).max(Decimal::ZERO);
+            self.outstanding += (total - paid.value()).max(Decimal::ZERO);
         }
         self.first_order_at = Some(self.first_order_at.map_or(at, |t| t.min(at)));
         self.last_order_at = Some(self.last_order_at.map_or(at, |t| t.max(at)));
+        Ok(())
     }
 
     pub(crate) fn row(&self, customer_id: Uuid) -> customer_stats::ActiveModel {
@@ -943,20 +952,20 @@ impl Aggregate {
             customer_id: Set(customer_id),
             order_count: Set(self.order_count),
             purchase_days: Set(i64::try_from(self.purchase_days.len()).unwrap_or(i64::MAX)),
-            monetary_total: Set(money_text(self.monetary_total)),
-            outstanding: Set(money_text(self.outstanding)),
+            monetary_total: Set(Amount::new(self.monetary_total)),
+            outstanding: Set(Amount::new(self.outstanding)),
             first_order_at: Set(self.first_order_at),
             last_order_at: Set(self.last_order_at),
-            first_day_total: Set(self.purchase_days.values().next().map(|v| money_text(*v))),
+            first_day_total: Set(self.purchase_days.values().next().map(|v| Amount::new(*v))),
             updated_at: Set(crate::clock::now()),
         }
     }
 }
 
-/// Status, time, total, paid amount and currency of an order.
-type OrderFacts = (String, DateTime<Utc>, String, String, String);
+/// Id, status, time, total, paid amount and currency of an order.
+type OrderFacts = (Uuid, String, DateTime<Utc>, Amount, Amount, String);
 /// Id and customer of an order, then its facts.
-type KeyedOrderFacts = (Uuid, Uuid, String, DateTime<Utc>, String, String, String);
+pub(crate) type KeyedOrderFacts = (Uuid, Uuid, String, DateTime<Utc>, Amount, Amount, String);
 
 /// Recompute one customer's aggregates from their orders (inside the order's transaction).
 ///
@@ -969,6 +978,7 @@ pub async fn refresh_stats(
 ) -> AppResult<()> {
     let rows: Vec<OrderFacts> = order::Entity::find()
         .select_only()
+        .column(order::Column::Id)
         .column(order::Column::Status)
         .column(order::Column::OrderedAt)
         .column(order::Column::Total)
@@ -979,8 +989,8 @@ pub async fn refresh_stats(
         .all(conn)
         .await?;
     let mut agg = Aggregate::default();
-    for (status, at, total, paid, currency) in &rows {
-        agg.add(status, *at, total, paid, currency, base_currency);
+    for (id, status, at, total, paid, currency) in &rows {
+        agg.add(*id, status, *at, *total, *paid, currency, base_currency)?;
     }
     upsert_stats(conn, vec![agg.row(customer_id)]).await
 }
@@ -1045,15 +1055,16 @@ pub async fn rebuild_stats(
         let rows: Vec<KeyedOrderFacts> = query.into_tuple().all(&txn).await?;
         let Some(last) = rows.last() else { break };
         after = Some(last.0);
-        for (_, customer_id, status, at, total, paid, currency) in &rows {
+        for (id, customer_id, status, at, total, paid, currency) in &rows {
             aggregates.entry(*customer_id).or_default().add(
+                *id,
                 status,
                 *at,
-                total,
-                paid,
+                *total,
+                *paid,
                 currency,
                 base_currency,
-            );
+            )?;
         }
     }
     let count = aggregates.len() as u64;
@@ -1074,16 +1085,19 @@ pub fn stats_view(
     principal: &Principal,
 ) -> StatsView {
     let mut f = Fields::new(principal, "stats");
-    let zero = "0.00".to_owned();
+    let zero = Amount::ZERO;
     StatsView {
         customer_id,
         order_count: m.map_or(0, |m| m.order_count),
         purchase_days: m.map_or(0, |m| m.purchase_days),
         monetary_total: f.money(
             "monetary_total",
-            Some(m.map_or(&zero, |m| &m.monetary_total)),
+            Some(&m.map_or(zero, |m| m.monetary_total).to_string()),
         ),
-        outstanding: f.money("outstanding", Some(m.map_or(&zero, |m| &m.outstanding))),
+        outstanding: f.money(
+            "outstanding",
+            Some(&m.map_or(zero, |m| m.outstanding).to_string()),
+        ),
         currency: currency.to_owned(),
         first_order_at: m.and_then(|m| m.first_order_at).map(Into::into),
         last_order_at: m.and_then(|m| m.last_order_at).map(Into::into),

@@ -3,6 +3,7 @@
 //! revenue by month and channel (from the orders). A fixed number of statements.
 
 use chrono::{Datelike, NaiveDate, Utc};
+use entity::amount::Amount;
 use entity::{customer, customer_score, order};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
@@ -208,7 +209,9 @@ pub async fn overview(
     })
 }
 
-/// Revenue of counted orders in the base currency by UTC month and channel.
+/// Revenue of counted orders in the base currency by UTC month and channel, summed exactly:
+/// PostgreSQL adds its `NUMERIC` amounts in SQL; SQLite (whose `SUM` over text is a float)
+/// returns the matching amounts, grouped the same way, and they are added here as decimals.
 async fn revenue(
     state: &AppState,
     principal: &Principal,
@@ -217,44 +220,54 @@ async fn revenue(
     let db = &state.db;
     let from = month_start(Utc::now().date_naive(), months - 1);
     let start = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-    let month = match db.get_database_backend() {
-        DatabaseBackend::Postgres => "to_char(\"ordered_at\" AT TIME ZONE 'UTC', 'YYYY-MM')",
-        _ => "strftime('%Y-%m', \"ordered_at\")",
+    let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
+    let month = if postgres {
+        "to_char(\"ordered_at\" AT TIME ZONE 'UTC', 'YYYY-MM')"
+    } else {
+        "strftime('%Y-%m', \"ordered_at\")"
     };
-    // Totals are exact decimal text: sum them as decimals and read the sum back as text.
-    let sum = match db.get_database_backend() {
-        DatabaseBackend::Postgres => "CAST(SUM(CAST(\"total\" AS NUMERIC)) AS TEXT)",
-        _ => "CAST(SUM(CAST(\"total\" AS REAL)) AS TEXT)",
-    };
-    let rows: Vec<(String, String, i64, Option<String>)> = order::Entity::find()
+    let mut query = order::Entity::find()
         .select_only()
         .column_as(Expr::cust(month), "month")
         .column(order::Column::Channel)
-        .column_as(order::Column::Id.count(), "orders")
-        .column_as(Expr::cust(sum), "revenue")
         .filter(order::Column::OrderedAt.gte(start))
         .filter(order::Column::Status.is_not_in(["cancelled", "refunded"]))
         .filter(order::Column::Currency.eq(state.settings.currency.as_str()))
-        .filter(order::Column::CustomerId.in_subquery(visible(principal)))
-        .group_by(Expr::cust(month))
-        .group_by(order::Column::Channel)
+        .filter(order::Column::CustomerId.in_subquery(visible(principal)));
+    query = if postgres {
+        query
+            .column_as(order::Column::Id.count(), "orders")
+            .column_as(order::Column::Total.sum(), "revenue")
+            .group_by(Expr::cust(month))
+            .group_by(order::Column::Channel)
+    } else {
+        query
+            .column_as(Expr::val(1i64), "orders")
+            .column(order::Column::Total)
+    };
+    let rows: Vec<(String, String, i64, Amount)> = query
         .order_by_asc(Expr::cust(month))
         .order_by_asc(order::Column::Channel)
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows
+    let mut out: Vec<(String, String, i64, Decimal)> = Vec::new();
+    for (month, channel, orders, revenue) in rows {
+        match out.last_mut() {
+            Some(last) if last.0 == month && last.1 == channel => {
+                last.2 += orders;
+                last.3 += revenue.value();
+            }
+            _ => out.push((month, channel, orders, revenue.value())),
+        }
+    }
+    Ok(out
         .into_iter()
         .map(|(month, channel, orders, revenue)| RevenueRow {
             month,
             channel,
             orders,
-            revenue: records::money_text(
-                revenue
-                    .and_then(|r| r.parse::<Decimal>().ok())
-                    .unwrap_or_default()
-                    .round_dp(2),
-            ),
+            revenue: records::money_text(revenue),
         })
         .collect())
 }

@@ -232,11 +232,7 @@ pub fn currency(c: &mut Checker, field: &str, raw: Option<String>, default: &str
 
 /// An amount written back as a string with two decimals at least (`12` → `12.00`).
 pub fn money_text(d: Decimal) -> String {
-    let mut d = d.normalize();
-    if d.scale() < 2 {
-        d.rescale(2);
-    }
-    d.to_string()
+    entity::amount::Amount::new(d).to_string()
 }
 
 /// One newest-first page (by `time`, then id) of a record query: after the cursor, or

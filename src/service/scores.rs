@@ -10,7 +10,9 @@ pub use crate::types::scores::{BgNbdParams, FitReport, GammaGammaParams, RfmCuts
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use entity::amount::Amount;
 use entity::{order, score_model};
+use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -24,9 +26,10 @@ use crate::analytics::{bgnbd, gamma_gamma, rfm};
 use crate::error::{AppError, AppResult};
 
 /// One customer's purchase days up to the as-of date: (day, value in the base currency).
+/// Values are exact decimal sums; the models take them as `f64` only at their input.
 #[derive(Debug, Clone, Default)]
 pub struct PurchaseDays {
-    pub days: BTreeMap<NaiveDate, f64>,
+    pub days: BTreeMap<NaiveDate, Decimal>,
     /// Counted orders (several may fall on one day).
     pub orders: i64,
 }
@@ -42,9 +45,19 @@ impl PurchaseDays {
         Some(bgnbd::History { x, t_x, t })
     }
 
+    /// Spend over all purchase days, exact.
+    pub fn total(&self) -> Decimal {
+        self.days.values().sum()
+    }
+
     /// The Gamma-Gamma summary: repeat purchase days and their mean value.
     pub fn spend(&self) -> Option<gamma_gamma::Spend> {
-        let repeat: Vec<f64> = self.days.values().skip(1).copied().collect();
+        let repeat: Vec<f64> = self
+            .days
+            .values()
+            .skip(1)
+            .map(|v| model_input(*v))
+            .collect();
         if repeat.is_empty() {
             return None;
         }
@@ -54,6 +67,11 @@ impl PurchaseDays {
             mean: repeat.iter().sum::<f64>() / x,
         })
     }
+}
+
+/// An amount as a model input (the statistical models work in `f64`).
+fn model_input(value: Decimal) -> f64 {
+    value.to_f64().unwrap_or(f64::MAX)
 }
 
 /// The first instant after the as-of date (UTC).
@@ -100,23 +118,19 @@ pub async fn purchase_days(
         if let Some(ids) = only {
             query = query.filter(order::Column::CustomerId.is_in(ids.iter().copied()));
         }
-        let rows: Vec<(Uuid, Uuid, DateTime<Utc>, String, String)> =
+        let rows: Vec<(Uuid, Uuid, DateTime<Utc>, Amount, String)> =
             query.into_tuple().all(conn).await?;
         let Some(last) = rows.last() else { break };
         after = Some(last.0);
         for (_, customer, at, total, currency) in rows {
             let value = if currency == base_currency {
-                total
-                    .parse::<rust_decimal::Decimal>()
-                    .ok()
-                    .and_then(|d| d.to_f64())
-                    .unwrap_or(0.0)
+                total.value()
             } else {
-                0.0
+                Decimal::ZERO
             };
             let entry = out.entry(customer).or_default();
             entry.orders += 1;
-            *entry.days.entry(at.date_naive()).or_insert(0.0) += value;
+            *entry.days.entry(at.date_naive()).or_default() += value;
         }
     }
     Ok(out)
@@ -133,7 +147,7 @@ fn rfm_cuts_of(customers: &BTreeMap<Uuid, PurchaseDays>, as_of: NaiveDate) -> Op
         };
         recency.push((as_of - *last).num_days() as f64);
         frequency.push(c.days.len() as f64);
-        monetary.push(c.days.values().sum());
+        monetary.push(model_input(c.total()));
     }
     Some(RfmCuts {
         recency_days: rfm::cut_points(&recency)?,
@@ -248,7 +262,7 @@ pub async fn fit(
         value_quantiles: rfm::quantile_points(
             &customers
                 .values()
-                .map(|c| c.days.values().sum())
+                .map(|c| model_input(c.total()))
                 .collect::<Vec<f64>>(),
             100,
         ),

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
+use entity::amount::Amount;
 use entity::{
     complaint, customer, customer_score, customer_stats, loyalty_account, order, relationship,
     score_model, survey,
@@ -221,10 +222,6 @@ fn completeness(m: &customer::Model) -> u8 {
 /// A customer, then the sum and count of their CSAT answers, then of their NPS answers.
 type SurveySums = (Uuid, Option<i64>, i64, Option<i64>, i64);
 
-fn dec(raw: &str) -> Decimal {
-    raw.parse().unwrap_or(Decimal::ZERO)
-}
-
 /// The bases of many customers: six statements whatever their number. Purchases come from
 /// the maintained aggregates, or with `as_of` from the orders up to the end of that date.
 /// Only the customers `principal` may see have one: the first statement reads them through
@@ -266,8 +263,8 @@ pub async fn bases(
                 out.entry(s.customer_id).or_default().purchases = Purchases {
                     orders: s.order_count,
                     days: s.purchase_days,
-                    total: dec(&s.monetary_total),
-                    first_day_total: s.first_day_total.as_deref().map(dec),
+                    total: s.monetary_total.value(),
+                    first_day_total: s.first_day_total.map(Amount::value),
                     first: s.first_order_at.map(|t| t.date_naive()),
                     last: s.last_order_at.map(|t| t.date_naive()),
                 };
@@ -275,12 +272,11 @@ pub async fn bases(
         }
         Some(date) => {
             for (id, p) in purchase_days(conn, date, base_currency, Some(ids)).await? {
-                let total: f64 = p.days.values().sum();
                 out.entry(id).or_default().purchases = Purchases {
                     orders: p.orders,
                     days: i64::try_from(p.days.len()).unwrap_or(i64::MAX),
-                    total: Decimal::from_f64(total).unwrap_or_default().round_dp(2),
-                    first_day_total: p.days.values().next().and_then(|v| Decimal::from_f64(*v)),
+                    total: p.total(),
+                    first_day_total: p.days.values().next().copied(),
                     first: p.days.keys().next().copied(),
                     last: p.days.keys().next_back().copied(),
                 };

@@ -24,6 +24,7 @@ mod derived;
 mod expand;
 mod idempotency;
 mod imports;
+mod money;
 mod nodes;
 mod ops;
 mod orders;

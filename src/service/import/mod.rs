@@ -992,15 +992,9 @@ async fn refresh_touched(
 ) -> AppResult<()> {
     let ids: Vec<Uuid> = touched.into_iter().collect();
     for chunk in ids.chunks(500) {
-        let rows: Vec<(
-            Uuid,
-            String,
-            chrono::DateTime<chrono::Utc>,
-            String,
-            String,
-            String,
-        )> = order::Entity::find()
+        let rows: Vec<orders::KeyedOrderFacts> = order::Entity::find()
             .select_only()
+            .column(order::Column::Id)
             .column(order::Column::CustomerId)
             .column(order::Column::Status)
             .column(order::Column::OrderedAt)
@@ -1015,9 +1009,9 @@ async fn refresh_touched(
             .iter()
             .map(|id| (*id, orders::Aggregate::default()))
             .collect();
-        for (customer, status, at, total, paid, currency) in &rows {
+        for (id, customer, status, at, total, paid, currency) in &rows {
             if let Some(agg) = aggregates.get_mut(customer) {
-                agg.add(status, *at, total, paid, currency, base);
+                agg.add(*id, status, *at, *total, *paid, currency, base)?;
             }
         }
         let txn = super::begin_write(db).await?;
