@@ -65,9 +65,9 @@ pub fn parse_document<T: DeserializeOwned>(doc: Value) -> Result<T, AppError> {
         } else if let Some(name) = quoted_after(&inner, "missing field `") {
             (join(name), "required", "is required".to_owned())
         } else if inner.starts_with("unknown variant") {
-            (path.clone(), "invalid_enum", strip_position(&inner))
+            (path.clone(), "invalid_enum", without_value(&inner))
         } else {
-            (path.clone(), "invalid_type", strip_position(&inner))
+            (path.clone(), "invalid_type", without_value(&inner))
         };
         AppError::Validation(vec![FieldError::new(field, code, message)])
     })
@@ -76,6 +76,39 @@ pub fn parse_document<T: DeserializeOwned>(doc: Value) -> Result<T, AppError> {
 /// serde names fields in backticks: "unknown field `x`, expected …", "missing field `x`".
 fn quoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
     message.strip_prefix(prefix)?.split('`').next()
+}
+
+/// serde's message without the value that was sent: "invalid type: integer `13812345678`,
+/// expected a string" becomes "invalid type: integer, expected a string", "unknown variant
+/// `x`, expected one of `a`, `b`" becomes "expected one of `a`, `b`". An error never
+/// echoes what the caller submitted.
+fn without_value(message: &str) -> String {
+    let message = strip_position(message);
+    // The expectation is serde's own and comes last, after anything the caller sent.
+    let expected = message
+        .rfind(", expected ")
+        .map(|i| message[i + 2..].to_owned());
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let kind = rest
+                .split(['`', '"', ','])
+                .next()
+                .unwrap_or_default()
+                .trim();
+            return match expected {
+                Some(expected) => format!("{prefix}{kind}, {expected}"),
+                None => format!("{prefix}{kind}"),
+            };
+        }
+    }
+    if message.starts_with("unknown variant") {
+        return expected.unwrap_or_else(|| "is not one of the allowed values".to_owned());
+    }
+    if message.starts_with("invalid length") {
+        return expected.unwrap_or_else(|| "has the wrong length".to_owned());
+    }
+    // Any other message is this code's own (a domain type's), which names no value.
+    message
 }
 
 /// serde_json appends " at line 1 column 5" to some messages; it means nothing for a value.

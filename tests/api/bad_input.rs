@@ -188,3 +188,34 @@ async fn a_nul_character_anywhere_in_a_body_is_refused_naming_its_place() {
         .await;
     graphql.assert_field_error(422, "variables.i.subject");
 }
+
+#[tokio::test]
+async fn a_wrongly_typed_or_unknown_value_is_named_but_never_echoed() {
+    let app = TestApp::spawn().await;
+    let mut body = person("Echo Probe");
+    body["phone"] = json!(13_812_345_678_u64);
+    let typed = app.post("/api/v1/customers", &body).await;
+    typed.assert_field_error(422, "phone");
+    assert!(!typed.text.contains("13812345678"), "{}", typed.text);
+    assert!(typed.text.contains("expected"), "{}", typed.text);
+
+    let mut body = person("Echo Probe");
+    body["kind"] = json!("secret-kind-9f3a");
+    let variant = app.post("/api/v1/customers", &body).await;
+    variant.assert_field_error(422, "kind");
+    assert!(
+        !variant.text.contains("secret-kind-9f3a"),
+        "{}",
+        variant.text
+    );
+    assert!(variant.text.contains("individual"), "{}", variant.text);
+
+    let product = app
+        .post(
+            "/api/v1/products",
+            &json!({"sku": "ECHO-1", "name": "Echo", "list_price": "1.00", "active": "yes-7d2c"}),
+        )
+        .await;
+    product.assert_field_error(422, "active");
+    assert!(!product.text.contains("yes-7d2c"), "{}", product.text);
+}
