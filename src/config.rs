@@ -17,6 +17,7 @@
 //! | `RUST_LOG` | `info` | log filter |
 
 use anyhow::{Context, bail};
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::analytics::scores::GradeShares;
 
@@ -44,7 +45,8 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub database_url: String,
+    /// May hold a password: kept as a secret, shown only through `startup::redact`.
+    pub database_url: SecretString,
     pub bind: String,
     /// ISO 3166 region used to read phone numbers without a country code.
     pub default_region: String,
@@ -55,9 +57,9 @@ pub struct Settings {
     /// means same-origin only.
     pub cors_origins: Vec<String>,
     /// Signs access tokens; `None` only until `serve --demo` makes one up.
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
     /// Retired secrets whose tokens are still accepted.
-    pub jwt_previous_secrets: Vec<String>,
+    pub jwt_previous_secrets: Vec<SecretString>,
     /// Shares of buyers graded A, B and C.
     pub grade_shares: GradeShares,
     /// Monthly discount rate of lifetime values.
@@ -82,7 +84,9 @@ impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let settings = Self {
-            database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            database_url: var("DATABASE_URL")
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
+                .into(),
             bind: var("DOSSIER_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned()),
             default_region: var("DOSSIER_DEFAULT_REGION").unwrap_or_else(|| "CN".to_owned()),
             max_body_bytes: match var("DOSSIER_MAX_BODY_BYTES") {
@@ -101,12 +105,13 @@ impl Settings {
                         .collect()
                 })
                 .unwrap_or_default(),
-            jwt_secret: var("DOSSIER_JWT_SECRET"),
+            jwt_secret: var("DOSSIER_JWT_SECRET").map(SecretString::from),
             jwt_previous_secrets: var("DOSSIER_JWT_PREVIOUS_SECRETS")
                 .map(|v| {
                     v.split(',')
-                        .map(|s| s.trim().to_owned())
+                        .map(str::trim)
                         .filter(|s| !s.is_empty())
+                        .map(SecretString::from)
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -159,13 +164,13 @@ impl Settings {
     /// browser origin (`https://app.example.com`).
     pub fn for_tests(database_url: &str) -> Self {
         Self {
-            database_url: database_url.to_owned(),
+            database_url: database_url.into(),
             bind: "127.0.0.1:0".to_owned(),
             default_region: "CN".to_owned(),
             max_body_bytes: 262_144,
             currency: "CNY".to_owned(),
             cors_origins: vec!["https://app.example.com".to_owned()],
-            jwt_secret: Some("test-secret-0123456789-0123456789-abcdef".to_owned()),
+            jwt_secret: Some("test-secret-0123456789-0123456789-abcdef".into()),
             jwt_previous_secrets: Vec::new(),
             grade_shares: GradeShares::default(),
             monthly_discount: 0.01,
@@ -189,8 +194,8 @@ impl Settings {
         {
             bail!("DOSSIER_DEFAULT_REGION must be an ISO 3166 region code such as CN or US");
         }
-        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
-        {
+        let url = self.database_url.expose_secret();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres")) {
             bail!("DATABASE_URL must start with sqlite: or postgres://");
         }
         for origin in &self.cors_origins {
@@ -204,7 +209,7 @@ impl Settings {
             }
         }
         for secret in self.jwt_secret.iter().chain(&self.jwt_previous_secrets) {
-            if secret.len() < crate::auth::jwt::MIN_SECRET_BYTES {
+            if secret.expose_secret().len() < crate::auth::jwt::MIN_SECRET_BYTES {
                 bail!(
                     "DOSSIER_JWT_SECRET and DOSSIER_JWT_PREVIOUS_SECRETS must be at least 32 bytes each"
                 );

@@ -7,6 +7,7 @@ use actix_web::{App, HttpServer, dev::Server, middleware, web};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use secrecy::ExposeSecret;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Settings;
@@ -23,7 +24,7 @@ use crate::state::AppState;
 /// # Errors
 /// When the database cannot be reached or a migration fails.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let mut options = ConnectOptions::new(settings.database_url.clone());
+    let mut options = ConnectOptions::new(settings.database_url.expose_secret().to_owned());
     options
         .sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(10))
@@ -37,9 +38,9 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
                 // large tables stay in memory, which bulk imports and big lists need.
                 .pragma("cache_size", "-32768")
         });
-    if settings.database_url.starts_with("sqlite") {
+    if settings.database_url.expose_secret().starts_with("sqlite") {
         // One writer at a time: a small pool avoids lock contention; in-memory needs exactly one.
-        let n = if settings.database_url.contains(":memory:") {
+        let n = if settings.database_url.expose_secret().contains(":memory:") {
             1
         } else {
             4
@@ -51,7 +52,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     let db = Database::connect(options).await.with_context(|| {
         format!(
             "cannot open the database at {}",
-            redact(&settings.database_url)
+            redact(settings.database_url.expose_secret())
         )
     })?;
     Migrator::up(&db, None)
@@ -105,7 +106,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let stale = crate::service::import::interrupt_stale(&db).await?;
+        let stale = crate::service::integration::import::interrupt_stale(&db).await?;
         if stale > 0 {
             tracing::warn!(
                 imports = stale,

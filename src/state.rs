@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::throttle::{LoginThrottle, Throttle};
@@ -63,7 +64,7 @@ impl AppState {
     /// # Errors
     /// When no JWT secret is configured or a secret is too short.
     pub fn new(mut db: DatabaseConnection, settings: Settings) -> anyhow::Result<Self> {
-        let secret = settings.jwt_secret.as_deref().ok_or_else(|| {
+        let secret = settings.jwt_secret.as_ref().ok_or_else(|| {
             anyhow::anyhow!(
                 "DOSSIER_JWT_SECRET is required: set it to a random string of at least 32 bytes"
             )
@@ -71,9 +72,10 @@ impl AppState {
         let previous: Vec<Vec<u8>> = settings
             .jwt_previous_secrets
             .iter()
-            .map(|s| s.as_bytes().to_vec())
+            .map(|s| s.expose_secret().as_bytes().to_vec())
             .collect();
-        let jwt = JwtKeys::new(secret.as_bytes(), &previous).map_err(|e| anyhow::anyhow!(e))?;
+        let jwt = JwtKeys::new(secret.expose_secret().as_bytes(), &previous)
+            .map_err(|e| anyhow::anyhow!(e))?;
         let db_metrics = Arc::new(DbMetrics::default());
         let observer = Arc::clone(&db_metrics);
         db.set_metric_callback(move |info| observer.observe(info));

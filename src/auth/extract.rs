@@ -49,15 +49,15 @@ impl FromRequest for Principal {
             if let Some(key) = api_key {
                 let key =
                     key.map_err(|_| AppError::Unauthenticated("malformed X-API-Key header"))?;
-                return crate::service::api_keys::principal_for_key(&state, &key).await;
+                return crate::service::identity::api_keys::principal_for_key(&state, &key).await;
             }
             let token = token?.ok_or(AppError::Unauthenticated(
                 "send Authorization: Bearer <access token or API key>",
             ))?;
-            if token.starts_with(crate::service::api_keys::KEY_PREFIX) {
-                return crate::service::api_keys::principal_for_key(&state, &token).await;
+            if token.starts_with(crate::service::identity::api_keys::KEY_PREFIX) {
+                return crate::service::identity::api_keys::principal_for_key(&state, &token).await;
             }
-            crate::service::users::principal_for_token(&state, &token).await
+            crate::service::identity::users::principal_for_token(&state, &token).await
         };
         Box::pin(async move {
             let principal = principal.await?;

@@ -1,7 +1,6 @@
 //! Passwords: Argon2id (m = 19 MiB, t = 2, p = 1, the OWASP minimum), hashed and verified
 //! on the blocking pool so a login never stalls the async workers.
 
-use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
@@ -40,7 +39,10 @@ pub fn check_strength(field: &str, password: &str) -> Result<(), AppError> {
 /// Only on an internal hashing failure.
 pub async fn hash(password: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
+        // 16 random bytes from the operating system's generator (rand's `ThreadRng` is a
+        // CSPRNG seeded from it), the salt length the PHC string format recommends.
+        let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
+            .map_err(|e| AppError::Internal(anyhow::anyhow!(e.to_string())))?;
         hasher()?
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())

@@ -4,7 +4,7 @@ use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result, Simpl
 use uuid::Uuid;
 
 use super::context;
-use crate::service::audit::{self, AuditFilter as ServiceFilter};
+use crate::service::identity::audit::{self, AuditFilter as ServiceFilter};
 use crate::types::audit::AuditView;
 use crate::types::time::Timestamp;
 

@@ -4,7 +4,7 @@ use async_graphql::{Context, ErrorExtensions, Object, Result};
 
 use super::context;
 use crate::error::AppError;
-use crate::service::custom_fields;
+use crate::service::customers::custom_fields;
 use crate::types::custom_field::{CustomFieldInputGql, CustomFieldView};
 
 /// Custom-field queries.

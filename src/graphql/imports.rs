@@ -4,7 +4,7 @@ use async_graphql::{Context, Object, Result, SimpleObject};
 use uuid::Uuid;
 
 use super::connections::gql;
-use crate::service::import;
+use crate::service::integration::import;
 use crate::types::imports::{ImportJobView, ImportRejectView};
 
 #[derive(Default)]
@@ -67,7 +67,7 @@ impl ImportMutation {
         let view = import::prepare_resume(state, principal, id)
             .await
             .map_err(gql)?;
-        import::spawn(state.clone(), principal.clone(), id);
+        crate::jobs::imports::spawn(state.clone(), principal.clone(), id);
         Ok(view)
     }
 }

@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use super::connections::{MAX_NESTED, gql};
 use crate::policy::Principal;
+use crate::service::analytics::scoring::{self, Computed};
 use crate::service::records::latest_per_customer;
-use crate::service::scoring::{self, Computed};
-use crate::service::{Page, engagement, orders, pagination, relations};
+use crate::service::{Page, behaviour::engagement, behaviour::orders, pagination, relations};
 use crate::state::AppState;
 use crate::types::commerce::{OrderView, StatsView};
 use crate::types::customer::CustomerView;

@@ -8,7 +8,10 @@ use super::connections::gql;
 use super::context;
 use crate::error::AppError;
 use crate::service::nodes::{self, NodeKind};
-use crate::service::{alerts, customers, engagement, import, orders, segments};
+use crate::service::{
+    analytics::alerts, analytics::segments, behaviour::engagement, behaviour::orders, customers,
+    integration::import,
+};
 use crate::types::alerts::AlertView;
 use crate::types::commerce::{OrderView, ProductView};
 use crate::types::customer::CustomerView;

@@ -16,8 +16,10 @@ use crate::domain::{
     ComplaintSeverity, ComplaintStatus, InteractionKind, OrderChannel, OrderStatus, TimelineKind,
 };
 use crate::domain::{CustomerGrade, LifecycleStage};
-use crate::service::scoring;
-use crate::service::{Page, engagement, orders, relations, timeline};
+use crate::service::analytics::scoring;
+use crate::service::{
+    Page, behaviour::engagement, behaviour::orders, customers::timeline, relations,
+};
 use crate::types::commerce::{
     OrderInput, OrderPatch, OrderView, ProductInput, ProductView, StatsView,
 };
@@ -254,9 +256,9 @@ impl CustomerView {
     async fn duplicates(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<Vec<crate::service::duplicates::Candidate>> {
+    ) -> Result<Vec<crate::service::customers::duplicates::Candidate>> {
         let (state, principal) = context(ctx)?;
-        crate::service::duplicates::of_customer(state, principal, self.id)
+        crate::service::customers::duplicates::of_customer(state, principal, self.id)
             .await
             .map_err(gql)
     }

@@ -7,9 +7,9 @@ use uuid::Uuid;
 use super::connections::{AlertConnection, SegmentMemberConnection, gql, relay_window, window};
 use super::loaders::{RequestLoader, ScoreKey, scores_of};
 use crate::domain::{AlertKind, AlertStatus};
-use crate::service::alerts;
-use crate::service::scoring::{self};
-use crate::service::segments;
+use crate::service::analytics::alerts;
+use crate::service::analytics::scoring::{self};
+use crate::service::analytics::segments;
 use crate::types::alerts::{AlertRuleInput, AlertRuleView, AlertView, EvaluationView};
 use crate::types::relations::LoyaltyView;
 use crate::types::scores::LoyaltyComponentView;
@@ -102,7 +102,7 @@ impl AnalyticsQuery {
         #[graphql(default = 10, desc = "Customers in the lifetime-value ranking, 1–100.")] top: i32,
     ) -> Result<OverviewView> {
         let (state, principal) = super::context(ctx)?;
-        crate::service::overview::overview(state, principal, months, top)
+        crate::service::analytics::overview::overview(state, principal, months, top)
             .await
             .map_err(gql)
     }
@@ -158,13 +158,13 @@ impl AnalyticsQuery {
         ctx: &Context<'_>,
         calibration_end: Date,
         holdout_end: Date,
-    ) -> Result<crate::service::scores::ValidationReport> {
+    ) -> Result<crate::service::analytics::scores::ValidationReport> {
         let (state, principal) = super::context(ctx)?;
         let request = crate::types::scores::ValidationRequest {
             calibration_end: calibration_end.into(),
             holdout_end: holdout_end.into(),
         };
-        crate::service::scores::validate(
+        crate::service::analytics::scores::validate(
             &state.db,
             principal,
             request.into(),
@@ -180,11 +180,15 @@ impl AnalyticsQuery {
         ctx: &Context<'_>,
         #[graphql(default = 50, desc = "1–200.")] first: i32,
         after: Option<String>,
-    ) -> Result<crate::service::duplicates::PairPage> {
+    ) -> Result<crate::service::customers::duplicates::PairPage> {
         let (state, principal) = super::context(ctx)?;
-        crate::service::duplicates::pair_page(state, principal, &window(Some(first), after)?)
-            .await
-            .map_err(gql)
+        crate::service::customers::duplicates::pair_page(
+            state,
+            principal,
+            &window(Some(first), after)?,
+        )
+        .await
+        .map_err(gql)
     }
 
     /// The data-quality report (admins, managers, analysts).
@@ -352,11 +356,11 @@ impl AnalyticsMutation {
         duplicates: Vec<Uuid>,
         fields: Option<async_graphql::Json<std::collections::BTreeMap<String, Uuid>>>,
         expected_version: Option<i64>,
-    ) -> Result<crate::service::merge::MergeView> {
+    ) -> Result<crate::service::quality::merge::MergeView> {
         let (state, principal) = super::context(ctx)?;
         ctx.data::<RequestLoader>()?.clear::<ScoreKey>();
         let doc = serde_json::json!({"duplicates": duplicates, "fields": fields.map(|f| f.0)});
-        crate::service::merge::merge(state, principal, survivor_id, expected_version, doc)
+        crate::service::quality::merge::merge(state, principal, survivor_id, expected_version, doc)
             .await
             .map_err(gql)
     }
@@ -369,9 +373,9 @@ impl AnalyticsMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] dry_run: bool,
-    ) -> Result<crate::service::standardise::StandardiseReport> {
+    ) -> Result<crate::service::quality::standardise::StandardiseReport> {
         let (state, principal) = super::context(ctx)?;
-        crate::service::standardise::run(state, principal, dry_run)
+        crate::service::quality::standardise::run(state, principal, dry_run)
             .await
             .map_err(gql)
     }

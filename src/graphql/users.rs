@@ -4,8 +4,8 @@ use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result};
 use uuid::Uuid;
 
 use super::context;
-use crate::service::api_keys;
-use crate::service::users::{self, NewUser};
+use crate::service::identity::api_keys;
+use crate::service::identity::users::{self, NewUser};
 use crate::types::api_key::{ApiKeyView, CreatedApiKey};
 use crate::types::user::{CreateUserInput, UserPatch, UserView};
 

@@ -1,5 +1,7 @@
-//! Background work of a server instance: refitting the score models when they are due and
-//! evaluating the alert rules, on a timer.
+//! Background work of a server instance: import jobs, and refitting the score models when
+//! they are due and evaluating the alert rules, on a timer.
+
+pub mod imports;
 
 use crate::state::AppState;
 
@@ -11,12 +13,12 @@ use crate::state::AppState;
 pub async fn refit_schedule(state: AppState) {
     let (db, settings, metrics) = (&state.db, &state.settings, &state.http_metrics);
     loop {
-        let refit = crate::service::scoring::refit_if_due(db, settings).await;
+        let refit = crate::service::analytics::scoring::refit_if_due(db, settings).await;
         if let Err(e) = &refit {
             tracing::warn!(error = %e, "scheduled refit failed");
         }
         metrics.job_ran("refit", refit.is_ok());
-        let evaluated = crate::service::alerts::evaluate(db).await;
+        let evaluated = crate::service::analytics::alerts::evaluate(db).await;
         match &evaluated {
             Ok(r) if r.raised + r.cleared > 0 => {
                 tracing::info!(raised = r.raised, cleared = r.cleared, "alerts evaluated");

@@ -18,8 +18,8 @@ use super::records::{
 use crate::domain::{ComplaintSeverity, ComplaintStatus, InteractionKind, TimelineKind, parse_id};
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
-use crate::service::engagement::{self, ComplaintFilter, InteractionFilter};
-use crate::service::{relations, timeline};
+use crate::service::behaviour::engagement::{self, ComplaintFilter, InteractionFilter};
+use crate::service::{customers::timeline, relations};
 use crate::state::AppState;
 use crate::types::engagement::{
     ComplaintInput, ComplaintTransitionInput, ComplaintView, InteractionInput, InteractionView,

@@ -18,12 +18,12 @@ use crate::domain::parse_id;
 use crate::domain::{AlertKind, AlertStatus};
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
-use crate::service::alerts::{self, AlertFilter};
+use crate::service::analytics::alerts::{self, AlertFilter};
+use crate::service::analytics::scores::ValidationReport;
+use crate::service::analytics::scoring::{self, ScoreRequest};
+use crate::service::analytics::segments;
 use crate::service::input::Submitted;
 use crate::service::input::parse_document;
-use crate::service::scores::ValidationReport;
-use crate::service::scoring::{self, ScoreRequest};
-use crate::service::segments;
 use crate::state::AppState;
 use crate::types::alerts::{
     AlertRuleInput, AlertRuleList, AlertRuleView, AlertView, EvaluationView, ResolveInput,
@@ -261,7 +261,7 @@ pub async fn validation(
     principal: Principal,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    let report = crate::service::scores::validate(
+    let report = crate::service::analytics::scores::validate(
         &state.db,
         &principal,
         Submitted::document(body.0),
@@ -413,8 +413,14 @@ pub async fn export_segment(
     params: web::Query<ExportParams>,
 ) -> AppResult<HttpResponse> {
     let id = parse_id("id", &id)?;
-    let format = crate::service::export::Format::parse(params.format.as_deref())?;
-    let stream = segments::export(state.get_ref().clone(), principal, id, format).await?;
+    let format = crate::service::integration::export::Format::parse(params.format.as_deref())?;
+    let stream = crate::service::integration::export::segment(
+        state.get_ref().clone(),
+        principal,
+        id,
+        format,
+    )
+    .await?;
     Ok(attachment(stream, format, &format!("segment-{id}")))
 }
 
@@ -448,7 +454,8 @@ pub async fn overview(
 ) -> AppResult<HttpResponse> {
     let months = int_param("months", params.months.as_deref())?.unwrap_or(12);
     let top = int_param("top", params.top.as_deref())?.unwrap_or(10);
-    let view = crate::service::overview::overview(&state, &principal, months, top).await?;
+    let view =
+        crate::service::analytics::overview::overview(&state, &principal, months, top).await?;
     Ok(records::private_json(
         actix_web::http::StatusCode::OK,
         &view,

@@ -7,7 +7,7 @@ use super::error::{Problem, method_not_allowed};
 use crate::domain::parse_id;
 use crate::error::AppResult;
 use crate::policy::Principal;
-use crate::service::{api_keys, input::Submitted};
+use crate::service::{identity::api_keys, input::Submitted};
 use crate::state::AppState;
 use crate::types::api_key::{ApiKeyList, CreateApiKeyRequest, CreatedApiKey};
 

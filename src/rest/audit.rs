@@ -8,7 +8,7 @@ use super::error::{Problem, method_not_allowed};
 use crate::domain::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
-use crate::service::audit::{self, AuditFilter};
+use crate::service::identity::audit::{self, AuditFilter};
 use crate::service::records::Window;
 use crate::state::AppState;
 use crate::types::audit::AuditPage;

@@ -6,7 +6,7 @@ use super::body::JsonBody;
 use super::error::{Problem, method_not_allowed};
 use crate::error::AppResult;
 use crate::policy::Principal;
-use crate::service::{input::parse_document, users};
+use crate::service::{identity::users, input::parse_document};
 use crate::state::AppState;
 use crate::types::user::{ChangePasswordRequest, LoginRequest, RefreshRequest, SessionView};
 

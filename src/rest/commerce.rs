@@ -12,7 +12,7 @@ use super::records::{self, OrderPage, ProductPage, ok_with_etag, window};
 use crate::domain::{OrderChannel, OrderStatus, parse_id};
 use crate::error::AppResult;
 use crate::policy::Principal;
-use crate::service::orders::{self, OrderFilter, ProductFilter};
+use crate::service::behaviour::orders::{self, OrderFilter, ProductFilter};
 use crate::state::AppState;
 use crate::types::commerce::{
     OrderInput, OrderPatch, OrderView, ProductInput, ProductView, StatsView,

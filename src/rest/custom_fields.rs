@@ -9,7 +9,7 @@ use super::if_match;
 use super::records::ok_with_version;
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
-use crate::service::custom_fields;
+use crate::service::customers::custom_fields;
 use crate::state::AppState;
 use crate::types::custom_field::{CustomFieldInput, CustomFieldList, CustomFieldView};
 

@@ -14,8 +14,8 @@ use crate::domain::{
 };
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
+use crate::service::analytics::scoring;
 use crate::service::customers::{self, CustomerFilter, CustomerQuery};
-use crate::service::scoring;
 use crate::state::AppState;
 use crate::types::customer::{
     CustomerInput, CustomerPage, CustomerView, RevealRequest, RevealView,
@@ -250,13 +250,17 @@ pub async fn export(
     params: web::Query<ListParams>,
     export: web::Query<super::params::ExportParams>,
 ) -> AppResult<HttpResponse> {
-    let format = crate::service::export::Format::parse(export.format.as_deref())?;
+    let format = crate::service::integration::export::Format::parse(export.format.as_deref())?;
     let mut params = params.into_inner();
     params.include = None;
     let query = CustomerQuery::try_from(params)?;
-    let stream =
-        crate::service::export::customers(state.get_ref().clone(), principal, query.filter, format)
-            .await?;
+    let stream = crate::service::integration::export::customers(
+        state.get_ref().clone(),
+        principal,
+        query.filter,
+        format,
+    )
+    .await?;
     Ok(super::records::attachment(stream, format, "customers"))
 }
 
@@ -266,10 +270,10 @@ pub async fn export(
 /// soft-deleted; reading one answers 410 `merged` with `merged_into`. Customers of different
 /// owners need a manager.
 #[utoipa::path(post, path = "/api/v1/customers/{id}/merge", operation_id = "customers_merge", tag = "data quality",
-    request_body = crate::service::merge::MergeInput,
+    request_body = crate::service::quality::merge::MergeInput,
     params(("id" = uuid::Uuid, Path, description = "The survivor's id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the survivor's version this merge is based on")),
-    responses((status = 200, description = "Merged", body = crate::service::merge::MergeView),
+    responses((status = 200, description = "Merged", body = crate::service::quality::merge::MergeView),
         (status = 403, description = "Different owners and not a manager", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such survivor", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
@@ -283,7 +287,8 @@ pub async fn merge(
 ) -> AppResult<HttpResponse> {
     let id = parse_id("id", &id)?;
     let view =
-        crate::service::merge::merge(&state, &principal, id, if_match(&req)?, body.0).await?;
+        crate::service::quality::merge::merge(&state, &principal, id, if_match(&req)?, body.0)
+            .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .insert_header((header::ETAG, etag(view.survivor.version)))

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::error::Problem;
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
-use crate::service::idempotency::{self, Claim, KeyedRequest, StoredResponse};
+use crate::service::integration::idempotency::{self, Claim, KeyedRequest, StoredResponse};
 use crate::state::AppState;
 
 /// Header naming the key.

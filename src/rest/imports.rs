@@ -16,8 +16,8 @@ use super::records::private_json;
 use crate::domain::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
-use crate::service::import::reader::Format;
-use crate::service::import::{self, Kind, Options};
+use crate::service::integration::import::reader::Format;
+use crate::service::integration::import::{self, Kind, Options};
 use crate::state::AppState;
 use crate::types::imports::{ImportJobView, ImportRejectView};
 
@@ -243,7 +243,7 @@ pub async fn upload(
             return Err(e);
         }
     };
-    import::spawn(state.get_ref().clone(), principal, view.id);
+    crate::jobs::imports::spawn(state.get_ref().clone(), principal, view.id);
     Ok(accepted(&view))
 }
 
@@ -391,6 +391,6 @@ pub async fn resume(
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let view = import::prepare_resume(&state, &principal, parse_id("id", &id)?).await?;
-    import::spawn(state.get_ref().clone(), principal, view.id);
+    crate::jobs::imports::spawn(state.get_ref().clone(), principal, view.id);
     Ok(accepted(&view))
 }

@@ -10,9 +10,9 @@ use super::records;
 use crate::domain::parse_id;
 use crate::error::AppResult;
 use crate::policy::Principal;
-use crate::service::duplicates::{self, Candidate, PairPage};
+use crate::service::customers::duplicates::{self, Candidate, PairPage};
+use crate::service::quality::standardise::{self, StandardiseReport};
 use crate::service::quality::{self, QualityReport};
-use crate::service::standardise::{self, StandardiseReport};
 use crate::state::AppState;
 
 /// Routes of data quality.

@@ -208,8 +208,8 @@ pub async fn with_customers<T: crate::types::OfCustomer>(
 
 /// Stream an export as an attachment.
 pub fn attachment(
-    stream: crate::service::export::ByteStream,
-    format: crate::service::export::Format,
+    stream: crate::service::integration::export::ByteStream,
+    format: crate::service::integration::export::Format,
     name: &str,
 ) -> HttpResponse {
     HttpResponse::Ok()

@@ -11,8 +11,8 @@ use super::records::ok_with_version;
 use crate::domain::parse_id;
 use crate::error::AppResult;
 use crate::policy::Principal;
+use crate::service::identity::users::{self, NewUser};
 use crate::service::input::Submitted;
-use crate::service::users::{self, NewUser};
 use crate::state::AppState;
 use crate::types::user::{CreateUserRequest, UserPatch, UserView};
 

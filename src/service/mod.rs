@@ -1,36 +1,33 @@
-//! Business logic, one module per aggregate: the only code that talks to the database.
+//! Business logic, grouped by context: the only code that talks to the database.
+//!
+//! - `identity`: users, API keys, the audit log
+//! - `customers`: the customer aggregate, custom fields, the timeline
+//! - `behaviour`: orders, interactions, surveys, complaints
+//! - `relations`: consents, preferences, loyalty points, relationships
+//! - `analytics`: scores and their fits, segments, alerts, the overview
+//! - `quality`: the data-quality report, duplicates, merge, standardisation
+//! - `integration`: import, export, idempotency keys
 //!
 //! REST handlers and GraphQL resolvers call these functions with the caller's `Principal`
 //! and get back views already rendered through `policy`.
 
-pub mod alerts;
-pub mod api_keys;
-pub mod audit;
-pub mod custom_fields;
-pub mod customers;
-pub mod duplicates;
-pub mod engagement;
-pub mod export;
+// Shared pieces every context uses.
 pub mod health;
-pub mod idempotency;
-pub mod import;
 pub mod input;
-pub mod merge;
 pub mod nodes;
-pub mod orders;
-pub mod overview;
 pub(crate) mod pagination;
-pub mod quality;
 pub mod records;
-pub mod relations;
 pub mod rows;
-pub mod scores;
-pub mod scoring;
-pub mod segments;
-pub mod standardise;
-pub mod timeline;
-pub mod users;
 pub(crate) mod versioned;
+
+// The contexts, one directory each.
+pub mod analytics;
+pub mod behaviour;
+pub mod customers;
+pub mod identity;
+pub mod integration;
+pub mod quality;
+pub mod relations;
 
 pub use pagination::Page;
 

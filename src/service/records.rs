@@ -13,11 +13,11 @@ use uuid::Uuid;
 
 use crate::clock::now;
 
-use super::Page;
-use super::input::Checker;
-use super::pagination;
 use crate::error::{AppError, AppResult};
 use crate::policy::{Action, Principal, authorize};
+use crate::service::Page;
+use crate::service::input::Checker;
+use crate::service::pagination;
 
 /// Largest page of records.
 pub const MAX_PAGE: u64 = 200;
@@ -135,7 +135,7 @@ pub async fn visible_customer(
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<customer::Model> {
-    super::rows::find(conn, principal, id, false).await
+    crate::service::rows::find(conn, principal, id, false).await
 }
 
 /// Serialise writes that derive state from a customer's records (purchase aggregates, the
@@ -169,7 +169,7 @@ pub fn within_visible<E: EntityTrait>(
     let select = select
         .join(sea_orm::JoinType::InnerJoin, to_customer)
         .filter(customer::Column::DeletedAt.is_null());
-    select.filter(super::rows::visible(principal))
+    select.filter(crate::service::rows::visible(principal))
 }
 
 /// A time that must not lie more than a day ahead (clock skew allowed), truncated to
@@ -376,9 +376,9 @@ where
     // Row visibility, as a subquery of the same statement (its values are the principal's
     // own ids, quoted by the query builder).
     let visible = match backend {
-        sea_orm::DatabaseBackend::Postgres => super::rows::live_customer_ids(principal)
+        sea_orm::DatabaseBackend::Postgres => crate::service::rows::live_customer_ids(principal)
             .to_string(sea_orm::sea_query::PostgresQueryBuilder),
-        _ => super::rows::live_customer_ids(principal)
+        _ => crate::service::rows::live_customer_ids(principal)
             .to_string(sea_orm::sea_query::SqliteQueryBuilder),
     };
     let placeholders: Vec<String> = (1..=customer_ids.len())

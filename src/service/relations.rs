@@ -16,11 +16,6 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::Page;
-use super::audit::{self, Event};
-use super::input::{Checker, parse_document};
-use super::records::{self, Window, newest_first, visible_customer};
-use super::versioned;
 use crate::domain::{
     ContactChannel, CustomerKind, LoyaltyTier, PointsKind, PreferredTime, RelationshipKind,
     RelationshipTitle,
@@ -28,6 +23,11 @@ use crate::domain::{
 use crate::error::{AppError, AppResult};
 use crate::policy::Fields;
 use crate::policy::Principal;
+use crate::service::Page;
+use crate::service::identity::audit::{self, Event};
+use crate::service::input::{Checker, parse_document};
+use crate::service::records::{self, Window, newest_first, visible_customer};
+use crate::service::versioned;
 use crate::state::AppState;
 use crate::types::relations::{
     ConsentEventView, ConsentInput, ConsentView, LoyaltyInput, LoyaltyView, PointsEntryView,
@@ -125,7 +125,7 @@ pub async fn set_preferences(
         c.fail("categories", "too_many", "must have at most 20 categories");
     }
     c.finish(())?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     visible_customer(&txn, principal, customer_id).await?;
     let row = customer_preference::ActiveModel {
         customer_id: Set(customer_id),
@@ -218,7 +218,7 @@ async fn consent_histories(
     }
     for e in consent_event::Entity::find()
         .filter(consent_event::Column::CustomerId.is_in(customer_ids))
-        .filter(super::rows::of_visible(
+        .filter(crate::service::rows::of_visible(
             principal,
             consent_event::Column::CustomerId,
         ))
@@ -283,7 +283,7 @@ pub async fn preferences_of(
     }
     Ok(customer_preference::Entity::find()
         .filter(customer_preference::Column::CustomerId.is_in(customer_ids))
-        .filter(super::rows::of_visible(
+        .filter(crate::service::rows::of_visible(
             principal,
             customer_preference::Column::CustomerId,
         ))
@@ -365,7 +365,7 @@ pub async fn record_consent(
         c.fail("at", "in_future", "must not be in the future");
     }
     c.finish(())?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     visible_customer(&txn, principal, customer_id).await?;
     let model = consent_event::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -455,7 +455,7 @@ pub async fn relationships_of(
     let visible: HashMap<Uuid, customer::Model> = if ends.is_empty() {
         HashMap::new()
     } else {
-        super::rows::live_customers(principal)
+        crate::service::rows::live_customers(principal)
             .filter(customer::Column::Id.is_in(ends))
             .all(conn)
             .await?
@@ -518,7 +518,7 @@ pub async fn link(
         );
     }
     c.finish(())?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     let this = visible_customer(&txn, principal, customer_id).await?;
     let other = match visible_customer(&txn, principal, input.other_id).await {
         Ok(o) => o,
@@ -628,7 +628,7 @@ pub async fn unlink(
     relationship_id: Uuid,
 ) -> AppResult<()> {
     authorize(principal, Action::WriteCustomers)?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     visible_customer(&txn, principal, customer_id).await?;
     let link = relationship::Entity::find_by_id(relationship_id)
         .one(&txn)
@@ -720,7 +720,7 @@ async fn balances(
             "balance",
         )
         .filter(points_entry::Column::CustomerId.is_in(customer_ids))
-        .filter(super::rows::of_visible(
+        .filter(crate::service::rows::of_visible(
             principal,
             points_entry::Column::CustomerId,
         ))
@@ -745,7 +745,7 @@ async fn accounts(
     }
     Ok(loyalty_account::Entity::find()
         .filter(loyalty_account::Column::CustomerId.is_in(customer_ids))
-        .filter(super::rows::of_visible(
+        .filter(crate::service::rows::of_visible(
             principal,
             loyalty_account::Column::CustomerId,
         ))
@@ -791,7 +791,7 @@ pub async fn set_tier(
 ) -> AppResult<LoyaltyView> {
     authorize(principal, Action::WriteCustomers)?;
     let input: LoyaltyInput = parse_document(doc)?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     visible_customer(&txn, principal, customer_id).await?;
     let now = crate::clock::now();
     use loyalty_account::Column as C;
@@ -890,7 +890,7 @@ pub async fn record_points(
     };
     let reason = c.text("reason", input.reason, 500);
     c.finish(())?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     visible_customer(&txn, principal, customer_id).await?;
     records::lock_customer(&txn, customer_id).await?;
     if let Some(order_id) = input.order_id {

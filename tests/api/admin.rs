@@ -261,7 +261,7 @@ async fn the_graphql_mutation_changes_the_password_the_same_way() {
 
 /// Run `dossier ARGS` on the test server's database, with `stdin` as standard input.
 async fn dossier(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Output {
-    let url = app.state.settings.database_url.clone();
+    let url = secrecy::ExposeSecret::expose_secret(&app.state.settings.database_url).to_owned();
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let stdin = stdin.map(str::to_owned);
     tokio::task::spawn_blocking(move || {

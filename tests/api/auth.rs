@@ -333,11 +333,12 @@ async fn support_and_analyst_cannot_change_customers() {
 #[tokio::test]
 async fn expired_tampered_and_foreign_audience_tokens_are_refused_over_http() {
     use dossier::auth::jwt::JwtKeys;
+    use secrecy::ExposeSecret;
     let app = TestApp::spawn().await;
     let session = app.session(Role::Sales).await;
     let user: uuid::Uuid = session["user"]["id"].as_str().unwrap().parse().unwrap();
     let secret = app.state.settings.jwt_secret.clone().unwrap();
-    let keys = JwtKeys::new(secret.as_bytes(), &[]).unwrap();
+    let keys = JwtKeys::new(secret.expose_secret().as_bytes(), &[]).unwrap();
     let now = chrono::Utc::now().timestamp();
     let app_ref = &app;
     let call = |token: String| {
@@ -395,7 +396,7 @@ async fn the_server_refuses_to_start_without_a_strong_jwt_secret() {
     settings.jwt_secret = None;
     let missing = dossier::startup::Application::build(settings.clone()).await;
     assert!(missing.is_err_and(|e| e.to_string().contains("DOSSIER_JWT_SECRET")));
-    settings.jwt_secret = Some("too-short".to_owned());
+    settings.jwt_secret = Some("too-short".into());
     assert!(settings.validate().is_err());
     let _ = std::fs::remove_file(&path);
 }

@@ -4,6 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use crate::support::TestApp;
@@ -36,7 +37,10 @@ async fn the_demo_is_live_at_once_ready_when_loaded_and_its_sales_user_owns_cust
     let mut demo = Demo(
         Command::new(env!("CARGO_BIN_EXE_dossier"))
             .args(["serve", "--demo"])
-            .env("DATABASE_URL", &app.state.settings.database_url)
+            .env(
+                "DATABASE_URL",
+                app.state.settings.database_url.expose_secret(),
+            )
             .env("DOSSIER_BIND", format!("127.0.0.1:{port}"))
             .env_remove("DOSSIER_JWT_SECRET")
             .env("RUST_LOG", "warn")

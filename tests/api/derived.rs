@@ -6,7 +6,7 @@
 
 use chrono::{Duration, Utc};
 use dossier::domain::Role;
-use dossier::service::scores;
+use dossier::service::analytics::scores;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 

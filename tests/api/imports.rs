@@ -642,7 +642,7 @@ async fn a_sales_users_imports_are_theirs() {
 #[tokio::test]
 async fn an_interrupted_import_resumes_after_its_last_committed_batch() {
     use dossier::policy::Principal;
-    use dossier::service::import::{self, Kind, Options, reader::Format};
+    use dossier::service::integration::import::{self, Kind, Options, reader::Format};
     let app = TestApp::spawn().await;
     let total = 2500;
     let mut text = String::from("编号,姓名,手机\n");

@@ -84,7 +84,7 @@ async fn the_overview_and_the_customer_stats_add_amounts_exactly() {
     assert_eq!(s["outstanding"], expected, "{g}");
 
     // Rebuilt from the orders, the aggregates are the same.
-    dossier::service::orders::rebuild_stats(&app.state.db, "CNY")
+    dossier::service::behaviour::orders::rebuild_stats(&app.state.db, "CNY")
         .await
         .unwrap();
     let again = app.get(&format!("/api/v1/customers/{id}/stats")).await;
@@ -180,7 +180,7 @@ async fn an_unknown_stored_status_is_an_error_not_pending() {
     assert!(!g.to_string().contains("lost_in_space"), "{g}");
     // Rebuilding the aggregates refuses to guess whether it counts.
     assert!(
-        dossier::service::orders::rebuild_stats(&app.state.db, "CNY")
+        dossier::service::behaviour::orders::rebuild_stats(&app.state.db, "CNY")
             .await
             .is_err()
     );
@@ -226,7 +226,7 @@ async fn a_stored_amount_that_is_not_a_number_is_an_error_not_zero() {
         .await
         .assert_problem(500, "internal");
     assert!(
-        dossier::service::orders::rebuild_stats(&app.state.db, "CNY")
+        dossier::service::behaviour::orders::rebuild_stats(&app.state.db, "CNY")
             .await
             .is_err()
     );

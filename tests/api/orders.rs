@@ -547,7 +547,7 @@ async fn stats_rebuild_recomputes_the_aggregates_from_the_orders() {
         app.get(&format!("/api/v1/customers/{a}/stats")).await.body["order_count"],
         0
     );
-    let rebuilt = dossier::service::orders::rebuild_stats(&app.state.db, "CNY")
+    let rebuilt = dossier::service::behaviour::orders::rebuild_stats(&app.state.db, "CNY")
         .await
         .unwrap();
     assert_eq!(rebuilt, 2);

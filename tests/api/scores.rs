@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use dossier::domain::Role;
 use dossier::policy::Principal;
-use dossier::service::scores;
+use dossier::service::analytics::scores;
 use dossier::types::scores::ValidationRequest;
 use serde_json::json;
 
@@ -555,7 +555,7 @@ async fn the_scheduled_refit_runs_only_when_the_newest_fit_is_stale() {
     settings.refit_hours = 24;
     let db = &app.state.db;
     assert!(
-        dossier::service::scoring::refit_if_due(db, &settings)
+        dossier::service::analytics::scoring::refit_if_due(db, &settings)
             .await
             .unwrap()
     );
@@ -566,13 +566,13 @@ async fn the_scheduled_refit_runs_only_when_the_newest_fit_is_stale() {
     assert_eq!(snapshot["model"]["id"], first["id"]);
     // A fresh fit is not redone; with an interval of zero hours it always is.
     assert!(
-        !dossier::service::scoring::refit_if_due(db, &settings)
+        !dossier::service::analytics::scoring::refit_if_due(db, &settings)
             .await
             .unwrap()
     );
     settings.refit_hours = 0;
     assert!(
-        dossier::service::scoring::refit_if_due(db, &settings)
+        dossier::service::analytics::scoring::refit_if_due(db, &settings)
             .await
             .unwrap()
     );

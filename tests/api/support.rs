@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use dossier::config::Settings;
 use dossier::domain::Role;
 use dossier::policy::Principal;
-use dossier::service::users::{self, NewUser};
+use dossier::service::identity::users::{self, NewUser};
 use dossier::startup::Application;
 use dossier::state::AppState;
 use reqwest::header::HeaderMap;

@@ -1,7 +1,11 @@
 //! The customer aggregate: create, read, list, merge-patch update, soft delete, restore.
 
-use super::rows::find;
+pub mod custom_fields;
+pub mod duplicates;
+pub mod timeline;
+
 use crate::policy::{Action, authorize};
+use crate::service::rows::find;
 use chrono::{DateTime, Utc};
 use entity::{customer, customer_tag};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
@@ -14,11 +18,6 @@ use uuid::Uuid;
 
 use crate::clock::now;
 
-use super::audit::{self, Event};
-use super::custom_fields::{self, Definition};
-use super::input::{Checker, parse_document, reject_read_only};
-use super::pagination::{self, Page};
-use super::versioned;
 use crate::domain::{
     CustomerKind, CustomerSortField, CustomerSource, CustomerStatus, Sensitivity, SortDirection,
     is_valid_credit_code, is_valid_website, normalize_city, normalize_email, normalize_name,
@@ -27,10 +26,15 @@ use crate::domain::{
 use crate::error::{AppError, AppResult};
 use crate::policy::render_customer;
 use crate::policy::{Clearance, Principal};
+use crate::service::identity::audit::{self, Event};
+use crate::service::input::{Checker, parse_document, reject_read_only};
+use crate::service::pagination::{self, Page};
+use crate::service::versioned;
 use crate::state::AppState;
 use crate::types::customer::{
     AddressInput, CustomerInput, CustomerView, IndividualInput, OrganizationInput,
 };
+use custom_fields::Definition;
 
 /// Fields the server sets; a body that contains one is refused rather than silently ignored.
 const READ_ONLY: &[&str] = &[
@@ -729,11 +733,14 @@ pub async fn create_checked(
     principal: &Principal,
     doc: Value,
     strict: bool,
-) -> AppResult<(CustomerView, Vec<super::duplicates::Candidate>)> {
+) -> AppResult<(
+    CustomerView,
+    Vec<crate::service::customers::duplicates::Candidate>,
+)> {
     authorize(principal, Action::WriteCustomers)?;
     let mut doc = doc;
     reject_read_only(&doc, READ_ONLY)?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     let owner = match take_owner(&txn, principal, &mut doc).await? {
         OwnerChange::Set(owner) => owner,
         // A sales user's new customer is theirs; others start unassigned.
@@ -756,7 +763,8 @@ pub async fn create_checked(
     };
     apply(valid, &mut active);
     let model = active.insert(&txn).await?;
-    let duplicates = super::duplicates::candidates(&txn, principal, &model).await?;
+    let duplicates =
+        crate::service::customers::duplicates::candidates(&txn, principal, &model).await?;
     if strict && !duplicates.is_empty() {
         return Err(AppError::DuplicateSuspected {
             candidates: duplicates.iter().map(|d| d.customer_id).collect(),
@@ -808,7 +816,7 @@ pub async fn update(
     authorize(principal, Action::WriteCustomers)?;
     let mut patch = patch;
     reject_read_only(&patch, READ_ONLY)?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     let current = find(&txn, principal, id, false).await?;
     let owner_change = take_owner(&txn, principal, &mut patch).await?;
     let base = versioned::base(expected_version, current.version)?;
@@ -872,7 +880,7 @@ pub async fn delete(
     expected_version: Option<i64>,
 ) -> AppResult<()> {
     authorize(principal, Action::WriteCustomers)?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     let current = find(&txn, principal, id, false).await?;
     let base = versioned::base(expected_version, current.version)?;
     set_deleted(&txn, id, base, Some(now())).await?;
@@ -893,7 +901,7 @@ pub async fn delete(
 /// `NotFound`; `Conflict` when the customer is not deleted.
 pub async fn restore(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<CustomerView> {
     authorize(principal, Action::WriteCustomers)?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     let current = find(&txn, principal, id, true).await?;
     if current.deleted_at.is_none() {
         return Err(AppError::Conflict("the customer is not deleted".to_owned()));
@@ -918,7 +926,7 @@ pub async fn restore(state: &AppState, principal: &Principal, id: Uuid) -> AppRe
 
 fn filtered(principal: &Principal, filter: &CustomerFilter) -> sea_orm::Select<customer::Entity> {
     use customer::Column as C;
-    let mut q = super::rows::customers(principal);
+    let mut q = crate::service::rows::customers(principal);
     q = if filter.deleted {
         q.filter(C::DeletedAt.is_not_null())
     } else {
@@ -1136,7 +1144,7 @@ pub async fn reveal(
             "name 1-50 fields",
         ));
     }
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     let model = find(&txn, principal, id, false).await?;
     let defs = custom_fields::definitions(&txn).await?;
     let classes = custom_fields::classes(&defs);

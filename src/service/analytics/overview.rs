@@ -13,11 +13,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{records, scoring};
 use crate::domain::Sensitivity;
 use crate::error::{AppError, AppResult};
 use crate::policy::{Action, authorize};
 use crate::policy::{Clearance, Principal};
+use crate::service::{analytics::scoring, records};
 use crate::state::AppState;
 use crate::types::scores::{Bucket, OverviewView, RevenueRow, RiskBin, TopCustomer};
 
@@ -26,7 +26,7 @@ const MAX_MONTHS: i32 = 36;
 /// Most customers in the top list.
 const MAX_TOP: i32 = 100;
 
-use super::rows::live_customer_ids as visible;
+use crate::service::rows::live_customer_ids as visible;
 
 async fn buckets(
     conn: &impl ConnectionTrait,

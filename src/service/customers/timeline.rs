@@ -12,16 +12,16 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::Page;
-use super::engagement::{complaint_event_view, interaction_view, survey_view};
-use super::orders::render_orders;
-use super::pagination;
-use super::records::{Window, visible_customer};
-use super::relations::consent_event_view;
 use crate::domain::TimelineKind;
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
 use crate::policy::{Action, authorize};
+use crate::service::Page;
+use crate::service::behaviour::engagement::{complaint_event_view, interaction_view, survey_view};
+use crate::service::behaviour::orders::render_orders;
+use crate::service::pagination;
+use crate::service::records::{Window, visible_customer};
+use crate::service::relations::consent_event_view;
 use crate::state::AppState;
 use crate::types::engagement::TimelineEntry;
 use crate::types::time::Timestamp;

@@ -12,7 +12,7 @@ use serde_json::{Map, Number, Value};
 
 use super::Kind;
 use crate::domain::CustomFieldType;
-use crate::service::custom_fields::Definition;
+use crate::service::customers::custom_fields::Definition;
 
 /// How a cell is turned into the value the API takes.
 #[derive(Debug, Clone, Copy)]

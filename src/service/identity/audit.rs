@@ -12,13 +12,13 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::pagination::{self, Page};
-use super::records::Window;
 use crate::domain::Sensitivity;
 use crate::error::AppResult;
 use crate::policy::Principal;
 use crate::policy::{Action, authorize};
 use crate::policy::{CustomFieldClasses, audit_value, class_of};
+use crate::service::pagination::{self, Page};
+use crate::service::records::Window;
 use crate::state::AppState;
 use crate::types::audit::AuditView;
 

@@ -3,6 +3,9 @@
 //! (duplicate candidates), and consent coverage per channel. Counts only, over the live
 //! customers the caller can see; a fixed number of statements.
 
+pub mod merge;
+pub mod standardise;
+
 use chrono::{Duration, Utc};
 use entity::{consent_event, customer};
 use sea_orm::sea_query::{Alias, Expr, Query};
@@ -113,7 +116,7 @@ const FIELDS: &[(&str, customer::Column, Option<&str>)] = &[
     ),
 ];
 
-use super::rows::{live_customer_ids as visible_ids, live_customers as visible};
+use crate::service::rows::{live_customer_ids as visible_ids, live_customers as visible};
 
 fn share(n: i64, of: i64) -> f64 {
     if of == 0 {

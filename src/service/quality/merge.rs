@@ -18,13 +18,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::audit::{self, Event};
-use super::customers::replace_tags;
-use super::input::parse_document;
-use super::rows::find;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::policy::Principal;
 use crate::policy::{Action, authorize};
+use crate::service::customers::replace_tags;
+use crate::service::identity::audit::{self, Event};
+use crate::service::input::parse_document;
+use crate::service::rows::find;
 use crate::state::AppState;
 use crate::types::customer::CustomerView;
 
@@ -147,9 +147,9 @@ pub async fn merge(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     let survivor = find(&txn, principal, survivor_id, false).await?;
-    let base = super::versioned::base(expected_version, survivor.version)?;
+    let base = crate::service::versioned::base(expected_version, survivor.version)?;
     let mut duplicates = Vec::new();
     for (i, id) in input.duplicates.iter().enumerate() {
         match find(&txn, principal, *id, false).await {
@@ -199,7 +199,8 @@ pub async fn merge(
     let tags: Vec<String> = tags.into_iter().collect();
     profile.tags = Set(json!(tags));
     profile.updated_at = Set(now);
-    let survivor_model = super::versioned::update_model(&txn, survivor_id, base, profile).await?;
+    let survivor_model =
+        crate::service::versioned::update_model(&txn, survivor_id, base, profile).await?;
     replace_tags(&txn, survivor_id, &tags).await?;
 
     // Move every record.
@@ -310,7 +311,8 @@ pub async fn merge(
         .filter(customer_stats::Column::CustomerId.is_in(dup_ids.clone()))
         .exec(&txn)
         .await?;
-    super::orders::refresh_stats(&txn, survivor_id, &state.settings.currency).await?;
+    crate::service::behaviour::orders::refresh_stats(&txn, survivor_id, &state.settings.currency)
+        .await?;
 
     // The duplicates: soft-deleted, pointing at the survivor.
     for d in &duplicates {
@@ -318,7 +320,7 @@ pub async fn merge(
             .col_expr(customer::Column::DeletedAt, Expr::value(Some(now)))
             .col_expr(customer::Column::MergedInto, Expr::value(Some(survivor_id)))
             .col_expr(customer::Column::UpdatedAt, Expr::value(now));
-        if !super::versioned::try_update(&txn, d.id, d.version, changes).await? {
+        if !crate::service::versioned::try_update(&txn, d.id, d.version, changes).await? {
             return Err(AppError::Conflict(format!(
                 "customer {} changed while it was being merged; merge again",
                 d.id
@@ -350,11 +352,14 @@ pub async fn merge(
     .await?;
     txn.commit().await?;
     tracing::info!(survivor = %survivor_id, merged = dup_ids.len(), actor = principal.label, "customers merged");
-    let survivor =
-        super::customers::render(&state.db, principal, std::slice::from_ref(&survivor_model))
-            .await?
-            .pop()
-            .ok_or(AppError::NotFound { entity: "customer" })?;
+    let survivor = crate::service::customers::render(
+        &state.db,
+        principal,
+        std::slice::from_ref(&survivor_model),
+    )
+    .await?
+    .pop()
+    .ok_or(AppError::NotFound { entity: "customer" })?;
     Ok(MergeView {
         merge_id,
         survivor,

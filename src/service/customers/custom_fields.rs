@@ -9,12 +9,12 @@ use sea_orm::{
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::input::{Checker, parse_document, reject_read_only};
 use crate::domain::{AppliesTo, CustomFieldType, CustomerKind, Sensitivity, parse_decimal};
 use crate::error::{AppError, AppResult};
 use crate::policy::CustomFieldClasses;
 use crate::policy::Principal;
 use crate::policy::{Action, authorize};
+use crate::service::input::{Checker, parse_document, reject_read_only};
 use crate::state::AppState;
 use crate::types::custom_field::{CustomFieldInput, CustomFieldView};
 
@@ -453,7 +453,7 @@ pub async fn update(
     authorize(principal, Action::Administer)?;
     reject_read_only(&patch, READ_ONLY)?;
     let current = find(&state.db, key).await?;
-    let base = super::versioned::base(expected_version, current.version)?;
+    let base = crate::service::versioned::base(expected_version, current.version)?;
     let mut doc = to_document(&current);
     let before = doc.clone();
     json_patch::merge(&mut doc, &patch);
@@ -481,7 +481,7 @@ pub async fn update(
     active.max_length = Set(valid.max_length);
     active.updated_at = Set(crate::clock::now());
     Ok(view(
-        super::versioned::update_model(&state.db, current.id, base, active).await?,
+        crate::service::versioned::update_model(&state.db, current.id, base, active).await?,
     ))
 }
 
@@ -498,6 +498,6 @@ pub async fn delete(
 ) -> AppResult<()> {
     authorize(principal, Action::Administer)?;
     let current = find(&state.db, key).await?;
-    let base = super::versioned::base(expected_version, current.version)?;
-    super::versioned::delete::<custom_field::Entity>(&state.db, current.id, base).await
+    let base = crate::service::versioned::base(expected_version, current.version)?;
+    crate::service::versioned::delete::<custom_field::Entity>(&state.db, current.id, base).await
 }

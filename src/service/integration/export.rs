@@ -15,11 +15,12 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 
-use super::records::Window;
-use super::{Page, scoring};
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
 use crate::policy::{Action, authorize};
+use crate::service::Page;
+use crate::service::analytics::{scoring::with_scores, segments};
+use crate::service::records::Window;
 use crate::state::AppState;
 use crate::types::customer::CustomerView;
 
@@ -168,8 +169,7 @@ fn csv_rows(items: &[CustomerView], header: bool) -> AppResult<Vec<u8>> {
         ];
         w.write_record(&row).map_err(fail)?;
     }
-    w.into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
+    w.into_inner().map_err(|e| AppError::Internal(e.into()))
 }
 
 fn ndjson_rows(items: &[CustomerView]) -> AppResult<Vec<u8>> {
@@ -179,32 +179,6 @@ fn ndjson_rows(items: &[CustomerView]) -> AppResult<Vec<u8>> {
         out.push(b'\n');
     }
     Ok(out)
-}
-
-/// Attach each customer's current scores, rendered for the caller.
-///
-/// # Errors
-/// Database failures.
-pub async fn with_scores(
-    state: &AppState,
-    principal: &Principal,
-    mut items: Vec<CustomerView>,
-) -> AppResult<Vec<CustomerView>> {
-    let ids: Vec<uuid::Uuid> = items.iter().map(|c| c.id).collect();
-    let mut scores =
-        scoring::compute_many(&state.db, principal, &state.settings, &ids, None).await?;
-    for item in &mut items {
-        item.scores = scores.remove(&item.id).map(|c| {
-            Box::new(scoring::render(
-                &c,
-                principal,
-                scoring::DEFAULT_HORIZON_DAYS.unsigned_abs(),
-                scoring::DEFAULT_MONTHS.unsigned_abs(),
-                &state.settings.currency,
-            ))
-        });
-    }
-    Ok(items)
 }
 
 /// Check the caller's export allowance, audit the export (`action`, with `details`), and
@@ -241,10 +215,10 @@ pub async fn stream(
     let contact = exports_contact(&principal);
     details["format"] = Value::from(format.extension());
     details["contact_columns"] = Value::from(contact);
-    super::audit::record(
+    crate::service::identity::audit::record(
         &state.db,
         &principal,
-        super::audit::Event {
+        crate::service::identity::audit::Event {
             action,
             customer_id: None,
             reason: None,
@@ -284,11 +258,11 @@ pub async fn stream(
 pub async fn customers(
     state: AppState,
     principal: Principal,
-    filter: super::customers::CustomerFilter,
+    filter: crate::service::customers::CustomerFilter,
     format: Format,
 ) -> AppResult<ByteStream> {
     authorize(&principal, Action::ReadCustomers)?;
-    let rows = super::customers::count(&state, &principal, &filter).await?;
+    let rows = crate::service::customers::count(&state, &principal, &filter).await?;
     let details = serde_json::json!({"filter": format!("{filter:?}"), "rows": rows});
     stream(
         state,
@@ -297,7 +271,7 @@ pub async fn customers(
         details,
         format,
         move |state, principal, window| {
-            let query = super::customers::CustomerQuery {
+            let query = crate::service::customers::CustomerQuery {
                 filter: filter.clone(),
                 limit: window.limit,
                 cursor: window.cursor,
@@ -305,11 +279,44 @@ pub async fn customers(
                 ..Default::default()
             };
             Box::pin(async move {
-                let mut page = super::customers::list(&state, &principal, query).await?;
+                let mut page = crate::service::customers::list(&state, &principal, query).await?;
                 let items = std::mem::take(&mut page.items);
                 let items = with_scores(&state, &principal, items).await?;
                 Ok(page.with(items))
             })
+        },
+    )
+    .await
+}
+
+/// A segment's members as CSV or NDJSON, streamed.
+///
+/// # Errors
+/// `NotFound`, `Forbidden` or `TooManyRequests` before the first byte; a failure later ends
+/// the stream.
+pub async fn segment(
+    state: AppState,
+    principal: Principal,
+    id: uuid::Uuid,
+    format: Format,
+) -> AppResult<ByteStream> {
+    authorize(&principal, Action::ReadCustomers)?;
+    let m = segments::find(&state, id).await?;
+    let parsed = segments::parse_filter(&principal, &segments::conditions(&m))?;
+    let rows =
+        sea_orm::PaginatorTrait::count(segments::members_query(&principal, &parsed), &state.db)
+            .await?;
+    let details =
+        serde_json::json!({"segment_id": m.id, "name": m.name, "filter": m.filter, "rows": rows});
+    stream(
+        state,
+        principal,
+        "segment.exported",
+        details,
+        format,
+        move |state, principal, window| {
+            let parsed = parsed.clone();
+            Box::pin(async move { segments::page_of(&state, &principal, &parsed, &window).await })
         },
     )
     .await

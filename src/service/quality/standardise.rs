@@ -16,11 +16,11 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::audit::{self, Event};
-use super::{custom_fields, customers, versioned};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::policy::Principal;
 use crate::policy::{Action, authorize};
+use crate::service::identity::audit::{self, Event};
+use crate::service::{customers, customers::custom_fields, versioned};
 use crate::state::AppState;
 
 /// Customers read per transaction.
@@ -69,7 +69,7 @@ pub async fn run(
     };
     let mut after: Option<Uuid> = None;
     loop {
-        let txn = super::begin_write(&state.db).await?;
+        let txn = crate::service::begin_write(&state.db).await?;
         let defs = custom_fields::definitions(&txn).await?;
         let mut query = customer::Entity::find()
             .filter(customer::Column::DeletedAt.is_null())

@@ -17,12 +17,12 @@ use uuid::Uuid;
 
 use serde_json::json;
 
-use super::audit::{self, Event};
 use crate::auth::{jwt, password};
 use crate::domain::{Role, normalize_email};
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
 use crate::policy::{Action, authorize};
+use crate::service::identity::audit::{self, Event};
 use crate::state::AppState;
 use crate::types::user::{SessionView, UserPatch, UserView};
 
@@ -65,7 +65,7 @@ fn hash_token(token: &str) -> String {
 pub async fn create(
     state: &AppState,
     principal: &Principal,
-    new: impl Into<super::input::Submitted<NewUser>>,
+    new: impl Into<crate::service::input::Submitted<NewUser>>,
 ) -> AppResult<UserView> {
     authorize(principal, Action::Administer)?;
     let new = new.into().accept()?;
@@ -157,16 +157,16 @@ pub async fn update(
     principal: &Principal,
     id: Uuid,
     expected_version: Option<i64>,
-    patch: impl Into<super::input::Submitted<UserPatch>>,
+    patch: impl Into<crate::service::input::Submitted<UserPatch>>,
 ) -> AppResult<UserView> {
     authorize(principal, Action::Administer)?;
     let patch = patch.into().accept()?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     let current = user::Entity::find_by_id(id)
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound { entity: "user" })?;
-    let base = super::versioned::base(expected_version, current.version)?;
+    let base = crate::service::versioned::base(expected_version, current.version)?;
     let role_changes = patch.role.is_some_and(|r| r.as_str() != current.role);
     let deactivates = patch.active == Some(false) && current.active;
     if principal.user_id == Some(id) && (role_changes || deactivates) {
@@ -197,7 +197,7 @@ pub async fn update(
         revoke_all_refresh_tokens(&txn, id).await?;
     }
     active.updated_at = Set(crate::clock::now());
-    let model = super::versioned::update_model(&txn, id, base, active).await?;
+    let model = crate::service::versioned::update_model(&txn, id, base, active).await?;
     tracing::info!(user.id = %id, actor = %principal.subject(), role_changes, deactivates, "user updated");
     let details = json!({"user_id": id, "role": {"from": current.role, "to": model.role},
                          "active": {"from": current.active, "to": model.active}});
@@ -237,7 +237,7 @@ async fn replace_password(
     event: Event,
 ) -> AppResult<user::Model> {
     use sea_orm::sea_query::{Expr, ExprTrait};
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     let changed = user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(password_hash))
         .col_expr(

@@ -127,7 +127,7 @@ pub async fn candidates(
     let live = |q: sea_orm::Select<customer::Entity>| {
         q.filter(customer::Column::Id.ne(m.id))
             .filter(customer::Column::DeletedAt.is_null())
-            .filter(super::rows::visible(principal))
+            .filter(crate::service::rows::visible(principal))
     };
     // Shared identifiers: always looked at, however large the name block below.
     let mut ids = Condition::any();
@@ -202,7 +202,7 @@ pub async fn of_customer(
     id: Uuid,
 ) -> AppResult<Vec<Candidate>> {
     authorize(principal, Action::ReadCustomers)?;
-    let m = super::records::visible_customer(&state.db, principal, id).await?;
+    let m = crate::service::records::visible_customer(&state.db, principal, id).await?;
     candidates(&state.db, principal, &m).await
 }
 
@@ -288,7 +288,7 @@ pub async fn pairs(
         .and_where(Expr::col((a.clone(), customer::Column::DeletedAt)).is_null())
         .and_where(Expr::col((b.clone(), customer::Column::DeletedAt)).is_null())
         .and_where(Expr::col((a.clone(), column)).is_not_null());
-        q.cond_where(super::rows::owned(principal, |owner| {
+        q.cond_where(crate::service::rows::owned(principal, |owner| {
             Condition::all()
                 .add(Expr::col((a.clone(), customer::Column::OwnerId)).eq(owner))
                 .add(Expr::col((b.clone(), customer::Column::OwnerId)).eq(owner))
@@ -363,11 +363,11 @@ pub struct PairPage {
 pub async fn pair_page(
     state: &crate::state::AppState,
     principal: &Principal,
-    window: &super::records::Window,
+    window: &crate::service::records::Window,
 ) -> AppResult<PairPage> {
     let after = match &window.cursor {
         Some(c) => {
-            let (first, second) = super::pagination::decode(window.cursor_param, c)?;
+            let (first, second) = crate::service::pagination::decode(window.cursor_param, c)?;
             let first: Uuid = serde_json::from_value(first).map_err(|_| {
                 crate::error::AppError::bad_param(
                     window.cursor_param,
@@ -383,6 +383,6 @@ pub async fn pair_page(
     let next_cursor = data
         .last()
         .filter(|_| more)
-        .map(|p| super::pagination::encode(&serde_json::json!(p.first_id), p.second_id));
+        .map(|p| crate::service::pagination::encode(&serde_json::json!(p.first_id), p.second_id));
     Ok(PairPage { data, next_cursor })
 }

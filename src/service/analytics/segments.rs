@@ -15,8 +15,6 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::input::{Checker, parse_document, reject_read_only};
-use super::{Page, pagination, records, scoring};
 use crate::domain::{
     CustomerGrade, CustomerKind, CustomerSource, CustomerStatus, FilterOp, LifecycleStage,
     RfmSegment, Sensitivity, normalize_city, normalize_province,
@@ -24,6 +22,8 @@ use crate::domain::{
 use crate::error::{AppError, AppResult};
 use crate::policy::{Action, authorize};
 use crate::policy::{Clearance, Principal};
+use crate::service::input::{Checker, parse_document, reject_read_only};
+use crate::service::{Page, analytics::scoring, pagination, records};
 use crate::state::AppState;
 use crate::types::customer::CustomerView;
 use crate::types::segments::{SegmentCondition, SegmentInput, SegmentView};
@@ -358,8 +358,11 @@ fn compare<C: ColumnTrait>(col: C, op: FilterOp, values: &[sea_orm::Value]) -> S
 }
 
 /// The live customers the caller may see that satisfy every condition.
-fn members_query(principal: &Principal, parsed: &[Parsed]) -> sea_orm::Select<customer::Entity> {
-    let mut q = super::rows::live_customers(principal);
+pub(crate) fn members_query(
+    principal: &Principal,
+    parsed: &[Parsed],
+) -> sea_orm::Select<customer::Entity> {
+    let mut q = crate::service::rows::live_customers(principal);
     let mut scores = Condition::all();
     let mut any_score = false;
     for p in parsed {
@@ -405,7 +408,7 @@ fn may_change(principal: &Principal, m: &segment::Model) -> bool {
         || (principal.user_id.is_some() && principal.user_id == m.created_by)
 }
 
-fn conditions(m: &segment::Model) -> Vec<SegmentCondition> {
+pub(crate) fn conditions(m: &segment::Model) -> Vec<SegmentCondition> {
     serde_json::from_value(m.filter.clone()).unwrap_or_default()
 }
 
@@ -484,7 +487,7 @@ pub async fn create(state: &AppState, principal: &Principal, doc: Value) -> AppR
     view(state, principal, model).await
 }
 
-async fn find(state: &AppState, id: Uuid) -> AppResult<segment::Model> {
+pub(crate) async fn find(state: &AppState, id: Uuid) -> AppResult<segment::Model> {
     segment::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -514,7 +517,7 @@ pub async fn update(
         &doc,
         &["id", "version", "created_at", "updated_at", "member_count"],
     )?;
-    let base = super::versioned::base(expected_version, current.version)?;
+    let base = crate::service::versioned::base(expected_version, current.version)?;
     let input: SegmentInput = parse_document(doc)?;
     let (name, description, filter) = check(principal, input)?;
     name_taken(state, &name, Some(id)).await?;
@@ -523,7 +526,7 @@ pub async fn update(
         .col_expr(segment::Column::Description, description.into())
         .col_expr(segment::Column::Filter, filter.into())
         .col_expr(segment::Column::UpdatedAt, crate::clock::now().into());
-    let model = super::versioned::update(&state.db, id, base, changes).await?;
+    let model = crate::service::versioned::update(&state.db, id, base, changes).await?;
     view(state, principal, model).await
 }
 
@@ -545,8 +548,8 @@ pub async fn delete(
             "only its author, a manager or an admin deletes a segment".to_owned(),
         ));
     }
-    let base = super::versioned::base(expected_version, current.version)?;
-    super::versioned::delete::<segment::Entity>(&state.db, id, base).await
+    let base = crate::service::versioned::base(expected_version, current.version)?;
+    crate::service::versioned::delete::<segment::Entity>(&state.db, id, base).await
 }
 
 /// One segment with its current size.
@@ -628,8 +631,8 @@ pub async fn page_of(
         .await?;
     let more = pagination::trim(&mut models, window.limit, window.backward);
     let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
-    let items = super::customers::render(&state.db, principal, &models).await?;
-    let items = super::export::with_scores(state, principal, items).await?;
+    let items = crate::service::customers::render(&state.db, principal, &models).await?;
+    let items = scoring::with_scores(state, principal, items).await?;
     let cursors: Vec<String> = ids
         .iter()
         .map(|id| pagination::encode(&json!("id"), *id))
@@ -649,36 +652,6 @@ pub async fn page_of(
 /// Database failures.
 pub async fn snapshot_at(state: &AppState) -> AppResult<Option<Timestamp>> {
     Ok(scoring::snapshot(&state.db).await?.computed_at)
-}
-
-/// A segment's members as CSV or NDJSON, streamed (see [`super::export`]).
-///
-/// # Errors
-/// `NotFound`, `Forbidden` or `TooManyRequests` before the first byte; a failure later ends
-/// the stream.
-pub async fn export(
-    state: AppState,
-    principal: Principal,
-    id: Uuid,
-    format: super::export::Format,
-) -> AppResult<super::export::ByteStream> {
-    authorize(&principal, Action::ReadCustomers)?;
-    let m = find(&state, id).await?;
-    let parsed = parse_filter(&principal, &conditions(&m))?;
-    let rows = members_query(&principal, &parsed).count(&state.db).await?;
-    let details = json!({"segment_id": m.id, "name": m.name, "filter": m.filter, "rows": rows});
-    super::export::stream(
-        state,
-        principal,
-        "segment.exported",
-        details,
-        format,
-        move |state, principal, window| {
-            let parsed = parsed.clone();
-            Box::pin(async move { page_of(&state, &principal, &parsed, &window).await })
-        },
-    )
-    .await
 }
 
 #[cfg(test)]

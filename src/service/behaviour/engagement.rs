@@ -13,11 +13,6 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::Page;
-use super::audit::{self, Event};
-use super::input::{Checker, parse_document, reject_read_only};
-use super::records::{self, Window, newest_first, past_time, visible_customer, within_visible};
-use super::versioned;
 use crate::domain::{
     ComplaintCategory, ComplaintSeverity, ComplaintStatus, InteractionDirection, InteractionKind,
     SurveyChannel,
@@ -25,6 +20,13 @@ use crate::domain::{
 use crate::error::{AppError, AppResult};
 use crate::policy::Fields;
 use crate::policy::Principal;
+use crate::service::Page;
+use crate::service::identity::audit::{self, Event};
+use crate::service::input::{Checker, parse_document, reject_read_only};
+use crate::service::records::{
+    self, Window, newest_first, past_time, visible_customer, within_visible,
+};
+use crate::service::versioned;
 use crate::state::AppState;
 use crate::types::engagement::{
     ComplaintEventView, ComplaintInput, ComplaintTransitionInput, ComplaintView, InteractionInput,
@@ -168,7 +170,7 @@ pub async fn record_interaction(
     authorize(principal, Action::RecordActivity)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: InteractionInput = parse_document(doc.clone())?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     visible_customer(&txn, principal, customer_id).await?;
     let now = crate::clock::now();
     let mut active = interaction::ActiveModel {
@@ -227,7 +229,7 @@ pub async fn update_interaction(
     authorize(principal, Action::RecordActivity)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: InteractionInput = parse_document(doc.clone())?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     let current = find_interaction(&txn, principal, id).await?;
     let base = versioned::base(expected_version, current.version)?;
     let mut active: interaction::ActiveModel = current.into();
@@ -371,7 +373,7 @@ pub async fn record_survey(
     reject_read_only(&doc, READ_ONLY)?;
     let input: SurveyInput = parse_document(doc)?;
     let answer = check_survey(input, customer_id)?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     visible_customer(&txn, principal, customer_id).await?;
     let model = answer.insert(&txn).await?;
     txn.commit().await?;
@@ -566,7 +568,7 @@ pub async fn open_complaint(
     let (Some(category), Some(severity), Some(subject)) = (category, severity, subject) else {
         return Err(AppError::invalid("subject", "required", "is required"));
     };
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     visible_customer(&txn, principal, customer_id).await?;
     let now = crate::clock::now();
     let model = complaint::ActiveModel {
@@ -652,7 +654,7 @@ pub async fn update_complaint(
         ));
     }
     let input: ComplaintInput = parse_document(doc.clone())?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     let current = find_complaint(&txn, principal, id).await?;
     let mut c = Checker::default();
     let status = complaint_status(&current);
@@ -715,7 +717,7 @@ pub async fn transition_complaint(
     let resolution = c.text("resolution", input.resolution, 5000);
     let note = c.text("note", input.note, 2000);
     c.finish(())?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     let current = find_complaint(&txn, principal, id).await?;
     let base = versioned::base(expected_version, current.version)?;
     let from = complaint_status(&current);

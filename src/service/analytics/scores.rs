@@ -351,7 +351,7 @@ pub struct ValidationReport {
 pub async fn validate(
     db: &sea_orm::DatabaseConnection,
     principal: &crate::policy::Principal,
-    request: super::input::Submitted<crate::types::scores::ValidationRequest>,
+    request: crate::service::input::Submitted<crate::types::scores::ValidationRequest>,
     base_currency: &str,
 ) -> AppResult<ValidationReport> {
     crate::policy::authorize(principal, crate::policy::Action::RunAnalytics)?;

@@ -19,19 +19,19 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::Page;
-use super::audit::{self, Event};
-use super::input::{Checker, parse_document, reject_read_only};
-use super::records::{
-    self, Window, amount, currency, money_text, newest_first, past_time, visible_customer,
-    within_visible,
-};
-use super::versioned;
 use crate::domain::{OrderChannel, OrderStatus};
 use crate::error::{AppError, AppResult};
 use crate::policy::Fields;
 use crate::policy::Principal;
 use crate::policy::{Action, authorize};
+use crate::service::Page;
+use crate::service::identity::audit::{self, Event};
+use crate::service::input::{Checker, parse_document, reject_read_only};
+use crate::service::records::{
+    self, Window, amount, currency, money_text, newest_first, past_time, visible_customer,
+    within_visible,
+};
+use crate::service::versioned;
 use crate::state::AppState;
 use crate::types::commerce::{
     OrderInput, OrderItemView, OrderPatch, OrderView, ProductInput, ProductView, StatsView,
@@ -170,7 +170,7 @@ pub async fn create_product(
         ..Default::default()
     };
     apply_product(input, &mut active, true, &state.settings.currency)?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     if let sea_orm::ActiveValue::Set(sku) = &active.sku {
         sku_taken(&txn, sku, None).await?;
     }
@@ -193,7 +193,7 @@ pub async fn update_product(
     authorize(principal, Action::WriteProducts)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: ProductInput = parse_document(doc)?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     let current = product::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -284,7 +284,7 @@ fn status_of(m: &order::Model) -> AppResult<OrderStatus> {
 }
 
 fn stored_status(status: &str, id: Uuid) -> AppResult<OrderStatus> {
-    super::stored(OrderStatus::parse(status), "orders", "status", id)
+    crate::service::stored(OrderStatus::parse(status), "orders", "status", id)
 }
 
 /// What is still owed on an order: nothing for one that does not count.
@@ -366,7 +366,8 @@ fn order_view(
 ) -> AppResult<OrderView> {
     let mut f = Fields::new(principal, "order");
     let status = status_of(&m)?;
-    let channel = super::stored(OrderChannel::parse(&m.channel), "orders", "channel", m.id)?;
+    let channel =
+        crate::service::stored(OrderChannel::parse(&m.channel), "orders", "channel", m.id)?;
     let owed = money_text(outstanding(&m, status));
     let overdue = is_overdue(&m, status);
     // The lines go whole or not at all (see `policy::DERIVED`): a quantity times the
@@ -639,7 +640,7 @@ pub async fn create_order(
         (Some(id), _) | (None, Some(id)) => id,
         (None, None) => return Err(AppError::invalid("customer_id", "required", "is required")),
     };
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     match visible_customer(&txn, principal, customer_id).await {
         Ok(_) => {}
         Err(AppError::NotFound { .. }) if path_customer.is_none() => {
@@ -736,7 +737,7 @@ pub async fn update_order(
     let clear_notes = doc.get("notes").is_some_and(Value::is_null);
     let has_notes = present("notes");
     let patch: OrderPatch = parse_document(doc)?;
-    let txn = super::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(&state.db).await?;
     let current = find_order(&txn, principal, id).await?;
     records::lock_customer(&txn, current.customer_id).await?;
     let base = versioned::base(expected_version, current.version)?;
@@ -1033,7 +1034,7 @@ pub async fn rebuild_stats(
     base_currency: &str,
 ) -> AppResult<u64> {
     const BATCH: u64 = 10_000;
-    let txn = super::begin_write(db).await?;
+    let txn = crate::service::begin_write(db).await?;
     customer_stats::Entity::delete_many().exec(&txn).await?;
     let mut aggregates: HashMap<Uuid, Aggregate> = HashMap::new();
     let mut after: Option<Uuid> = None;
@@ -1121,7 +1122,7 @@ pub async fn stats_of(
     }
     let rows: HashMap<Uuid, customer_stats::Model> = customer_stats::Entity::find()
         .filter(customer_stats::Column::CustomerId.is_in(customer_ids.iter().copied()))
-        .filter(super::rows::of_visible(
+        .filter(crate::service::rows::of_visible(
             principal,
             customer_stats::Column::CustomerId,
         ))

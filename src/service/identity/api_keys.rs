@@ -12,11 +12,11 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::audit::{self, Event};
 use crate::domain::Scope;
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
 use crate::policy::{Action, authorize};
+use crate::service::identity::audit::{self, Event};
 use crate::state::AppState;
 use crate::types::api_key::{ApiKeyView, CreatedApiKey};
 
@@ -60,7 +60,7 @@ fn view(m: api_key::Model) -> ApiKeyView {
 pub async fn create(
     state: &AppState,
     principal: &Principal,
-    request: impl Into<super::input::Submitted<crate::types::api_key::CreateApiKeyRequest>>,
+    request: impl Into<crate::service::input::Submitted<crate::types::api_key::CreateApiKeyRequest>>,
 ) -> AppResult<CreatedApiKey> {
     authorize(principal, Action::Administer)?;
     let crate::types::api_key::CreateApiKeyRequest {

@@ -31,15 +31,16 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::input::Submitted;
-use super::scores::{RfmCuts, end_of, purchase_days};
 use crate::analytics::{bgnbd, gamma_gamma, rfm, scores as rules};
 use crate::config::Settings;
 use crate::domain::{CustomerGrade, LifecycleStage, LoyaltyTier, RfmSegment, ScoreMethod};
 use crate::error::{AppError, AppResult};
 use crate::policy::Fields;
 use crate::policy::Principal;
+use crate::service::analytics::scores::{RfmCuts, end_of, purchase_days};
+use crate::service::input::Submitted;
 use crate::state::AppState;
+use crate::types::customer::CustomerView;
 use crate::types::scores::{
     ChurnBasis, ChurnView, FitRequest, LifetimeValueView, LoyaltyComponentView, LoyaltyScoreView,
     ModelRef, RfmView, ScoresView, SnapshotView,
@@ -93,8 +94,8 @@ pub struct Model {
 
 #[derive(serde::Deserialize)]
 struct StoredFit {
-    bgnbd: Option<super::scores::BgNbdParams>,
-    gamma_gamma: Option<super::scores::GammaGammaParams>,
+    bgnbd: Option<crate::service::analytics::scores::BgNbdParams>,
+    gamma_gamma: Option<crate::service::analytics::scores::GammaGammaParams>,
     rfm_cuts: Option<RfmCuts>,
     #[serde(default)]
     value_quantiles: Option<Vec<f64>>,
@@ -240,7 +241,7 @@ pub async fn bases(
     if ids.is_empty() {
         return Ok(out);
     }
-    for m in super::rows::customers(principal)
+    for m in crate::service::rows::customers(principal)
         .filter(customer::Column::Id.is_in(ids.iter().copied()))
         .all(conn)
         .await?
@@ -553,14 +554,14 @@ impl Scorer<'_> {
 
 fn money(v: f64) -> String {
     Decimal::from_f64(v)
-        .map(|d| super::records::money_text(d.round_dp(2)))
+        .map(|d| crate::service::records::money_text(d.round_dp(2)))
         .unwrap_or_default()
 }
 
 /// RFM as a caller may see it.
 pub fn rfm_view(c: &Computed, principal: &Principal) -> RfmView {
     let mut f = Fields::new(principal, "scores.rfm");
-    let monetary = super::records::money_text(c.monetary.round_dp(2));
+    let monetary = crate::service::records::money_text(c.monetary.round_dp(2));
     RfmView {
         recency_days: c.recency_days,
         frequency: c.frequency,
@@ -790,7 +791,7 @@ pub async fn customer_scores(
     request: ScoreRequest,
 ) -> AppResult<ScoresView> {
     authorize(principal, Action::ReadCustomers)?;
-    super::records::visible_customer(&state.db, principal, id).await?;
+    crate::service::records::visible_customer(&state.db, principal, id).await?;
     let mut all = compute_many(&state.db, principal, &state.settings, &[id], request.as_of).await?;
     let computed = all
         .remove(&id)
@@ -855,7 +856,7 @@ async fn recompute_snapshot(
 ) -> AppResult<SnapshotView> {
     let started = std::time::Instant::now();
     let at = crate::clock::now();
-    let txn = super::begin_write(db).await?;
+    let txn = crate::service::begin_write(db).await?;
     if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         // One refresh at a time (SQLite's write transaction already is): a second one
         // waits, then replaces what the first wrote instead of colliding with it. Readers
@@ -939,18 +940,23 @@ pub async fn refit(
     settings: &Settings,
     principal: &Principal,
     as_of: Option<NaiveDate>,
-) -> AppResult<(Option<super::scores::FitReport>, SnapshotView)> {
+) -> AppResult<(
+    Option<crate::service::analytics::scores::FitReport>,
+    SnapshotView,
+)> {
     authorize(principal, Action::FitModels)?;
     let date = as_of.unwrap_or_else(|| Utc::now().date_naive());
-    let report = match super::scores::fit(db, principal, date, &settings.currency).await {
-        Ok(r) => Some(r),
-        Err(AppError::Validation(errors))
-            if as_of.is_none() && errors.iter().any(|e| e.code == "before_data") =>
+    let report =
+        match crate::service::analytics::scores::fit(db, principal, date, &settings.currency).await
         {
-            None
-        }
-        Err(e) => return Err(e),
-    };
+            Ok(r) => Some(r),
+            Err(AppError::Validation(errors))
+                if as_of.is_none() && errors.iter().any(|e| e.code == "before_data") =>
+            {
+                None
+            }
+            Err(e) => return Err(e),
+        };
     let snapshot = recompute_snapshot(db, settings).await?;
     Ok((report, snapshot))
 }
@@ -986,8 +992,36 @@ pub async fn fit_now(
     state: &crate::state::AppState,
     principal: &Principal,
     request: Submitted<FitRequest>,
-) -> AppResult<(Option<super::scores::FitReport>, SnapshotView)> {
+) -> AppResult<(
+    Option<crate::service::analytics::scores::FitReport>,
+    SnapshotView,
+)> {
     authorize(principal, Action::FitModels)?;
     let request = request.accept()?;
     refit(&state.db, &state.settings, principal, request.as_of).await
+}
+
+/// Attach each customer's current scores, rendered for the caller.
+///
+/// # Errors
+/// Database failures.
+pub async fn with_scores(
+    state: &AppState,
+    principal: &Principal,
+    mut items: Vec<CustomerView>,
+) -> AppResult<Vec<CustomerView>> {
+    let ids: Vec<uuid::Uuid> = items.iter().map(|c| c.id).collect();
+    let mut scores = compute_many(&state.db, principal, &state.settings, &ids, None).await?;
+    for item in &mut items {
+        item.scores = scores.remove(&item.id).map(|c| {
+            Box::new(render(
+                &c,
+                principal,
+                DEFAULT_HORIZON_DAYS.unsigned_abs(),
+                DEFAULT_MONTHS.unsigned_abs(),
+                &state.settings.currency,
+            ))
+        });
+    }
+    Ok(items)
 }

@@ -18,13 +18,13 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::Page;
-use super::input::{Checker, parse_document, reject_read_only};
-use super::records::{self, Window};
 use crate::domain::{AlertKind, AlertStatus, ComplaintStatus, CustomerGrade};
 use crate::error::{AppError, AppResult};
 use crate::policy::{Action, authorize};
 use crate::policy::{Clearance, Principal};
+use crate::service::Page;
+use crate::service::input::{Checker, parse_document, reject_read_only};
+use crate::service::records::{self, Window};
 use crate::state::AppState;
 use crate::types::alerts::{AlertRuleInput, AlertRuleView, AlertView, EvaluationView};
 
@@ -213,7 +213,7 @@ pub async fn update_rule(
     authorize(principal, Action::FitModels)?;
     reject_read_only(&doc, &["id", "version", "created_at", "updated_at"])?;
     let current = find_rule(state, id).await?;
-    let base = super::versioned::base(expected_version, current.version)?;
+    let base = crate::service::versioned::base(expected_version, current.version)?;
     let (name, kind, params, enabled) = check_rule(parse_document(doc)?)?;
     name_taken(state, &name, Some(id)).await?;
     let changes = alert_rule::Entity::update_many()
@@ -223,7 +223,7 @@ pub async fn update_rule(
         .col_expr(alert_rule::Column::Enabled, enabled.into())
         .col_expr(alert_rule::Column::UpdatedAt, crate::clock::now().into());
     Ok(rule_view(
-        super::versioned::update(&state.db, id, base, changes).await?,
+        crate::service::versioned::update(&state.db, id, base, changes).await?,
     ))
 }
 
@@ -239,8 +239,8 @@ pub async fn delete_rule(
 ) -> AppResult<()> {
     authorize(principal, Action::FitModels)?;
     let current = find_rule(state, id).await?;
-    let base = super::versioned::base(expected_version, current.version)?;
-    super::versioned::delete::<alert_rule::Entity>(&state.db, id, base).await
+    let base = crate::service::versioned::base(expected_version, current.version)?;
+    crate::service::versioned::delete::<alert_rule::Entity>(&state.db, id, base).await
 }
 
 /// Every rule, by name.
@@ -403,7 +403,7 @@ async fn matches(
 pub async fn evaluate(db: &sea_orm::DatabaseConnection) -> AppResult<EvaluationView> {
     let now = crate::clock::now();
     let today = now.date_naive();
-    let txn = super::begin_write(db).await?;
+    let txn = crate::service::begin_write(db).await?;
     let rules = alert_rule::Entity::find()
         .filter(alert_rule::Column::Enabled.eq(true))
         .all(&txn)
@@ -506,7 +506,10 @@ fn visible_kinds(principal: &Principal) -> Vec<&'static str> {
 fn visible(principal: &Principal) -> sea_orm::Select<alert::Entity> {
     alert::Entity::find()
         .filter(alert::Column::Kind.is_in(visible_kinds(principal)))
-        .filter(alert::Column::CustomerId.in_subquery(super::rows::live_customer_ids(principal)))
+        .filter(
+            alert::Column::CustomerId
+                .in_subquery(crate::service::rows::live_customer_ids(principal)),
+        )
 }
 
 fn view(m: alert::Model) -> AlertView {
