@@ -237,7 +237,8 @@ impl CustomerMutation {
         reason: String,
     ) -> Result<crate::types::customer::RevealView> {
         let (state, principal) = context(ctx)?;
-        customers::reveal(state, principal, id, fields, reason)
+        let request = crate::types::customer::RevealRequest { fields, reason };
+        customers::reveal(state, principal, id, request.into())
             .await
             .map_err(|e| e.extend())
     }

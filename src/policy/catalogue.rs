@@ -285,6 +285,21 @@ pub const DERIVED: &[(&str, Sensitivity, &[&str])] = &[
     ),
     // The grade ranks the spend among buyers.
     ("scores.grade", Financial, &["scores.rfm.monetary"]),
+    // The overview counts customers per bucket of a score and sums revenue: a count per
+    // grade or RFM segment is as financial as the grades, the top list shows lifetime
+    // values, and revenue is a sum of order totals.
+    (
+        "overview.by_rfm_segment",
+        Financial,
+        &["scores.rfm.segment"],
+    ),
+    ("overview.by_grade", Financial, &["scores.grade"]),
+    (
+        "overview.top_lifetime_value",
+        Financial,
+        &["scores.lifetime_value.value", "display_name"],
+    ),
+    ("overview.revenue_by_month", Financial, &["order.total"]),
     (
         "scores.lifecycle_stage",
         Public,

@@ -47,6 +47,16 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Whether a value the caller may only see in full is shown; when not, it is named as
+    /// withheld. For values worth computing only for a caller who will see them.
+    pub fn shows(&mut self, field: &str) -> bool {
+        let full = self.clearance(field) == Clearance::Full;
+        if !full {
+            self.withhold(field);
+        }
+        full
+    }
+
     /// A decimal amount: in full, as a band with partial clearance, or withheld.
     pub fn money(&mut self, field: &str, value: Option<&str>) -> Option<String> {
         match self.clearance(field) {

@@ -466,8 +466,8 @@ pub async fn reveal(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let id = parse_id("id", &id)?;
-    let request: RevealRequest = crate::service::input::parse_document(body.0)?;
-    let view = customers::reveal(&state, &principal, id, request.fields, request.reason).await?;
+    let request = crate::service::input::Submitted::<RevealRequest>::document(body.0);
+    let view = customers::reveal(&state, &principal, id, request).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(view))

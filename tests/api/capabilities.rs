@@ -361,3 +361,24 @@ async fn reveal_follows_the_matrix_for_callers_who_see_a_class_masked() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_caller_who_may_not_read_customers_is_refused_a_reveal_before_its_body_is_read() {
+    let app = TestApp::spawn().await;
+    let callers = callers(&app).await;
+    let id = owned_customer(&app, &callers.sales_id).await;
+    let url = format!("{}/api/v1/customers/{id}/reveal", app.base);
+    // A body that breaks every rule: no reason, an unknown member, fields of the wrong type.
+    let bad = json!({"fields": 7, "why": "x"});
+    let refused = key(&app, &["customers:write", "pii:contact"]).await;
+    let r = send(&app, refused.post(&url).json(&bad)).await;
+    r.assert_problem(403, "forbidden");
+    assert!(
+        !r.text.contains("reason") && !r.text.contains("fields"),
+        "{}",
+        r.text
+    );
+    let allowed = key(&app, &["customers:read", "pii:contact"]).await;
+    let r = send(&app, allowed.post(&url).json(&bad)).await;
+    r.assert_problem(422, "validation_failed");
+}

@@ -680,3 +680,50 @@ async fn creates_racing_for_one_order_number_are_refused_in_the_same_words() {
         assert_eq!(answer(refused), answer(&later), "{}", refused.text);
     }
 }
+
+#[tokio::test]
+async fn a_sales_user_re_importing_another_owners_interaction_or_survey_is_told_only_that_the_id_is_taken()
+ {
+    let app = TestApp::spawn().await;
+    let a = seller(&app).await;
+    let b = seller(&app).await;
+    let none = import_rejects(&app, &b.client, "customers", "编号,姓名\nB1,吴九\n").await;
+    assert!(none.is_empty(), "{none:?}");
+    let none = import_rejects(&app, &a.client, "customers", "编号,姓名\nA1,周一\n").await;
+    assert!(none.is_empty(), "{none:?}");
+    let calls = "external_id,customer_external_id,type,occurred_at,summary\n\
+                 I1,B1,call,2026-05-01T09:00:00Z,询价\n";
+    let none = import_rejects(&app, &b.client, "interactions", calls).await;
+    assert!(none.is_empty(), "{none:?}");
+    let surveys =
+        "external_id,customer_external_id,csat,answered_at\nS1,B1,5,2026-05-02T10:00:00Z\n";
+    let none = import_rejects(&app, &b.client, "surveys", surveys).await;
+    assert!(none.is_empty(), "{none:?}");
+
+    // A sends the same external ids for A's own customer: each line is refused like any
+    // id in use, never counted "unchanged" (which would say that B's record exists).
+    let calls = "external_id,customer_external_id,type,occurred_at,summary\n\
+                 I1,A1,call,2026-05-01T09:00:00Z,询价\nI2,A1,call,2026-05-01T10:00:00Z,回访\n";
+    let rejects = import_rejects(&app, &a.client, "interactions", calls).await;
+    let surveys =
+        "external_id,customer_external_id,csat,answered_at\nS1,A1,4,2026-05-02T10:00:00Z\n";
+    let survey_rejects = import_rejects(&app, &a.client, "surveys", surveys).await;
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(survey_rejects.len(), 1, "{survey_rejects:?}");
+    for r in rejects.iter().chain(&survey_rejects) {
+        assert_eq!(r["row"], 2, "{r}");
+        assert_eq!(r["field"], "external_id", "{r}");
+        assert_eq!(r["rule"], "taken", "{r}");
+        assert!(!r.to_string().contains("吴九"), "{r}");
+    }
+    // A's own line went in; B's record is as it was, and A's re-run of A's own file is
+    // "unchanged" as before.
+    let jobs = get(&app, &a.client, "/api/v1/imports").await.body;
+    let last = &jobs["data"][1];
+    assert_eq!(last["kind"], "interactions", "{jobs}");
+    assert_eq!(last["created"], 1, "{last}");
+    assert_eq!(last["unchanged"], 0, "{last}");
+    let theirs = get(&app, &b.client, "/api/v1/interactions").await.body;
+    assert_eq!(theirs["data"].as_array().unwrap().len(), 1, "{theirs}");
+    assert_eq!(theirs["data"][0]["summary"], "询价");
+}

@@ -13,10 +13,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::domain::Sensitivity;
 use crate::error::{AppError, AppResult};
 use crate::policy::{Action, authorize};
-use crate::policy::{Clearance, Principal};
+use crate::policy::{Fields, Principal};
 use crate::service::{analytics::scoring, records};
 use crate::state::AppState;
 use crate::types::scores::{Bucket, OverviewView, RevenueRow, RiskBin, TopCustomer};
@@ -103,8 +102,9 @@ pub async fn overview(
         ));
     }
     let db = &state.db;
-    let financial = principal.clearance(Sensitivity::Financial) == Clearance::Full;
-    let mut masked = Vec::new();
+    // What the caller may see of the overview is the catalogue's (`overview.*` in
+    // `policy::DERIVED`); what it may not is not computed.
+    let mut fields = Fields::new(principal, "overview");
     let snapshot = scoring::snapshot(db).await?;
     let by_lifecycle_stage = buckets(db, principal, customer_score::Column::LifecycleStage).await?;
     let customers = by_lifecycle_stage.iter().map(|b| b.customers).sum();
@@ -143,9 +143,17 @@ pub async fn overview(
         })
         .collect();
 
-    let (by_rfm_segment, by_grade, top_lifetime_value, revenue_by_month) = if financial {
-        let segments = buckets(db, principal, customer_score::Column::RfmSegment).await?;
-        let grades = buckets(db, principal, customer_score::Column::Grade).await?;
+    let by_rfm_segment = if fields.shows("by_rfm_segment") {
+        Some(buckets(db, principal, customer_score::Column::RfmSegment).await?)
+    } else {
+        None
+    };
+    let by_grade = if fields.shows("by_grade") {
+        Some(buckets(db, principal, customer_score::Column::Grade).await?)
+    } else {
+        None
+    };
+    let top_lifetime_value = if fields.shows("top_lifetime_value") {
         let top_rows: Vec<(Uuid, String, Option<f64>)> = customer_score::Entity::find()
             .select_only()
             .column(customer_score::Column::CustomerId)
@@ -169,7 +177,7 @@ pub async fn overview(
             .into_tuple()
             .all(db)
             .await?;
-        let top_list = top_rows
+        let top_list: Vec<TopCustomer> = top_rows
             .into_iter()
             .map(|(customer_id, display_name, value)| TopCustomer {
                 customer_id,
@@ -181,20 +189,16 @@ pub async fn overview(
                 ),
             })
             .collect();
-        let revenue = revenue(state, principal, months).await?;
-        (Some(segments), Some(grades), Some(top_list), Some(revenue))
+        Some(top_list)
     } else {
-        masked.extend(
-            [
-                "by_rfm_segment",
-                "by_grade",
-                "top_lifetime_value",
-                "revenue_by_month",
-            ]
-            .map(str::to_owned),
-        );
-        (None, None, None, None)
+        None
     };
+    let revenue_by_month = if fields.shows("revenue_by_month") {
+        Some(revenue(state, principal, months).await?)
+    } else {
+        None
+    };
+    let masked = fields.finish();
     Ok(OverviewView {
         snapshot,
         customers,

@@ -27,7 +27,7 @@ use crate::error::{AppError, AppResult};
 use crate::policy::render_customer;
 use crate::policy::{Clearance, Principal};
 use crate::service::identity::audit::{self, Event};
-use crate::service::input::{Checker, parse_document, reject_read_only};
+use crate::service::input::{Checker, Submitted, parse_document, reject_read_only};
 use crate::service::pagination::{self, Page};
 use crate::service::versioned;
 use crate::state::AppState;
@@ -1125,10 +1125,10 @@ pub async fn reveal(
     state: &AppState,
     principal: &Principal,
     id: Uuid,
-    fields: Vec<String>,
-    reason: String,
+    request: Submitted<crate::types::customer::RevealRequest>,
 ) -> AppResult<crate::types::customer::RevealView> {
     authorize(principal, Action::ReadCustomers)?;
+    let crate::types::customer::RevealRequest { fields, reason } = request.accept()?;
     let reason = reason.trim().to_owned();
     if !(5..=500).contains(&reason.chars().count()) {
         return Err(AppError::invalid(

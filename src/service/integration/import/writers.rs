@@ -383,21 +383,74 @@ pub(super) async fn new_records(
         .filter_map(|(_, p)| p.external_id.clone())
         .collect();
     let known = known_refs(txn, ctx.kind.ref_kind(), &ctx.source, ext).await?;
+    let foreign = foreign_records(txn, ctx, &known).await?;
     let mut fresh = Vec::with_capacity(items.len());
     for (line, p) in items {
         if !check_external_id(out, line, &p) {
             continue;
         }
-        if p.external_id
-            .as_ref()
-            .is_some_and(|e| known.contains_key(e))
-        {
-            out.unchanged += 1;
-        } else {
-            fresh.push((line, p));
+        match p.external_id.as_ref().and_then(|e| known.get(e)) {
+            // Another owner's record: "unchanged" would say it exists and is theirs; the
+            // line reads like any id in use (see [`EXTERNAL_ID_TAKEN`]).
+            Some(id) if foreign.contains(id) => out.reject(
+                line,
+                &p,
+                "external_id",
+                EXTERNAL_ID_TAKEN_RULE,
+                EXTERNAL_ID_TAKEN,
+            ),
+            Some(_) => out.unchanged += 1,
+            None => fresh.push((line, p)),
         }
     }
     Ok(fresh)
+}
+
+/// Of the records already imported under these external ids, those of customers the
+/// importer may not see (nothing for an importer who sees every customer).
+async fn foreign_records(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx<'_>,
+    known: &HashMap<String, Uuid>,
+) -> AppResult<HashSet<Uuid>> {
+    if known.is_empty() || crate::policy::rows(ctx.principal) == crate::policy::Rows::All {
+        return Ok(HashSet::new());
+    }
+    let ids: Vec<Uuid> = known.values().copied().collect();
+    let mut mine = HashSet::new();
+    for chunk in ids.chunks(5000) {
+        let rows: Vec<Uuid> = match ctx.kind {
+            Kind::Interactions => {
+                interaction::Entity::find()
+                    .select_only()
+                    .column(interaction::Column::Id)
+                    .filter(interaction::Column::Id.is_in(chunk.to_vec()))
+                    .filter(crate::service::rows::of_visible(
+                        ctx.principal,
+                        interaction::Column::CustomerId,
+                    ))
+                    .into_tuple()
+                    .all(txn)
+                    .await?
+            }
+            Kind::Surveys => {
+                survey::Entity::find()
+                    .select_only()
+                    .column(survey::Column::Id)
+                    .filter(survey::Column::Id.is_in(chunk.to_vec()))
+                    .filter(crate::service::rows::of_visible(
+                        ctx.principal,
+                        survey::Column::CustomerId,
+                    ))
+                    .into_tuple()
+                    .all(txn)
+                    .await?
+            }
+            Kind::Customers | Kind::Orders => return Ok(HashSet::new()),
+        };
+        mine.extend(rows);
+    }
+    Ok(ids.into_iter().filter(|id| !mine.contains(id)).collect())
 }
 
 pub(super) async fn write_interactions(
