@@ -38,6 +38,14 @@ impl LoyaltyView {
         let c = scores_of(ctx, self.customer_id, as_of).await?;
         Ok(scoring::loyalty_view(&c, principal).components)
     }
+
+    /// Fields this caller may not read in full.
+    async fn masked_fields(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        let (_, principal) = super::context(ctx)?;
+        let mut masked = self.masked.clone();
+        masked.extend(scoring::loyalty_withheld(principal));
+        Ok(masked)
+    }
 }
 
 // ---------------------------------------------------------------------------------------

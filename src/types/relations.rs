@@ -132,7 +132,9 @@ pub struct LoyaltyView {
     /// Sum of the points ledger (financial).
     pub balance: Option<i64>,
     /// Fields this caller may not read in full.
-    #[graphql(name = "maskedFields")]
+    // GraphQL's `maskedFields` adds the loyalty score and components, which only it
+    // carries here (see `graphql::scores`).
+    #[graphql(skip)]
     pub masked: Vec<String>,
 }
 

@@ -235,7 +235,7 @@ async fn scored_buyers(app: &TestApp) -> Vec<String> {
 
 const SCORES: &str = r#"query($id: UUID!) { customer(id: $id) {
   grade completeness
-  loyalty { score components { name value weight } }
+  loyalty { score components { name value weight } maskedFields }
   scores { grade completeness maskedFields
            loyalty { score tier components { name value weight } } }
 } }"#;
@@ -338,6 +338,15 @@ async fn the_loyalty_score_its_components_and_the_grade_are_withheld_without_fin
     // The membership itself is visible to them (so the null score is the policy's doing).
     let g = graphql(&app, &support, SCORES, json!({"id": ids[0]})).await;
     assert!(g["customer"]["loyalty"].is_object(), "{g}");
+    // … and its `maskedFields` names what it withholds: the balance, the score, the
+    // components.
+    let withheld = masked(&g["customer"]["loyalty"]["maskedFields"]);
+    for field in ["balance", "score", "components"] {
+        assert!(
+            withheld.contains(&field.to_owned()),
+            "{field} in {withheld:?}"
+        );
+    }
 
     // A segment on the loyalty score would count its way to the values: refused.
     let refused = app

@@ -632,6 +632,14 @@ fn loyalty_fields(c: &Computed, principal: &Principal) -> (LoyaltyScoreView, Vec
     (view, f.finish())
 }
 
+/// The parts of the loyalty score (`score`, `components`) the caller may not read in full.
+pub fn loyalty_withheld(principal: &Principal) -> Vec<String> {
+    let mut f = Fields::new(principal, "scores.loyalty");
+    f.shows("score");
+    f.shows("components");
+    f.finish()
+}
+
 /// The grade, if the caller may read it (financial).
 pub fn grade_view(c: &Computed, principal: &Principal) -> Option<CustomerGrade> {
     Fields::new(principal, "scores").whole("grade", c.grade.as_ref())
