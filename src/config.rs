@@ -16,6 +16,8 @@
 //! | `DOSSIER_LOG_FORMAT` | `pretty` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter |
 
+use std::time::Duration;
+
 use anyhow::{Context, bail};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -74,6 +76,69 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Bearer token `/metrics` asks for; without one it answers loopback callers only.
     pub metrics_token: Option<String>,
+    /// How long the server waits, bounded, for each thing a request needs.
+    pub timeouts: Timeouts,
+    /// Pooled database connections; `None`: 4 on SQLite, 16 on PostgreSQL.
+    pub db_max_connections: Option<u32>,
+}
+
+/// Every wait a request can meet, bounded. Defaults suit one small server; each is a
+/// `DOSSIER_*_MS` variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Waiting for a pooled connection (`DOSSIER_DB_ACQUIRE_TIMEOUT_MS`, 3 s); beyond it
+    /// the request answers 503 with `Retry-After`.
+    pub db_acquire: Duration,
+    /// One SQL statement, and waiting for a row lock, on PostgreSQL
+    /// (`DOSSIER_STATEMENT_TIMEOUT_MS`, 30 s; 0 turns it off). Operator commands (import,
+    /// fit, rebuild) run without it.
+    pub statement: Option<Duration>,
+    /// Waiting for SQLite's write lock (`DOSSIER_SQLITE_BUSY_TIMEOUT_MS`, 5 s).
+    pub sqlite_busy: Duration,
+    /// A whole request, from its head to its response's head (`DOSSIER_REQUEST_TIMEOUT_MS`,
+    /// 30 s): beyond it the work is dropped and the answer is 503. A streamed body (an
+    /// export) goes on after its head.
+    pub request: Duration,
+    /// Receiving a JSON body, or the gap between two pieces of an upload
+    /// (`DOSSIER_BODY_TIMEOUT_MS`, 10 s): beyond it, 408.
+    pub body: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            db_acquire: Duration::from_secs(3),
+            statement: Some(Duration::from_secs(30)),
+            sqlite_busy: Duration::from_secs(5),
+            request: Duration::from_secs(30),
+            body: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Timeouts {
+    fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let ms = |name: &str, default: Duration| -> anyhow::Result<Duration> {
+            match var(name) {
+                Some(v) => Ok(Duration::from_millis(v.trim().parse().with_context(
+                    || format!("{name} must be a whole number of milliseconds"),
+                )?)),
+                None => Ok(default),
+            }
+        };
+        let d = Self::default();
+        let statement = ms(
+            "DOSSIER_STATEMENT_TIMEOUT_MS",
+            d.statement.unwrap_or_default(),
+        )?;
+        Ok(Self {
+            db_acquire: ms("DOSSIER_DB_ACQUIRE_TIMEOUT_MS", d.db_acquire)?,
+            statement: (!statement.is_zero()).then_some(statement),
+            sqlite_busy: ms("DOSSIER_SQLITE_BUSY_TIMEOUT_MS", d.sqlite_busy)?,
+            request: ms("DOSSIER_REQUEST_TIMEOUT_MS", d.request)?,
+            body: ms("DOSSIER_BODY_TIMEOUT_MS", d.body)?,
+        })
+    }
 }
 
 impl Settings {
@@ -155,6 +220,15 @@ impl Settings {
                 None => Vec::new(),
             },
             metrics_token: var("DOSSIER_METRICS_TOKEN"),
+            timeouts: Timeouts::from_env(var)?,
+            db_max_connections: match var("DOSSIER_DB_MAX_CONNECTIONS") {
+                Some(v) => Some(
+                    v.trim()
+                        .parse()
+                        .context("DOSSIER_DB_MAX_CONNECTIONS must be a whole number")?,
+                ),
+                None => None,
+            },
         };
         settings.validate()?;
         Ok(settings)
@@ -179,6 +253,8 @@ impl Settings {
             import_max_bytes: 64 << 20,
             trusted_proxies: Vec::new(),
             metrics_token: None,
+            timeouts: Timeouts::default(),
+            db_max_connections: None,
         }
     }
 
@@ -220,6 +296,18 @@ impl Settings {
         }
         if !(0.0..1.0).contains(&self.monthly_discount) {
             bail!("DOSSIER_MONTHLY_DISCOUNT must be at least 0 and below 1");
+        }
+        if self.db_max_connections == Some(0) {
+            bail!("DOSSIER_DB_MAX_CONNECTIONS must be at least 1");
+        }
+        for (name, d) in [
+            ("DOSSIER_DB_ACQUIRE_TIMEOUT_MS", self.timeouts.db_acquire),
+            ("DOSSIER_REQUEST_TIMEOUT_MS", self.timeouts.request),
+            ("DOSSIER_BODY_TIMEOUT_MS", self.timeouts.body),
+        ] {
+            if d.is_zero() {
+                bail!("{name} must be more than 0");
+            }
         }
         if self.max_body_bytes < 1024 {
             bail!("DOSSIER_MAX_BODY_BYTES must be at least 1024");

@@ -84,6 +84,17 @@ pub enum AppError {
     /// The body exceeds the configured limit.
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// The server is too busy to do this now (no database connection free in time, a
+    /// statement or lock wait over its limit, the request over its deadline); try again
+    /// after the given number of seconds.
+    #[error("the service is busy: {reason}; retry in {retry_after} seconds")]
+    Unavailable {
+        retry_after: u64,
+        reason: &'static str,
+    },
+    /// The client took too long to send its request body.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     /// The database could not be reached or failed unexpectedly.
     #[error("internal error")]
     Database(#[source] sea_orm::DbErr),
@@ -125,6 +136,8 @@ impl AppError {
             Self::PayloadTooLarge { .. } => 413,
             Self::MethodNotAllowed { .. } => 405,
             Self::CorsRefused { .. } => 403,
+            Self::RequestTimeout => 408,
+            Self::Unavailable { .. } => 503,
             Self::Database(_) | Self::Internal(_) => 500,
         }
     }
@@ -147,6 +160,8 @@ impl AppError {
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::CorsRefused { .. } => "cors_refused",
+            Self::RequestTimeout => "request_timeout",
+            Self::Unavailable { .. } => "unavailable",
             Self::Database(_) | Self::Internal(_) => "internal",
         }
     }
@@ -162,12 +177,46 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
+        if let Some(reason) = overloaded(&err) {
+            tracing::warn!(error = %err, "database busy");
+            return Self::Unavailable {
+                retry_after: 1,
+                reason,
+            };
+        }
         match err.sql_err() {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
                 Self::Conflict("a resource with the same unique key already exists".to_owned())
             }
             _ => Self::Database(err),
         }
+    }
+}
+
+/// Whether a database error says "too busy, try again" rather than "broken": the pool had no
+/// connection free in time, PostgreSQL cancelled a statement or a lock wait at its limit
+/// (SQLSTATE 57014, 55P03), or SQLite's write lock stayed taken past the busy timeout.
+fn overloaded(err: &sea_orm::DbErr) -> Option<&'static str> {
+    use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+    let runtime = match err {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => {
+            return Some("no database connection was free in time");
+        }
+        DbErr::Conn(e) | DbErr::Exec(e) | DbErr::Query(e) => e,
+        _ => return None,
+    };
+    let RuntimeErr::SqlxError(e) = runtime else {
+        return None;
+    };
+    match &**e {
+        sea_orm::sqlx::Error::PoolTimedOut => Some("no database connection was free in time"),
+        sea_orm::sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("57014" | "55P03") => Some("the database did not answer in time"),
+            // SQLITE_BUSY and its extended codes.
+            Some("5" | "261" | "517" | "773") => Some("the database is busy writing"),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -21,44 +21,37 @@ use crate::state::AppState;
 /// SQLite runs in WAL mode with `synchronous=FULL`, so an acknowledged write survives a
 /// power loss, with a 32 MiB page cache per connection; PostgreSQL's defaults already guarantee that.
 ///
+/// Every wait is bounded ([`crate::config::Timeouts`]): a pooled connection, SQLite's write
+/// lock, and on PostgreSQL each statement and each lock wait (`statement_timeout`,
+/// `lock_timeout`) and a transaction left idle (`idle_in_transaction_session_timeout`).
+/// Migrations run on a connection of their own without the statement limit.
+///
 /// # Errors
 /// When the database cannot be reached or a migration fails.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let mut options = ConnectOptions::new(settings.database_url.expose_secret().to_owned());
-    options
-        .sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(10))
-        .map_sqlx_sqlite_opts(|o| {
-            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true)
-                // 32 MiB of page cache per connection (the default is 2 MiB): index pages of
-                // large tables stay in memory, which bulk imports and big lists need.
-                .pragma("cache_size", "-32768")
-        });
-    if settings.database_url.expose_secret().starts_with("sqlite") {
-        // One writer at a time: a small pool avoids lock contention; in-memory needs exactly one.
-        let n = if settings.database_url.expose_secret().contains(":memory:") {
-            1
-        } else {
-            4
-        };
-        options.max_connections(n).min_connections(1);
-    } else {
-        options.max_connections(16).min_connections(1);
+    let url = settings.database_url.expose_secret();
+    let open = |options: ConnectOptions| async {
+        Database::connect(options)
+            .await
+            .with_context(|| format!("cannot open the database at {}", redact(url)))
+    };
+    let postgres = !url.starts_with("sqlite");
+    if postgres {
+        let mut once = pool_options(settings, None);
+        once.max_connections(1).min_connections(0);
+        let db = open(once).await?;
+        Migrator::up(&db, None)
+            .await
+            .context("database migration failed")?;
+        db.close()
+            .await
+            .context("closing the migration connection")?;
     }
-    let db = Database::connect(options).await.with_context(|| {
-        format!(
-            "cannot open the database at {}",
-            redact(settings.database_url.expose_secret())
-        )
-    })?;
-    Migrator::up(&db, None)
-        .await
-        .context("database migration failed")?;
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+    let db = open(pool_options(settings, settings.timeouts.statement)).await?;
+    if !postgres {
+        Migrator::up(&db, None)
+            .await
+            .context("database migration failed")?;
         // Refresh the planner's statistics (cheap; SQLite's recommended call on open), so
         // filtered lists pick the right index as the data grows.
         db.execute_unprepared("PRAGMA optimize=0x10002")
@@ -66,6 +59,52 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
             .context("PRAGMA optimize failed")?;
     }
     Ok(db)
+}
+
+fn pool_options(settings: &Settings, statement: Option<Duration>) -> ConnectOptions {
+    let url = settings.database_url.expose_secret();
+    let timeouts = settings.timeouts;
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .acquire_timeout(timeouts.db_acquire)
+        .map_sqlx_sqlite_opts(move |o| {
+            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(timeouts.sqlite_busy)
+                .foreign_keys(true)
+                // 32 MiB of page cache per connection (the default is 2 MiB): index pages of
+                // large tables stay in memory, which bulk imports and big lists need.
+                .pragma("cache_size", "-32768")
+        })
+        .map_sqlx_postgres_opts(move |o| match statement {
+            Some(limit) => {
+                let ms = limit.as_millis().to_string();
+                o.options([
+                    ("statement_timeout", ms.as_str()),
+                    ("lock_timeout", ms.as_str()),
+                    ("idle_in_transaction_session_timeout", "60000"),
+                ])
+            }
+            None => o,
+        });
+    let default = if !url.starts_with("sqlite") {
+        16
+    } else if url.contains(":memory:") {
+        // In-memory is one database per connection: exactly one.
+        1
+    } else {
+        // One writer at a time: a small pool avoids lock contention.
+        4
+    };
+    let n = if url.contains(":memory:") {
+        1
+    } else {
+        settings.db_max_connections.unwrap_or(default)
+    };
+    options.max_connections(n).min_connections(1);
+    options
 }
 
 /// The URL without its password, for messages.
@@ -160,6 +199,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(web::QueryConfig::default().error_handler(rest::error::query_error))
             .app_data(web::PathConfig::default().error_handler(rest::error::path_error))
             .app_data(web::PayloadConfig::new(state.settings.max_body_bytes))
+            .wrap(middleware::from_fn(rest::deadline::deadline))
             .wrap(middleware::from_fn(rest::conformance::check))
             .wrap(middleware::Compress::default())
             .wrap(cors(&state.settings.cors_origins))

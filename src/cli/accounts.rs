@@ -1,7 +1,6 @@
 //! Users and API keys from the command line.
 
 use anyhow::Context;
-use dossier::config::Settings;
 use dossier::domain::{Role, Scope};
 use dossier::policy::Principal;
 use dossier::service::identity::users::NewUser;
@@ -18,7 +17,7 @@ pub async fn create_user(
     name: Option<String>,
     password: Option<String>,
 ) -> anyhow::Result<()> {
-    let mut settings = Settings::from_env()?;
+    let mut settings = super::operator_settings()?;
     // Creating a user signs no token; any secret will do if none is configured.
     settings.jwt_secret.get_or_insert_with(random_secret);
     let state = AppState::new(startup::connect(&settings).await?, settings)?;
@@ -171,7 +170,7 @@ pub async fn create_key(
     scopes: Vec<String>,
     expires_in_days: Option<i64>,
 ) -> anyhow::Result<()> {
-    let mut settings = Settings::from_env()?;
+    let mut settings = super::operator_settings()?;
     settings.jwt_secret.get_or_insert_with(random_secret);
     let state = AppState::new(startup::connect(&settings).await?, settings)?;
     let scopes = scopes

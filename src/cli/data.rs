@@ -1,7 +1,6 @@
 //! Data in and out from the command line: import, export, standardise, rebuild aggregates.
 
 use anyhow::Context;
-use dossier::config::Settings;
 use dossier::policy::Principal;
 use dossier::state::AppState;
 use dossier::{service, startup, telemetry};
@@ -12,7 +11,7 @@ use super::{ExportCommand, ImportArgs, random_secret};
 /// Stream an export to standard output.
 pub async fn export(what: ExportCommand) -> anyhow::Result<()> {
     telemetry::init();
-    let mut settings = Settings::from_env()?;
+    let mut settings = super::operator_settings()?;
     // No tokens are signed here; the state only wants a key to hold.
     settings.jwt_secret.get_or_insert_with(random_secret);
     let state = AppState::new(startup::connect(&settings).await?, settings.clone())?;
@@ -50,7 +49,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
         json,
     } = args;
     telemetry::init();
-    let mut settings = Settings::from_env()?;
+    let mut settings = super::operator_settings()?;
     settings.jwt_secret.get_or_insert_with(random_secret);
     let state = AppState::new(startup::connect(&settings).await?, settings)?;
     let operator = Principal::operator();
@@ -161,7 +160,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
 /// Re-standardise customers written before the current rules.
 pub async fn standardise(dry_run: bool) -> anyhow::Result<()> {
     telemetry::init();
-    let mut settings = Settings::from_env()?;
+    let mut settings = super::operator_settings()?;
     settings.jwt_secret.get_or_insert_with(random_secret);
     let state = AppState::new(startup::connect(&settings).await?, settings)?;
     let report =
@@ -187,7 +186,7 @@ pub async fn standardise(dry_run: bool) -> anyhow::Result<()> {
 /// Recompute every customer's purchase aggregates.
 pub async fn rebuild_stats() -> anyhow::Result<()> {
     telemetry::init();
-    let settings = Settings::from_env()?;
+    let settings = super::operator_settings()?;
     let db = startup::connect(&settings).await?;
     let started = std::time::Instant::now();
     let customers = service::behaviour::orders::rebuild_stats(&db, &settings.currency).await?;

@@ -279,7 +279,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// The application state for an operator command over DATABASE_URL (migrated first). No
 /// token is signed; without DOSSIER_JWT_SECRET any secret will do.
 pub(crate) async fn operator_state() -> anyhow::Result<AppState> {
-    let mut settings = Settings::from_env()?;
+    let mut settings = operator_settings()?;
     settings.jwt_secret.get_or_insert_with(random_secret);
     AppState::new(startup::connect(&settings).await?, settings)
 }
@@ -291,4 +291,13 @@ pub(crate) fn random_secret() -> secrecy::SecretString {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(bytes)
         .into()
+}
+
+/// Settings for an operator command: those of the environment, without the per-statement
+/// limit that protects a serving instance (an import, a fit or a rebuild may run long
+/// statements on purpose).
+pub(crate) fn operator_settings() -> anyhow::Result<Settings> {
+    let mut settings = Settings::from_env()?;
+    settings.timeouts.statement = None;
+    Ok(settings)
 }

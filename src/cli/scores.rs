@@ -1,14 +1,13 @@
 //! `scores fit`, `scores snapshot` and `scores validate`.
 
 use anyhow::Context;
-use dossier::config::Settings;
 use dossier::policy::Principal;
 use dossier::{service, startup, telemetry};
 
 /// Fit the models and refresh the snapshot.
 pub async fn fit(as_of: Option<chrono::NaiveDate>, json: bool) -> anyhow::Result<()> {
     telemetry::init();
-    let settings = Settings::from_env()?;
+    let settings = super::operator_settings()?;
     let db = startup::connect(&settings).await?;
     let as_of = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let (report, snapshot) =
@@ -29,7 +28,7 @@ pub async fn fit(as_of: Option<chrono::NaiveDate>, json: bool) -> anyhow::Result
 /// Refresh the score snapshot.
 pub async fn snapshot() -> anyhow::Result<()> {
     telemetry::init();
-    let settings = Settings::from_env()?;
+    let settings = super::operator_settings()?;
     let db = startup::connect(&settings).await?;
     let started = std::time::Instant::now();
     let snapshot =
@@ -50,7 +49,7 @@ pub async fn validate(
     json: bool,
 ) -> anyhow::Result<()> {
     telemetry::init();
-    let settings = Settings::from_env()?;
+    let settings = super::operator_settings()?;
     let db = startup::connect(&settings).await?;
     let request = dossier::types::scores::ValidationRequest {
         calibration_end,

@@ -24,7 +24,13 @@ impl ErrorExtensions for AppError {
             | AppError::PayloadTooLarge { .. }
             | AppError::MethodNotAllowed { .. }
             | AppError::CorsRefused { .. } => "BAD_REQUEST",
+            AppError::Unavailable { .. } | AppError::RequestTimeout => "UNAVAILABLE",
             AppError::Database(_) | AppError::Internal(_) => "INTERNAL",
+        };
+        let retry_after = match self {
+            AppError::Unavailable { retry_after, .. }
+            | AppError::TooManyRequests { retry_after } => Some(*retry_after),
+            _ => None,
         };
         let fields = self.field_errors().to_vec();
         let allowed = match self {
@@ -68,6 +74,9 @@ impl ErrorExtensions for AppError {
             }
             if let Some(allowed) = &allowed {
                 e.set("allowed", allowed.clone());
+            }
+            if let Some(seconds) = retry_after {
+                e.set("retryAfter", seconds);
             }
             if let Some(survivor) = merged_into {
                 e.set("mergedInto", survivor.to_string());

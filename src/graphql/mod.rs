@@ -109,12 +109,22 @@ pub async fn execute(
             server.extensions = error.extensions;
             let status = actix_web::http::StatusCode::from_u16(err.status())
                 .unwrap_or(actix_web::http::StatusCode::UNAUTHORIZED);
-            return Ok(HttpResponse::build(status)
-                .insert_header((
-                    actix_web::http::header::WWW_AUTHENTICATE,
-                    "Bearer realm=\"dossier\", error=\"invalid_token\"",
-                ))
-                .json(async_graphql::Response::from_errors(vec![server])));
+            let mut response = HttpResponse::build(status);
+            match &err {
+                AppError::Unavailable { retry_after, .. } => {
+                    response.insert_header((
+                        actix_web::http::header::RETRY_AFTER,
+                        retry_after.to_string(),
+                    ));
+                }
+                _ => {
+                    response.insert_header((
+                        actix_web::http::header::WWW_AUTHENTICATE,
+                        "Bearer realm=\"dossier\", error=\"invalid_token\"",
+                    ));
+                }
+            }
+            return Ok(response.json(async_graphql::Response::from_errors(vec![server])));
         }
     };
     if !body

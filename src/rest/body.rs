@@ -37,9 +37,11 @@ impl FromRequest for JsonBody {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(262_144, |s| s.settings.max_body_bytes);
+        let state = req.app_data::<web::Data<AppState>>();
+        let limit = state.map_or(262_144, |s| s.settings.max_body_bytes);
+        let patience = state.map_or(std::time::Duration::from_secs(10), |s| {
+            s.settings.timeouts.body
+        });
         let json = is_json(req);
         let declared = req
             .headers()
@@ -56,17 +58,25 @@ impl FromRequest for JsonBody {
             if declared.is_some_and(|n| n > limit) {
                 return Err(AppError::PayloadTooLarge { limit });
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| AppError::BadRequest {
-                    message: format!("could not read the request body: {e}"),
-                    errors: Vec::new(),
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(AppError::PayloadTooLarge { limit });
+            // The whole body within the body timeout: a client trickling bytes holds a
+            // worker's memory and a connection, not the server.
+            let read = async {
+                let mut body = web::BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| AppError::BadRequest {
+                        message: format!("could not read the request body: {e}"),
+                        errors: Vec::new(),
+                    })?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(AppError::PayloadTooLarge { limit });
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            let body = tokio::time::timeout(patience, read)
+                .await
+                .map_err(|_| AppError::RequestTimeout)??;
             let value: Value = serde_json::from_slice(&body).map_err(|e| AppError::BadRequest {
                 message: format!("the body is not valid JSON: {e}"),
                 errors: Vec::new(),

@@ -95,6 +95,12 @@ impl ResponseError for AppError {
                 "Bearer realm=\"dossier\", error=\"invalid_token\"",
             ));
         }
+        if let AppError::Unavailable { retry_after, .. } = self {
+            response.insert_header((
+                actix_web::http::header::RETRY_AFTER,
+                retry_after.to_string(),
+            ));
+        }
         if let AppError::TooManyRequests { retry_after } = self {
             response.insert_header((
                 actix_web::http::header::RETRY_AFTER,

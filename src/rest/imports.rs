@@ -1,6 +1,6 @@
 //! Bulk imports over REST: upload a file as a job, poll it, download its rejects, resume it.
 
-use std::io::Write;
+use tokio::io::AsyncWriteExt;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -201,14 +201,21 @@ pub async fn upload(
         return Err(too_large());
     }
     let dir = &state.settings.import_dir;
-    std::fs::create_dir_all(dir).map_err(|e| AppError::Internal(e.into()))?;
     let path = dir.join(format!("{}.upload", uuid::Uuid::now_v7()));
+    // Spooled through tokio's file I/O (on its blocking pool, never on this worker), with
+    // at most the body timeout between two pieces of the upload.
+    let patience = state.settings.timeouts.body;
     let spooled = async {
-        let mut file = std::io::BufWriter::new(
-            std::fs::File::create(&path).map_err(|e| AppError::Internal(e.into()))?,
-        );
+        let internal = |e: std::io::Error| AppError::Internal(e.into());
+        tokio::fs::create_dir_all(dir).await.map_err(internal)?;
+        let mut file =
+            tokio::io::BufWriter::new(tokio::fs::File::create(&path).await.map_err(internal)?);
         let mut size = 0u64;
-        while let Some(chunk) = body.next().await {
+        loop {
+            let next = tokio::time::timeout(patience, body.next())
+                .await
+                .map_err(|_| AppError::RequestTimeout)?;
+            let Some(chunk) = next else { break };
             let chunk = chunk.map_err(|e| AppError::BadRequest {
                 message: format!("the upload broke off: {e}"),
                 errors: Vec::new(),
@@ -217,10 +224,9 @@ pub async fn upload(
             if size > limit {
                 return Err(too_large());
             }
-            file.write_all(&chunk)
-                .map_err(|e| AppError::Internal(e.into()))?;
+            file.write_all(&chunk).await.map_err(internal)?;
         }
-        file.flush().map_err(|e| AppError::Internal(e.into()))?;
+        file.flush().await.map_err(internal)?;
         Ok(())
     }
     .await;
@@ -239,7 +245,7 @@ pub async fn upload(
     let view = match created {
         Ok(view) => view,
         Err(e) => {
-            let _ = std::fs::remove_file(&path);
+            let _ = tokio::fs::remove_file(&path).await;
             return Err(e);
         }
     };

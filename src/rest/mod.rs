@@ -10,6 +10,7 @@ pub mod commerce;
 pub mod conformance;
 pub mod custom_fields;
 pub mod customers;
+pub mod deadline;
 pub mod error;
 pub mod idempotency;
 pub mod imports;

@@ -237,6 +237,11 @@ const SHARED_RESPONSES: &[(&str, &str, &str)] = &[
          `current_version`",
     ),
     (
+        "408",
+        "RequestTimeout",
+        "The request body did not arrive within `DOSSIER_BODY_TIMEOUT_MS`",
+    ),
+    (
         "413",
         "PayloadTooLarge",
         "The body is larger than the server accepts",
@@ -255,6 +260,13 @@ const SHARED_RESPONSES: &[(&str, &str, &str)] = &[
         "429",
         "TooManyRequests",
         "Too many requests; `Retry-After` says when to try again",
+    ),
+    (
+        "503",
+        "ServiceUnavailable",
+        "The server is too busy to answer now (no database connection free in time, a \
+         statement or lock wait over its limit, the request over its deadline); `Retry-After` \
+         says when to try again",
     ),
 ];
 
@@ -417,7 +429,7 @@ fn shared_components(doc: &mut Value) {
             "PreconditionFailed" => {
                 response["headers"] = json!({"ETag": {"$ref": "#/components/headers/ETag"}});
             }
-            "TooManyRequests" => {
+            "TooManyRequests" | "ServiceUnavailable" => {
                 response["headers"] =
                     json!({"Retry-After": {"$ref": "#/components/headers/Retry-After"}});
             }
@@ -463,12 +475,12 @@ fn complete_operation(
         }
         not_null(schema);
     }
-    let mut shared = vec!["400"];
+    let mut shared = vec!["400", "503"];
     if !public {
         shared.extend(["401", "403"]);
     }
     if has_body {
-        shared.extend(["413", "415", "422"]);
+        shared.extend(["408", "413", "415", "422"]);
     }
     let has_path_id = op["parameters"]
         .as_array()

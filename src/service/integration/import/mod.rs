@@ -44,7 +44,7 @@ use uuid::Uuid;
 
 use self::columns::Columns;
 use self::pipeline::execute;
-use self::reader::{Cells, FileError, Format, Records};
+use self::reader::{Cells, FileError, Format, ReadAhead, Records};
 use crate::domain::{CustomerSource, Sensitivity};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::policy::{Action, Clearance, Principal, authorize};
@@ -240,10 +240,19 @@ async fn create_job(
     options.kind.require(principal)?;
     check_source(&options.source)?;
     let defs = custom_fields::definitions(&state.db).await?;
-    inspect(path, options.kind, options.format, &options.mapping, &defs)?;
-    let bytes_total = std::fs::metadata(path)
-        .map(|m| i64::try_from(m.len()).unwrap_or(i64::MAX))
-        .map_err(|e| AppError::Internal(e.into()))?;
+    // The file is read on the blocking pool, never on an async worker.
+    let bytes_total = {
+        let (path, kind, format) = (path.to_owned(), options.kind, options.format);
+        let mapping = options.mapping.clone();
+        tokio::task::spawn_blocking(move || {
+            inspect(&path, kind, format, &mapping, &defs)?;
+            std::fs::metadata(&path)
+                .map(|m| i64::try_from(m.len()).unwrap_or(i64::MAX))
+                .map_err(|e| AppError::Internal(e.into()))
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??
+    };
     let now = crate::clock::now();
     let job = import_job::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -129,12 +129,26 @@ pub(super) async fn execute(
     let path = PathBuf::from(job.file_path.clone().unwrap_or_default());
     let mapping = job.mapping.as_object().cloned().unwrap_or_default();
     let defs = custom_fields::definitions(&state.db).await?;
-    let columns = inspect_file(&path, kind, format, &mapping, &defs).map_err(|e| file_error(&e))?;
-    let file = File::open(&path).map_err(|e| AppError::Internal(e.into()))?;
-    let mut records = Records::new(BufReader::with_capacity(1 << 18, file), format);
+    let columns = {
+        let (path, mapping, defs) = (path.clone(), mapping.clone(), defs.clone());
+        tokio::task::spawn_blocking(move || inspect_file(&path, kind, format, &mapping, &defs))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
+            .map_err(|e| file_error(&e))?
+    };
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .into_std()
+        .await;
+    let mut records = ReadAhead::new(Records::new(
+        BufReader::with_capacity(1 << 18, file),
+        format,
+    ));
     if format == Format::Csv {
         records
             .next_record()
+            .await
             .map_err(|e| AppError::Internal(e.into()))?;
     }
     let (products_by_sku, products) = if kind == Kind::Orders {
@@ -166,6 +180,7 @@ pub(super) async fn execute(
     loop {
         let raw = records
             .next_record()
+            .await
             .map_err(|e| AppError::Internal(e.into()))?;
         let Some(raw) = raw else { break };
         if skip > 0 {
@@ -190,7 +205,7 @@ pub(super) async fn execute(
         let key = batch_key(kind, &item);
         let repeats = key.as_ref().is_some_and(|k| keys.contains(k));
         if batch.len() >= BATCH || repeats {
-            let bytes = records.bytes;
+            let bytes = records.bytes();
             job = flush(&ctx, &job, std::mem::take(&mut batch), bytes, &mut touched).await?;
             keys.clear();
             progress(&view(&job));
@@ -201,7 +216,7 @@ pub(super) async fn execute(
         batch.push(item);
     }
     if !batch.is_empty() {
-        job = flush(&ctx, &job, batch, records.bytes, &mut touched).await?;
+        job = flush(&ctx, &job, batch, records.bytes(), &mut touched).await?;
         progress(&view(&job));
     }
     if !job.dry_run && state.db.get_database_backend() == DatabaseBackend::Postgres {

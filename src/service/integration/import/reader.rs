@@ -140,6 +140,71 @@ pub struct Records<R> {
     ends: Vec<usize>,
 }
 
+/// Records read ahead on tokio's blocking pool, a block at a time, so that reading the file
+/// never stalls an async worker.
+pub struct ReadAhead<R> {
+    records: Option<Records<R>>,
+    ready: std::collections::VecDeque<(Raw, u64)>,
+    done: bool,
+    bytes: u64,
+}
+
+/// Records read per trip to the blocking pool.
+const READ_AHEAD: usize = 1000;
+
+impl<R: BufRead + Send + 'static> ReadAhead<R> {
+    pub fn new(records: Records<R>) -> Self {
+        Self {
+            bytes: records.bytes,
+            records: Some(records),
+            ready: std::collections::VecDeque::new(),
+            done: false,
+        }
+    }
+
+    /// The next record, as [`Records::next_record`].
+    ///
+    /// # Errors
+    /// I/O failures reading the file.
+    pub async fn next_record(&mut self) -> io::Result<Option<Raw>> {
+        if self.ready.is_empty() && !self.done {
+            let mut records = self
+                .records
+                .take()
+                .ok_or_else(|| io::Error::other("the reader failed before"))?;
+            let (records, block) = tokio::task::spawn_blocking(move || {
+                let mut block = Vec::with_capacity(READ_AHEAD);
+                let read = loop {
+                    if block.len() == READ_AHEAD {
+                        break Ok(false);
+                    }
+                    match records.next_record() {
+                        Ok(Some(raw)) => block.push((raw, records.bytes)),
+                        Ok(None) => break Ok(true),
+                        Err(e) => break Err(e),
+                    }
+                };
+                (records, read.map(|done| (block, done)))
+            })
+            .await
+            .map_err(io::Error::other)?;
+            let (block, done) = block?;
+            self.records = Some(records);
+            self.ready.extend(block);
+            self.done = done;
+        }
+        Ok(self.ready.pop_front().map(|(raw, bytes)| {
+            self.bytes = bytes;
+            raw
+        }))
+    }
+
+    /// Bytes of the file consumed up to the last record returned.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
 enum Line {
     Eof,
     Read,
