@@ -5,7 +5,7 @@
 //! No column involved has a CHECK constraint, so each value is corrupted the same way on
 //! SQLite and PostgreSQL.
 
-use entity::{custom_field, customer, user};
+use entity::{complaint, custom_field, customer, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -23,6 +23,61 @@ fn assert_internal(resp: &crate::support::Resp, unknown: &str) {
     resp.assert_problem(500, "internal");
     assert_eq!(resp.body["detail"], "internal error", "{}", resp.text);
     assert!(!resp.text.contains(unknown), "{}", resp.text);
+}
+
+#[tokio::test]
+async fn an_unknown_stored_complaint_status_is_an_error_not_open() {
+    let app = TestApp::spawn().await;
+    let id = app.create_customer(person("孙丽")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let opened = app
+        .post(
+            &format!("/api/v1/customers/{id}/complaints"),
+            &json!({"category": "delivery", "severity": "high", "subject": "包裹破损"}),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{}", opened.text);
+    let cid = uuid(&opened.body["id"]);
+    complaint::Entity::update_many()
+        .col_expr(complaint::Column::Status, Expr::value("zzz"))
+        .filter(complaint::Column::Id.eq(cid))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+
+    let read = app.get(&format!("/api/v1/complaints/{cid}")).await;
+    assert_internal(&read, "zzz");
+    assert!(!read.text.contains("open"), "{}", read.text);
+    assert_internal(
+        &app.get(&format!("/api/v1/complaints?customer_id={id}"))
+            .await,
+        "zzz",
+    );
+    // Not moved on as if it were open: refused, and the stored value is left as it was.
+    let moved = app
+        .post(
+            &format!("/api/v1/complaints/{cid}/transitions"),
+            &json!({"to": "acknowledged"}),
+        )
+        .await;
+    assert_internal(&moved, "zzz");
+    let stored = complaint::Entity::find_by_id(cid)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, "zzz");
+    let g = app
+        .graphql(
+            "query($id: UUID!) { complaint(id: $id) { status } }",
+            json!({"id": cid}),
+        )
+        .await;
+    assert_eq!(g["errors"][0]["extensions"]["code"], "INTERNAL", "{g}");
+    assert!(!g.to_string().contains("zzz"), "{g}");
+    assert!(!g.to_string().contains("OPEN"), "{g}");
 }
 
 #[tokio::test]
