@@ -254,3 +254,22 @@ fn allowed_list(allowed: &[String]) -> String {
 
 /// Result of a use case.
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A stored enumeration read back: text this version does not know is an internal error
+/// naming the table, column and row (never the value), not a default that would show a
+/// wrong state as if it were true.
+///
+/// # Errors
+/// `Internal` when `parsed` is `None`.
+pub(crate) fn stored<T>(
+    parsed: Option<T>,
+    table: &str,
+    column: &str,
+    id: impl std::fmt::Display,
+) -> AppResult<T> {
+    parsed.ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!(
+            "stored value in {table}.{column} of row {id} is not one this version knows"
+        ))
+    })
+}

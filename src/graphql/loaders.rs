@@ -141,7 +141,8 @@ latest_loader!(
     |l, rows| rows
         .into_iter()
         .map(|m| engagement::interaction_view(m, &l.principal))
-        .collect()
+        .collect::<crate::error::AppResult<_>>()
+        .map_err(gql)?
 );
 latest_loader!(
     COMPLAINTS,
@@ -164,7 +165,8 @@ latest_loader!(
     |l, rows| rows
         .into_iter()
         .map(|m| engagement::survey_view(m, &l.principal))
-        .collect()
+        .collect::<crate::error::AppResult<_>>()
+        .map_err(gql)?
 );
 
 fn ids<const K: u8>(keys: &[Of<K>]) -> Vec<Uuid> {
@@ -212,15 +214,15 @@ impl Loader<Of<PREFERENCES>> for RecordsLoader {
         let mut found = relations::preferences_of(&self.state.db, &self.principal, ids(keys))
             .await
             .map_err(gql)?;
-        Ok(keys
-            .iter()
+        keys.iter()
             .map(|k| {
-                let view = found
-                    .remove(&k.0)
-                    .unwrap_or_else(|| relations::preferences_view(k.0, None));
-                (*k, view)
+                let view = match found.remove(&k.0) {
+                    Some(view) => view,
+                    None => relations::preferences_view(k.0, None).map_err(gql)?,
+                };
+                Ok((*k, view))
             })
-            .collect())
+            .collect()
     }
 }
 

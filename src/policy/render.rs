@@ -10,6 +10,7 @@ use super::mask::{mask_email, mask_id_number, mask_money, mask_phone};
 use crate::domain::{
     CustomerKind, CustomerSource, CustomerStatus, Gender, MaritalStatus, Sensitivity,
 };
+use crate::error::{AppResult, stored};
 use crate::policy::{Clearance, Principal};
 use crate::types::customer::{AddressView, CustomerView, IndividualView, OrganizationView};
 use crate::types::time::Date;
@@ -78,16 +79,43 @@ fn string_list(value: Option<&Value>) -> Option<Vec<String>> {
 
 /// Render a stored customer for `principal`: every field through its class and clearance,
 /// with the fields not shown in full listed in `masked`.
+///
+/// # Errors
+/// `Internal` naming the row when a stored kind, source, status, gender or marital status
+/// is not one this version knows: the customer is not shown as something it may not be.
 pub fn render_customer(
     model: &customer::Model,
     custom_classes: &CustomFieldClasses,
     principal: &Principal,
-) -> CustomerView {
+) -> AppResult<CustomerView> {
     let mut r = Renderer {
         principal,
         masked: Vec::new(),
     };
-    let kind = CustomerKind::parse(&model.kind).unwrap_or(CustomerKind::Individual);
+    let id = model.id;
+    let kind = stored(CustomerKind::parse(&model.kind), "customers", "kind", id)?;
+    let source = stored(
+        CustomerSource::parse(&model.source),
+        "customers",
+        "source",
+        id,
+    )?;
+    let status = stored(
+        CustomerStatus::parse(&model.status),
+        "customers",
+        "status",
+        id,
+    )?;
+    let gender = model
+        .gender
+        .as_deref()
+        .map(|g| stored(Gender::parse(g), "customers", "gender", id))
+        .transpose()?;
+    let marital_status = model
+        .marital_status
+        .as_deref()
+        .map(|m| stored(MaritalStatus::parse(m), "customers", "marital_status", id))
+        .transpose()?;
     let phone = r.text("phone", model.phone.as_ref(), Partial::Phone);
     let email = r.text("email", model.email.as_ref(), Partial::Email);
     let address = AddressView {
@@ -141,9 +169,7 @@ pub fn render_customer(
             model.given_name.as_ref(),
             Partial::Withheld,
         ),
-        gender: r
-            .whole("individual.gender", model.gender.as_ref())
-            .and_then(|g| Gender::parse(&g)),
+        gender: r.whole("individual.gender", gender.as_ref()),
         birthday: r.whole("individual.birthday", model.birthday.map(Date).as_ref()),
         occupation: r.text(
             "individual.occupation",
@@ -170,9 +196,7 @@ pub fn render_customer(
             model.education.as_ref(),
             Partial::Withheld,
         ),
-        marital_status: r
-            .whole("individual.marital_status", model.marital_status.as_ref())
-            .and_then(|m| MaritalStatus::parse(&m)),
+        marital_status: r.whole("individual.marital_status", marital_status.as_ref()),
         family_notes: r.text(
             "individual.family_notes",
             model.family_notes.as_ref(),
@@ -283,7 +307,7 @@ pub fn render_customer(
         }
     }
 
-    CustomerView {
+    Ok(CustomerView {
         id: model.id,
         kind,
         display_name: model.display_name.clone(),
@@ -291,8 +315,8 @@ pub fn render_customer(
         email,
         address: has_address.then_some(address),
         tags: string_list(Some(&model.tags)).unwrap_or_default(),
-        source: CustomerSource::parse(&model.source).unwrap_or(CustomerSource::DEFAULT),
-        status: CustomerStatus::parse(&model.status).unwrap_or(CustomerStatus::DEFAULT),
+        source,
+        status,
         notes,
         owner_id: model.owner_id,
         individual,
@@ -305,10 +329,11 @@ pub fn render_customer(
         masked: r.masked,
         scores: None,
         duplicate_candidates: None,
-    }
+    })
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
     use crate::policy::Clearance::{Full, None as Hidden, Partial};
@@ -425,7 +450,7 @@ mod tests {
     #[test]
     fn every_rendered_field_has_a_sensitivity_class() {
         for model in [person(), organization()] {
-            let view = render_customer(&model, &classes(), &Principal::operator());
+            let view = render_customer(&model, &classes(), &Principal::operator()).unwrap();
             let json = serde_json::to_value(&view).unwrap_or_default();
             let mut all = Vec::new();
             paths("", &json, &mut all);
@@ -442,7 +467,7 @@ mod tests {
 
     #[test]
     fn full_clearance_sees_everything_and_no_stale_custom_values() {
-        let view = render_customer(&person(), &classes(), &Principal::operator());
+        let view = render_customer(&person(), &classes(), &Principal::operator()).unwrap();
         assert!(view.masked.is_empty());
         assert_eq!(view.phone.as_deref(), Some("+8613812345678"));
         assert_eq!(view.custom.0.get("wechat_id"), Some(&json!("zw1988")));
@@ -456,7 +481,7 @@ mod tests {
     #[test]
     fn partial_clearance_masks_and_lists_the_fields() {
         let support = Principal::with_clearances("support", [Full, Partial, Hidden, Hidden]);
-        let view = render_customer(&person(), &classes(), &support);
+        let view = render_customer(&person(), &classes(), &support).unwrap();
         assert_eq!(view.phone.as_deref(), Some("138****5678"));
         assert_eq!(view.email.as_deref(), Some("z***@example.com"));
         let address = view.address.unwrap_or_default();
@@ -494,15 +519,53 @@ mod tests {
     #[test]
     fn partial_financial_and_sensitive_show_bands_and_masked_ids() {
         let manager = Principal::with_clearances("manager", [Full, Full, Partial, Partial]);
-        let view = render_customer(&person(), &classes(), &manager);
+        let view = render_customer(&person(), &classes(), &manager).unwrap();
         let individual = view.individual.unwrap_or_default();
         assert_eq!(individual.annual_income.as_deref(), Some("300000–400000"));
         assert_eq!(individual.id_number.as_deref(), Some("1101**********1234"));
         assert_eq!(individual.religion, None);
         let org = render_customer(&organization(), &classes(), &manager)
+            .unwrap()
             .organization
             .unwrap_or_default();
         assert_eq!(org.credit_limit.as_deref(), Some("500000–600000"));
         assert_eq!(org.payment_terms_days, None);
+    }
+
+    #[test]
+    fn unknown_stored_text_is_an_error_naming_the_row_not_a_default() {
+        let s = |v: &str| Some(v.to_owned());
+        for broken in [
+            customer::Model {
+                kind: "robot".into(),
+                ..person()
+            },
+            customer::Model {
+                status: "zzz".into(),
+                ..person()
+            },
+            customer::Model {
+                source: "zzz".into(),
+                ..person()
+            },
+            customer::Model {
+                gender: s("zzz"),
+                ..person()
+            },
+            customer::Model {
+                marital_status: s("zzz"),
+                ..person()
+            },
+        ] {
+            let err = render_customer(&broken, &classes(), &Principal::operator()).unwrap_err();
+            assert_eq!(err.status(), 500);
+            let cause = format!("{err:?}");
+            assert!(cause.contains("customers."), "{cause}");
+            assert!(cause.contains(&broken.id.to_string()), "{cause}");
+            assert!(
+                !cause.contains("zzz") && !cause.contains("robot"),
+                "{cause}"
+            );
+        }
     }
 }

@@ -51,21 +51,5 @@ pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTrans
     .await
 }
 
-/// A stored enumeration read back: text this version does not know is an internal error
-/// naming the table, column and row (never the value), not a default that would show a
-/// wrong state as if it were true.
-///
-/// # Errors
-/// `Internal` when `parsed` is `None`.
-pub(crate) fn stored<T>(
-    parsed: Option<T>,
-    table: &str,
-    column: &str,
-    id: impl std::fmt::Display,
-) -> crate::error::AppResult<T> {
-    parsed.ok_or_else(|| {
-        crate::error::AppError::Internal(anyhow::anyhow!(
-            "stored value in {table}.{column} of row {id} is not one this version knows"
-        ))
-    })
-}
+/// A stored enumeration read back: see [`crate::error::stored`], shared with `policy`.
+pub(crate) use crate::error::stored;

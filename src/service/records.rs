@@ -330,6 +330,28 @@ impl<T> Page<T> {
         }
     }
 
+    /// The same page with every item transformed by a step that can fail: the first
+    /// failure is the answer, not a page short of an item.
+    ///
+    /// # Errors
+    /// The first error of `f`.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        let Self {
+            items,
+            cursors,
+            next_cursor,
+            has_next,
+            has_previous,
+        } = self;
+        Ok(Page {
+            items: items.into_iter().map(f).collect::<Result<_, E>>()?,
+            cursors,
+            next_cursor,
+            has_next,
+            has_previous,
+        })
+    }
+
     /// The same page holding `items` instead (its own, rendered).
     pub fn with<U>(self, items: Vec<U>) -> Page<U> {
         let Self {

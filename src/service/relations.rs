@@ -59,8 +59,8 @@ fn never_written(e: AppError) -> AppError {
 pub fn preferences_view(
     customer_id: Uuid,
     m: Option<&customer_preference::Model>,
-) -> PreferencesView {
-    PreferencesView {
+) -> AppResult<PreferencesView> {
+    Ok(PreferencesView {
         customer_id,
         categories: m
             .and_then(|m| m.categories.as_array())
@@ -72,13 +72,29 @@ pub fn preferences_view(
             .unwrap_or_default(),
         preferred_channel: m
             .and_then(|m| m.preferred_channel.as_deref())
-            .and_then(ContactChannel::parse),
+            .map(|c| {
+                crate::service::stored(
+                    ContactChannel::parse(c),
+                    "customer_preferences",
+                    "preferred_channel",
+                    customer_id,
+                )
+            })
+            .transpose()?,
         preferred_time: m
             .and_then(|m| m.preferred_time.as_deref())
-            .and_then(PreferredTime::parse),
+            .map(|t| {
+                crate::service::stored(
+                    PreferredTime::parse(t),
+                    "customer_preferences",
+                    "preferred_time",
+                    customer_id,
+                )
+            })
+            .transpose()?,
         updated_at: m.map(|m| m.updated_at.into()),
         version: m.map_or(0, |m| m.version),
-    }
+    })
 }
 
 /// A customer's preferences.
@@ -95,7 +111,7 @@ pub async fn preferences(
     let m = customer_preference::Entity::find_by_id(customer_id)
         .one(&state.db)
         .await?;
-    Ok(preferences_view(customer_id, m.as_ref()))
+    preferences_view(customer_id, m.as_ref())
 }
 
 /// Replace a customer's preferences; with `expected_version` only if they are still at that
@@ -168,23 +184,31 @@ pub async fn set_preferences(
         .one(&txn)
         .await?;
     txn.commit().await?;
-    Ok(preferences_view(customer_id, m.as_ref()))
+    preferences_view(customer_id, m.as_ref())
 }
 
 // ---------------------------------------------------------------------------------------
 // Consent
 
 /// Render one consent change.
-pub fn consent_event_view(m: consent_event::Model) -> ConsentEventView {
-    ConsentEventView {
+///
+/// # Errors
+/// `Internal` for a stored channel this version does not know.
+pub fn consent_event_view(m: consent_event::Model) -> AppResult<ConsentEventView> {
+    Ok(ConsentEventView {
         id: m.id,
         customer_id: m.customer_id,
-        channel: ContactChannel::parse(&m.channel).unwrap_or(ContactChannel::Email),
+        channel: crate::service::stored(
+            ContactChannel::parse(&m.channel),
+            "consent_events",
+            "channel",
+            m.id,
+        )?,
         granted: m.granted,
         at: m.at.into(),
         source: m.source,
         recorded_by: m.recorded_by,
-    }
+    })
 }
 
 /// The consent in force per channel, from a customer's history (oldest first).
@@ -281,7 +305,7 @@ pub async fn preferences_of(
     if customer_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    Ok(customer_preference::Entity::find()
+    customer_preference::Entity::find()
         .filter(customer_preference::Column::CustomerId.is_in(customer_ids))
         .filter(crate::service::rows::of_visible(
             principal,
@@ -290,8 +314,8 @@ pub async fn preferences_of(
         .all(conn)
         .await?
         .into_iter()
-        .map(|m| (m.customer_id, preferences_view(m.customer_id, Some(&m))))
-        .collect())
+        .map(|m| Ok((m.customer_id, preferences_view(m.customer_id, Some(&m))?)))
+        .collect()
 }
 
 /// Membership and points balance of many customers: two statements; customers the caller
@@ -307,7 +331,7 @@ pub async fn loyalty_of(
     authorize(principal, Action::ReadCustomers)?;
     let accounts = accounts(conn, principal, customer_ids.clone()).await?;
     let balances = balances(conn, principal, customer_ids.clone()).await?;
-    Ok(customer_ids
+    customer_ids
         .into_iter()
         .map(|id| {
             let view = loyalty_view(
@@ -315,10 +339,10 @@ pub async fn loyalty_of(
                 accounts.get(&id),
                 balances.get(&id).copied().unwrap_or(0),
                 principal,
-            );
-            (id, view)
+            )?;
+            Ok((id, view))
         })
-        .collect())
+        .collect()
 }
 
 /// A customer's consent history, newest first.
@@ -336,7 +360,7 @@ pub async fn consent_history(
     visible_customer(&state.db, principal, customer_id).await?;
     let select = consent_event::Entity::find().filter(C::CustomerId.eq(customer_id));
     let page = newest_first(&state.db, select, C::At, C::Id, window, |m| (m.at, m.id)).await?;
-    Ok(page.map(consent_event_view))
+    page.try_map(consent_event_view)
 }
 
 /// Record a grant or withdrawal of consent on one channel; the history keeps every change.
@@ -393,7 +417,7 @@ pub async fn record_consent(
     )
     .await?;
     txn.commit().await?;
-    Ok(consent_event_view(model))
+    consent_event_view(model)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -404,26 +428,44 @@ fn relationship_view(
     from_side: Uuid,
     other: &customer::Model,
     principal: &Principal,
-) -> RelationshipView {
-    let stored = RelationshipKind::parse(&m.kind).unwrap_or(RelationshipKind::PartnerOf);
+) -> AppResult<RelationshipView> {
+    let stored = crate::service::stored(
+        RelationshipKind::parse(&m.kind),
+        "relationships",
+        "kind",
+        m.id,
+    )?;
     let kind = if m.from_id == from_side {
         stored
     } else {
         stored.inverse()
     };
     let mut f = Fields::new(principal, "relationship");
-    RelationshipView {
+    let title = m
+        .title
+        .as_deref()
+        .map(|t| {
+            crate::service::stored(RelationshipTitle::parse(t), "relationships", "title", m.id)
+        })
+        .transpose()?;
+    let other_kind = crate::service::stored(
+        CustomerKind::parse(&other.kind),
+        "customers",
+        "kind",
+        other.id,
+    )?;
+    Ok(RelationshipView {
         id: m.id,
         customer_id: from_side,
         kind,
-        title: m.title.as_deref().and_then(RelationshipTitle::parse),
+        title,
         other_id: other.id,
         other_display_name: other.display_name.clone(),
-        other_kind: CustomerKind::parse(&other.kind).unwrap_or(CustomerKind::Individual),
+        other_kind,
         note: f.whole("note", m.note.as_ref()),
         created_at: m.created_at.into(),
         masked: f.finish(),
-    }
+    })
 }
 
 /// Relationships of many customers, each read from its own side, keeping only links whose
@@ -470,7 +512,7 @@ pub async fn relationships_of(
             {
                 out.entry(side)
                     .or_default()
-                    .push(relationship_view(link, side, other, principal));
+                    .push(relationship_view(link, side, other, principal)?);
             }
         }
     }
@@ -614,7 +656,7 @@ pub async fn link(
     )
     .await?;
     txn.commit().await?;
-    Ok(relationship_view(&model, customer_id, &other, principal))
+    relationship_view(&model, customer_id, &other, principal)
 }
 
 /// Remove a link of this customer.
@@ -673,25 +715,38 @@ pub fn loyalty_view(
     account: Option<&loyalty_account::Model>,
     balance: i64,
     principal: &Principal,
-) -> LoyaltyView {
+) -> AppResult<LoyaltyView> {
     let mut f = Fields::new(principal, "loyalty");
-    LoyaltyView {
+    let tier = account
+        .map(|a| {
+            crate::service::stored(
+                LoyaltyTier::parse(&a.tier),
+                "loyalty_accounts",
+                "tier",
+                a.customer_id,
+            )
+        })
+        .transpose()?;
+    Ok(LoyaltyView {
         customer_id,
-        tier: account.and_then(|a| LoyaltyTier::parse(&a.tier)),
+        tier,
         member_since: account.map(|a| a.joined_at.into()),
         version: account.map_or(0, |a| a.version),
         balance: f.whole("balance", Some(&balance)),
         masked: f.finish(),
-    }
+    })
 }
 
 /// Render one movement of points.
-pub fn points_view(m: points_entry::Model, principal: &Principal) -> PointsEntryView {
+///
+/// # Errors
+/// `Internal` for a stored kind this version does not know.
+pub fn points_view(m: points_entry::Model, principal: &Principal) -> AppResult<PointsEntryView> {
     let mut f = Fields::new(principal, "points");
-    PointsEntryView {
+    Ok(PointsEntryView {
         id: m.id,
         customer_id: m.customer_id,
-        kind: PointsKind::parse(&m.kind).unwrap_or(PointsKind::Adjust),
+        kind: crate::service::stored(PointsKind::parse(&m.kind), "points_ledger", "kind", m.id)?,
         points: f.whole("points", Some(&m.points)),
         balance_after: f.whole("balance_after", Some(&m.balance_after)),
         at: m.at.into(),
@@ -699,7 +754,7 @@ pub fn points_view(m: points_entry::Model, principal: &Principal) -> PointsEntry
         order_id: m.order_id,
         actor: m.actor,
         masked: f.finish(),
-    }
+    })
 }
 
 /// Points balances of many customers, summed from the ledger: one statement.
@@ -769,12 +824,12 @@ pub async fn loyalty(
     visible_customer(&state.db, principal, customer_id).await?;
     let account = accounts(&state.db, principal, vec![customer_id]).await?;
     let balance = balances(&state.db, principal, vec![customer_id]).await?;
-    Ok(loyalty_view(
+    loyalty_view(
         customer_id,
         account.get(&customer_id),
         balance.get(&customer_id).copied().unwrap_or(0),
         principal,
-    ))
+    )
 }
 
 /// Enrol a customer or change their tier; with `expected_version` only if the membership is
@@ -835,12 +890,12 @@ pub async fn set_tier(
     let account = accounts(&txn, principal, vec![customer_id]).await?;
     let balance = balances(&txn, principal, vec![customer_id]).await?;
     txn.commit().await?;
-    Ok(loyalty_view(
+    loyalty_view(
         customer_id,
         account.get(&customer_id),
         balance.get(&customer_id).copied().unwrap_or(0),
         principal,
-    ))
+    )
 }
 
 /// Record a movement of points. Redeeming or expiring more than the balance is refused;
@@ -943,7 +998,7 @@ pub async fn record_points(
     )
     .await?;
     txn.commit().await?;
-    Ok(points_view(model, principal))
+    points_view(model, principal)
 }
 
 /// A customer's points ledger, newest first.
@@ -961,5 +1016,5 @@ pub async fn points_ledger(
     visible_customer(&state.db, principal, customer_id).await?;
     let select = points_entry::Entity::find().filter(C::CustomerId.eq(customer_id));
     let page = newest_first(&state.db, select, C::At, C::Id, window, |m| (m.at, m.id)).await?;
-    Ok(page.map(|m| points_view(m, principal)))
+    page.try_map(|m| points_view(m, principal))
 }

@@ -37,5 +37,6 @@ mod records_graphql;
 mod scalars;
 mod scores;
 mod segments;
+mod stored;
 mod timeouts;
 mod validation;

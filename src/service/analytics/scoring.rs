@@ -33,7 +33,9 @@ use uuid::Uuid;
 
 use crate::analytics::{bgnbd, gamma_gamma, rfm, scores as rules};
 use crate::config::Settings;
-use crate::domain::{CustomerGrade, LifecycleStage, LoyaltyTier, RfmSegment, ScoreMethod};
+use crate::domain::{
+    CustomerGrade, CustomerKind, LifecycleStage, LoyaltyTier, RfmSegment, ScoreMethod,
+};
 use crate::error::{AppError, AppResult};
 use crate::policy::Fields;
 use crate::policy::Principal;
@@ -190,8 +192,10 @@ pub async fn check_as_of(
     Ok(())
 }
 
-/// The profile fields completeness counts, by kind.
-fn completeness(m: &customer::Model) -> u8 {
+/// The profile fields completeness counts, by kind; a stored kind this version does not
+/// know is an error, not counted as an individual.
+fn completeness(m: &customer::Model) -> AppResult<u8> {
+    let kind = crate::service::stored(CustomerKind::parse(&m.kind), "customers", "kind", m.id)?;
     let common = [
         m.phone.is_some(),
         m.email.is_some(),
@@ -199,7 +203,7 @@ fn completeness(m: &customer::Model) -> u8 {
         m.addr_city.is_some(),
         m.addr_street.is_some(),
     ];
-    let specific: Vec<bool> = if m.kind == "organization" {
+    let specific: Vec<bool> = if kind == CustomerKind::Organization {
         vec![
             m.legal_name.is_some(),
             m.credit_code.is_some(),
@@ -217,7 +221,7 @@ fn completeness(m: &customer::Model) -> u8 {
         ]
     };
     let filled: Vec<bool> = common.into_iter().chain(specific).collect();
-    rules::completeness(&filled)
+    Ok(rules::completeness(&filled))
 }
 
 /// A customer, then the sum and count of their CSAT answers, then of their NPS answers.
@@ -229,7 +233,7 @@ type SurveySums = (Uuid, Option<i64>, i64, Option<i64>, i64);
 /// row visibility, and every later one asks only for those found.
 ///
 /// # Errors
-/// Database failures.
+/// Database failures; `Internal` for a stored kind or tier this version does not know.
 pub async fn bases(
     conn: &impl ConnectionTrait,
     principal: &Principal,
@@ -246,7 +250,7 @@ pub async fn bases(
         .all(conn)
         .await?
     {
-        out.entry(m.id).or_default().completeness = completeness(&m);
+        out.entry(m.id).or_default().completeness = completeness(&m)?;
     }
     let ids: Vec<Uuid> = out.keys().copied().collect();
     if ids.is_empty() {
@@ -339,7 +343,13 @@ pub async fn bases(
         .all(conn)
         .await?
     {
-        out.entry(a.customer_id).or_default().tier = LoyaltyTier::parse(&a.tier);
+        let tier = crate::service::stored(
+            LoyaltyTier::parse(&a.tier),
+            "loyalty_accounts",
+            "tier",
+            a.customer_id,
+        )?;
+        out.entry(a.customer_id).or_default().tier = Some(tier);
     }
     Ok(out)
 }

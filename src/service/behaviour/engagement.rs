@@ -26,6 +26,7 @@ use crate::service::input::{Checker, parse_document, reject_read_only};
 use crate::service::records::{
     self, Window, newest_first, past_time, visible_customer, within_visible,
 };
+use crate::service::stored;
 use crate::service::versioned;
 use crate::state::AppState;
 use crate::types::engagement::{
@@ -58,14 +59,29 @@ fn present(doc: &Value, key: &str) -> bool {
 // Interactions
 
 /// Render an interaction for a principal.
-pub fn interaction_view(m: interaction::Model, principal: &Principal) -> InteractionView {
+///
+/// # Errors
+/// `Internal` for a stored type or direction this version does not know.
+pub fn interaction_view(
+    m: interaction::Model,
+    principal: &Principal,
+) -> AppResult<InteractionView> {
     let mut f = Fields::new(principal, "interaction");
-    InteractionView {
+    Ok(InteractionView {
         id: m.id,
         customer_id: m.customer_id,
-        kind: InteractionKind::parse(&m.kind).unwrap_or(InteractionKind::Other),
-        direction: InteractionDirection::parse(&m.direction)
-            .unwrap_or(InteractionDirection::Outbound),
+        kind: stored(
+            InteractionKind::parse(&m.kind),
+            "interactions",
+            "kind",
+            m.id,
+        )?,
+        direction: stored(
+            InteractionDirection::parse(&m.direction),
+            "interactions",
+            "direction",
+            m.id,
+        )?,
         occurred_at: m.occurred_at.into(),
         duration_seconds: m.duration_seconds,
         subject: f.whole("subject", m.subject.as_ref()),
@@ -77,7 +93,7 @@ pub fn interaction_view(m: interaction::Model, principal: &Principal) -> Interac
         created_at: m.created_at.into(),
         updated_at: m.updated_at.into(),
         masked: f.finish(),
-    }
+    })
 }
 
 async fn active_user(conn: &impl ConnectionTrait, c: &mut Checker, id: Uuid) -> AppResult<()> {
@@ -195,7 +211,7 @@ pub async fn record_interaction(
     )
     .await?;
     txn.commit().await?;
-    Ok(interaction_view(model, principal))
+    interaction_view(model, principal)
 }
 
 async fn find_interaction(
@@ -237,7 +253,7 @@ pub async fn update_interaction(
     active.updated_at = Set(crate::clock::now());
     let model = versioned::update_model(&txn, id, base, active).await?;
     txn.commit().await?;
-    Ok(interaction_view(model, principal))
+    interaction_view(model, principal)
 }
 
 /// One interaction.
@@ -251,7 +267,7 @@ pub async fn get_interaction(
 ) -> AppResult<InteractionView> {
     authorize(principal, Action::ReadCustomers)?;
     let model = find_interaction(&state.db, principal, id).await?;
-    Ok(interaction_view(model, principal))
+    interaction_view(model, principal)
 }
 
 /// Which interactions to list.
@@ -301,26 +317,34 @@ pub async fn list_interactions(
         (m.occurred_at, m.id)
     })
     .await?;
-    Ok(page.map(|m| interaction_view(m, principal)))
+    page.try_map(|m| interaction_view(m, principal))
 }
 
 // ---------------------------------------------------------------------------------------
 // Surveys
 
 /// Render a survey answer for a principal.
-pub fn survey_view(m: survey::Model, principal: &Principal) -> SurveyView {
+///
+/// # Errors
+/// `Internal` for a stored channel this version does not know.
+pub fn survey_view(m: survey::Model, principal: &Principal) -> AppResult<SurveyView> {
     let mut f = Fields::new(principal, "survey");
-    SurveyView {
+    let channel = m
+        .channel
+        .as_deref()
+        .map(|c| stored(SurveyChannel::parse(c), "surveys", "channel", m.id))
+        .transpose()?;
+    Ok(SurveyView {
         id: m.id,
         customer_id: m.customer_id,
         csat: f.whole("csat", m.csat.as_ref()),
         nps: f.whole("nps", m.nps.as_ref()),
         comment: f.whole("comment", m.comment.as_ref()),
-        channel: m.channel.as_deref().and_then(SurveyChannel::parse),
+        channel,
         answered_at: m.answered_at.into(),
         created_at: m.created_at.into(),
         masked: f.finish(),
-    }
+    })
 }
 
 /// Check a survey answer (CSAT 1–5, NPS 0–10, at least one of them) into a new row.
@@ -377,7 +401,7 @@ pub async fn record_survey(
     visible_customer(&txn, principal, customer_id).await?;
     let model = answer.insert(&txn).await?;
     txn.commit().await?;
-    Ok(survey_view(model, principal))
+    survey_view(model, principal)
 }
 
 /// Survey answers of the customers the caller may see (one customer's with `customer_id`),
@@ -401,47 +425,79 @@ pub async fn list_surveys(
         (m.answered_at, m.id)
     })
     .await?;
-    Ok(page.map(|m| survey_view(m, principal)))
+    page.try_map(|m| survey_view(m, principal))
 }
 
 // ---------------------------------------------------------------------------------------
 // Complaints
 
-fn complaint_status(m: &complaint::Model) -> ComplaintStatus {
-    ComplaintStatus::parse(&m.status).unwrap_or(ComplaintStatus::Open)
+/// A complaint's stored status; one this version does not know is an error, not `open`
+/// (which would show it unresolved and let it move as if it were).
+fn complaint_status(m: &complaint::Model) -> AppResult<ComplaintStatus> {
+    stored(
+        ComplaintStatus::parse(&m.status),
+        "complaints",
+        "status",
+        m.id,
+    )
 }
 
 /// Render a complaint step for a principal.
+///
+/// # Errors
+/// `Internal` for a stored status this version does not know.
 pub fn complaint_event_view(
     m: complaint_event::Model,
     principal: &Principal,
-) -> ComplaintEventView {
+) -> AppResult<ComplaintEventView> {
     let mut f = Fields::new(principal, "complaint_event");
-    ComplaintEventView {
+    let status = |text: &str, column| {
+        stored(
+            ComplaintStatus::parse(text),
+            "complaint_events",
+            column,
+            m.id,
+        )
+    };
+    Ok(ComplaintEventView {
         id: m.id,
         complaint_id: m.complaint_id,
         customer_id: m.customer_id,
-        from_status: m.from_status.as_deref().and_then(ComplaintStatus::parse),
-        to_status: ComplaintStatus::parse(&m.to_status).unwrap_or(ComplaintStatus::Open),
+        from_status: m
+            .from_status
+            .as_deref()
+            .map(|s| status(s, "from_status"))
+            .transpose()?,
+        to_status: status(&m.to_status, "to_status")?,
         at: m.at.into(),
         actor: m.actor,
         note: f.whole("note", m.note.as_ref()),
         masked: f.finish(),
-    }
+    })
 }
 
 fn complaint_view(
     m: complaint::Model,
     events: Vec<complaint_event::Model>,
     principal: &Principal,
-) -> ComplaintView {
+) -> AppResult<ComplaintView> {
     let mut f = Fields::new(principal, "complaint");
-    let status = complaint_status(&m);
-    ComplaintView {
+    let status = complaint_status(&m)?;
+    Ok(ComplaintView {
         id: m.id,
         customer_id: m.customer_id,
-        category: ComplaintCategory::parse(&m.category).unwrap_or(ComplaintCategory::Other),
-        severity: ComplaintSeverity::parse(&m.severity).unwrap_or(ComplaintSeverity::Medium),
+        category: stored(
+            ComplaintCategory::parse(&m.category),
+            "complaints",
+            "category",
+            m.id,
+        )?,
+        severity: stored(
+            ComplaintSeverity::parse(&m.severity),
+            "complaints",
+            "severity",
+            m.id,
+        )?,
         status,
         allowed_transitions: status.next().to_vec(),
         subject: f.whole("subject", Some(&m.subject)),
@@ -456,12 +512,12 @@ fn complaint_view(
         events: events
             .into_iter()
             .map(|e| complaint_event_view(e, principal))
-            .collect(),
+            .collect::<AppResult<_>>()?,
         version: m.version,
         created_at: m.created_at.into(),
         updated_at: m.updated_at.into(),
         masked: f.finish(),
-    }
+    })
 }
 
 /// Render complaints with their steps: one statement for all the steps.
@@ -485,13 +541,13 @@ pub async fn render_complaints(
             events.entry(e.complaint_id).or_default().push(e);
         }
     }
-    Ok(models
+    models
         .into_iter()
         .map(|m| {
             let steps = events.remove(&m.id).unwrap_or_default();
             complaint_view(m, steps, principal)
         })
-        .collect())
+        .collect()
 }
 
 async fn record_step(
@@ -657,7 +713,7 @@ pub async fn update_complaint(
     let txn = crate::service::begin_write(&state.db).await?;
     let current = find_complaint(&txn, principal, id).await?;
     let mut c = Checker::default();
-    let status = complaint_status(&current);
+    let status = complaint_status(&current)?;
     let opened_at = current.opened_at;
     let base = versioned::base(expected_version, current.version)?;
     let mut active: complaint::ActiveModel = current.into();
@@ -720,7 +776,7 @@ pub async fn transition_complaint(
     let txn = crate::service::begin_write(&state.db).await?;
     let current = find_complaint(&txn, principal, id).await?;
     let base = versioned::base(expected_version, current.version)?;
-    let from = complaint_status(&current);
+    let from = complaint_status(&current)?;
     let to = input.to;
     if !from.next().contains(&to) {
         return Err(AppError::IllegalTransition {

@@ -15,6 +15,7 @@ use crate::policy::CustomFieldClasses;
 use crate::policy::Principal;
 use crate::policy::{Action, authorize};
 use crate::service::input::{Checker, parse_document, reject_read_only};
+use crate::service::stored;
 use crate::state::AppState;
 use crate::types::custom_field::{CustomFieldInput, CustomFieldView};
 
@@ -35,18 +36,32 @@ pub struct Definition {
 }
 
 impl Definition {
-    fn from_model(m: &custom_field::Model) -> Self {
-        Self {
+    /// A stored definition; a type, class or kind this version does not know is an error,
+    /// never `text` (which would accept any value) or `all` (any customer).
+    fn from_model(m: &custom_field::Model) -> AppResult<Self> {
+        Ok(Self {
             key: m.key.clone(),
-            field_type: CustomFieldType::parse(&m.field_type).unwrap_or(CustomFieldType::Text),
+            field_type: stored(
+                CustomFieldType::parse(&m.field_type),
+                TABLE,
+                "field_type",
+                m.id,
+            )?,
             options: string_array(&m.options),
             required: m.required,
-            sensitivity: Sensitivity::parse(&m.sensitivity).unwrap_or(Sensitivity::Sensitive),
-            applies_to: AppliesTo::parse(&m.applies_to).unwrap_or(AppliesTo::All),
+            sensitivity: stored(
+                Sensitivity::parse(&m.sensitivity),
+                TABLE,
+                "sensitivity",
+                m.id,
+            )?,
+            applies_to: stored(AppliesTo::parse(&m.applies_to), TABLE, "applies_to", m.id)?,
             max_length: m.max_length,
-        }
+        })
     }
 }
+
+const TABLE: &str = "custom_field_definitions";
 
 fn string_array(value: &Value) -> Vec<String> {
     value
@@ -59,9 +74,9 @@ fn string_array(value: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn view(m: custom_field::Model) -> CustomFieldView {
-    let d = Definition::from_model(&m);
-    CustomFieldView {
+fn view(m: custom_field::Model) -> AppResult<CustomFieldView> {
+    let d = Definition::from_model(&m)?;
+    Ok(CustomFieldView {
         key: m.key,
         label: m.label,
         field_type: d.field_type,
@@ -74,26 +89,56 @@ fn view(m: custom_field::Model) -> CustomFieldView {
         version: m.version,
         created_at: m.created_at.into(),
         updated_at: m.updated_at.into(),
-    }
+    })
 }
 
-/// Every definition, parsed, ordered by key.
+/// Every definition, parsed, ordered by key: what a write checks custom values against.
 ///
 /// # Errors
-/// Database failures.
+/// Database failures; `Internal` for a stored definition this version does not know.
 pub async fn definitions(conn: &impl ConnectionTrait) -> AppResult<Vec<Definition>> {
     let models = custom_field::Entity::find()
         .order_by_asc(custom_field::Column::Key)
         .all(conn)
         .await?;
-    Ok(models.iter().map(Definition::from_model).collect())
+    models.iter().map(Definition::from_model).collect()
 }
 
-/// The sensitivity class of each defined key, for rendering.
+/// The sensitivity class of each defined key, from parsed definitions.
 pub fn classes(defs: &[Definition]) -> CustomFieldClasses {
     defs.iter()
         .map(|d| (d.key.clone(), d.sensitivity))
         .collect()
+}
+
+/// The sensitivity class of each defined key, for rendering customers: all a read needs of
+/// the definitions.
+///
+/// A class this version does not know is read as `sensitive`, the strictest, and logged
+/// naming the row. That is the one stored value read leniently, and on purpose: every
+/// customer read renders through these classes, so an error would fail every read of every
+/// customer, while `sensitive` only withholds the value from whoever may not see every
+/// class, never shows it to someone who should not see it. Writes and the definition
+/// itself refuse it (see [`definitions`]).
+///
+/// # Errors
+/// Database failures.
+pub async fn render_classes(conn: &impl ConnectionTrait) -> AppResult<CustomFieldClasses> {
+    let models = custom_field::Entity::find().all(conn).await?;
+    Ok(models
+        .into_iter()
+        .map(|m| {
+            let class = Sensitivity::parse(&m.sensitivity).unwrap_or_else(|| {
+                tracing::warn!(
+                    custom_field.id = %m.id,
+                    "stored value in {TABLE}.sensitivity is not one this version knows: \
+                     rendered as sensitive"
+                );
+                Sensitivity::Sensitive
+            });
+            (m.key, class)
+        })
+        .collect())
 }
 
 /// Check custom values for a customer of `kind` against the definitions and return the
@@ -346,8 +391,8 @@ fn validate(input: CustomFieldInput) -> AppResult<ValidDefinition> {
     c.finish(valid)
 }
 
-fn to_document(m: &custom_field::Model) -> Value {
-    let v = view(m.clone());
+fn to_document(m: &custom_field::Model) -> AppResult<Value> {
+    let v = view(m.clone())?;
     let input = CustomFieldInput {
         key: Some(v.key),
         label: Some(v.label),
@@ -359,7 +404,7 @@ fn to_document(m: &custom_field::Model) -> Value {
         description: v.description,
         max_length: v.max_length,
     };
-    serde_json::to_value(input).unwrap_or(Value::Null)
+    Ok(serde_json::to_value(input).unwrap_or(Value::Null))
 }
 
 async fn find(conn: &impl ConnectionTrait, key: &str) -> AppResult<custom_field::Model> {
@@ -382,7 +427,7 @@ pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<Cust
         .order_by_asc(custom_field::Column::Key)
         .all(&state.db)
         .await?;
-    Ok(models.into_iter().map(view).collect())
+    models.into_iter().map(view).collect()
 }
 
 /// One definition by key.
@@ -391,7 +436,7 @@ pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<Cust
 /// `NotFound`.
 pub async fn get(state: &AppState, principal: &Principal, key: &str) -> AppResult<CustomFieldView> {
     authorize(principal, Action::ReadCustomers)?;
-    find(&state.db, key).await.map(view)
+    find(&state.db, key).await.and_then(view)
 }
 
 /// Define a custom field.
@@ -435,7 +480,7 @@ pub async fn create(
     }
     .insert(&state.db)
     .await?;
-    Ok(view(model))
+    view(model)
 }
 
 /// Change a definition with a JSON merge patch; `key` and `type` cannot change.
@@ -454,7 +499,7 @@ pub async fn update(
     reject_read_only(&patch, READ_ONLY)?;
     let current = find(&state.db, key).await?;
     let base = crate::service::versioned::base(expected_version, current.version)?;
-    let mut doc = to_document(&current);
+    let mut doc = to_document(&current)?;
     let before = doc.clone();
     json_patch::merge(&mut doc, &patch);
     let mut immutable = Vec::new();
@@ -480,9 +525,7 @@ pub async fn update(
     active.description = Set(valid.description);
     active.max_length = Set(valid.max_length);
     active.updated_at = Set(crate::clock::now());
-    Ok(view(
-        crate::service::versioned::update_model(&state.db, current.id, base, active).await?,
-    ))
+    view(crate::service::versioned::update_model(&state.db, current.id, base, active).await?)
 }
 
 /// Remove a definition. Values stored under its key stop being rendered and are dropped on

@@ -29,7 +29,7 @@ use crate::policy::{Clearance, Principal};
 use crate::service::identity::audit::{self, Event};
 use crate::service::input::{Checker, Submitted, parse_document, reject_read_only};
 use crate::service::pagination::{self, Page};
-use crate::service::versioned;
+use crate::service::{stored, versioned};
 use crate::state::AppState;
 use crate::types::customer::{
     AddressInput, CustomerInput, CustomerView, IndividualInput, OrganizationInput,
@@ -470,8 +470,30 @@ fn apply(v: Valid, m: &mut customer::ActiveModel) {
 
 /// The stored customer as the document a merge patch applies to. Custom values of deleted
 /// definitions are left out, so they vanish on this write.
-fn to_document(m: &customer::Model, defs: &[Definition]) -> Value {
-    let kind = CustomerKind::parse(&m.kind);
+///
+/// # Errors
+/// `Internal` for a stored kind, source, status, gender or marital status this version does
+/// not know: left out of the document, it would be rewritten as the default (or cleared) by
+/// a write that never meant to touch it.
+fn to_document(m: &customer::Model, defs: &[Definition]) -> AppResult<Value> {
+    let kind = stored(CustomerKind::parse(&m.kind), "customers", "kind", m.id)?;
+    let gender = m
+        .gender
+        .as_deref()
+        .map(|g| stored(crate::domain::Gender::parse(g), "customers", "gender", m.id))
+        .transpose()?;
+    let marital_status = m
+        .marital_status
+        .as_deref()
+        .map(|s| {
+            stored(
+                crate::domain::MaritalStatus::parse(s),
+                "customers",
+                "marital_status",
+                m.id,
+            )
+        })
+        .transpose()?;
     let strings = |v: &Option<Value>| {
         v.as_ref().and_then(Value::as_array).map(|a| {
             a.iter()
@@ -489,20 +511,17 @@ fn to_document(m: &customer::Model, defs: &[Definition]) -> Value {
     };
     let has_address =
         serde_json::to_value(&address).is_ok_and(|v| v.as_object().is_some_and(|o| !o.is_empty()));
-    let individual = (kind == Some(CustomerKind::Individual)).then(|| IndividualInput {
+    let individual = (kind == CustomerKind::Individual).then(|| IndividualInput {
         family_name: m.family_name.clone(),
         given_name: m.given_name.clone(),
-        gender: m.gender.as_deref().and_then(crate::domain::Gender::parse),
+        gender,
         birthday: m.birthday.map(Into::into),
         occupation: m.occupation.clone(),
         employer: m.employer.clone(),
         job_title: m.job_title.clone(),
         annual_income: m.annual_income.clone().map(Value::String),
         education: m.education.clone(),
-        marital_status: m
-            .marital_status
-            .as_deref()
-            .and_then(crate::domain::MaritalStatus::parse),
+        marital_status,
         family_notes: m.family_notes.clone(),
         hobbies: strings(&m.hobbies),
         social: m.social.as_ref().and_then(|s| s.as_object().cloned()),
@@ -512,7 +531,7 @@ fn to_document(m: &customer::Model, defs: &[Definition]) -> Value {
         political_affiliation: m.political_affiliation.clone(),
         precise_location: m.precise_location.clone(),
     });
-    let organization = (kind == Some(CustomerKind::Organization)).then(|| OrganizationInput {
+    let organization = (kind == CustomerKind::Organization).then(|| OrganizationInput {
         legal_name: m.legal_name.clone(),
         credit_code: m.credit_code.clone(),
         industry: m.industry.clone(),
@@ -537,21 +556,31 @@ fn to_document(m: &customer::Model, defs: &[Definition]) -> Value {
         })
         .unwrap_or_default();
     let doc = CustomerInput {
-        kind,
+        kind: Some(kind),
         display_name: Some(m.display_name.clone()),
         phone: m.phone.clone(),
         email: m.email.clone(),
         address: has_address.then_some(address),
         tags: strings(&Some(m.tags.clone())),
-        source: CustomerSource::parse(&m.source),
-        status: CustomerStatus::parse(&m.status),
+        source: Some(stored(
+            CustomerSource::parse(&m.source),
+            "customers",
+            "source",
+            m.id,
+        )?),
+        status: Some(stored(
+            CustomerStatus::parse(&m.status),
+            "customers",
+            "status",
+            m.id,
+        )?),
         notes: m.notes.clone(),
         individual,
         organization,
         custom: Some(custom),
         owner_id: None,
     };
-    serde_json::to_value(doc).unwrap_or(Value::Null)
+    Ok(serde_json::to_value(doc).unwrap_or(Value::Null))
 }
 
 /// A new customer from a document in the shape of [`CustomerInput`], checked like a create
@@ -596,7 +625,7 @@ pub(crate) fn prepare_update(
     region: &str,
 ) -> AppResult<Option<(customer::ActiveModel, customer::Model, Vec<String>)>> {
     reject_read_only(patch, READ_ONLY)?;
-    let mut doc = to_document(current, defs);
+    let mut doc = to_document(current, defs)?;
     json_patch::merge(&mut doc, patch);
     let input: CustomerInput = parse_document(doc)?;
     let valid = validate(input, defs, region, current.custom.as_object())?;
@@ -608,23 +637,26 @@ pub(crate) fn prepare_update(
 }
 
 /// The audit record of a change to a customer by a bulk import.
+///
+/// # Errors
+/// As [`to_document`].
 pub(crate) fn audit_change(
     before: &customer::Model,
     after: &customer::Model,
     defs: &[Definition],
-) -> Value {
-    audit::diff(
-        &audited_document(before, defs),
-        &audited_document(after, defs),
+) -> AppResult<Value> {
+    Ok(audit::diff(
+        &audited_document(before, defs)?,
+        &audited_document(after, defs)?,
         &custom_fields::classes(defs),
-    )
+    ))
 }
 
 /// The document the audit diff compares: what a caller writes, plus the owner.
-fn audited_document(m: &customer::Model, defs: &[Definition]) -> Value {
-    let mut doc = to_document(m, defs);
+fn audited_document(m: &customer::Model, defs: &[Definition]) -> AppResult<Value> {
+    let mut doc = to_document(m, defs)?;
     doc["owner_id"] = json!(m.owner_id);
-    doc
+    Ok(doc)
 }
 
 pub(crate) async fn replace_tags(
@@ -694,12 +726,11 @@ pub(crate) async fn render(
     principal: &Principal,
     models: &[customer::Model],
 ) -> AppResult<Vec<CustomerView>> {
-    let defs = custom_fields::definitions(conn).await?;
-    let classes = custom_fields::classes(&defs);
-    Ok(models
+    let classes = custom_fields::render_classes(conn).await?;
+    models
         .iter()
         .map(|m| render_customer(m, &classes, principal))
-        .collect())
+        .collect()
 }
 
 async fn render_one(
@@ -773,7 +804,7 @@ pub async fn create_checked(
     replace_tags(&txn, id, &tags).await?;
     let changes = audit::diff(
         &json!({}),
-        &audited_document(&model, &defs),
+        &audited_document(&model, &defs)?,
         &custom_fields::classes(&defs),
     );
     audit::record(
@@ -821,7 +852,7 @@ pub async fn update(
     let owner_change = take_owner(&txn, principal, &mut patch).await?;
     let base = versioned::base(expected_version, current.version)?;
     let defs = custom_fields::definitions(&txn).await?;
-    let mut doc = to_document(&current, &defs);
+    let mut doc = to_document(&current, &defs)?;
     json_patch::merge(&mut doc, &patch);
     let input: CustomerInput = parse_document(doc)?;
     let valid = validate(
@@ -840,8 +871,8 @@ pub async fn update(
     let model = versioned::update_model(&txn, id, base, active).await?;
     replace_tags(&txn, id, &tags).await?;
     let changes = audit::diff(
-        &audited_document(&current, &defs),
-        &audited_document(&model, &defs),
+        &audited_document(&current, &defs)?,
+        &audited_document(&model, &defs)?,
         &custom_fields::classes(&defs),
     );
     audit::record(
@@ -1148,7 +1179,7 @@ pub async fn reveal(
     let model = find(&txn, principal, id, false).await?;
     let defs = custom_fields::definitions(&txn).await?;
     let classes = custom_fields::classes(&defs);
-    let clear = serde_json::to_value(render_customer(&model, &classes, &Principal::operator()))
+    let clear = serde_json::to_value(render_customer(&model, &classes, &Principal::operator())?)
         .map_err(|e| AppError::Internal(e.into()))?;
     let mut values = Map::new();
     for (i, field) in fields.iter().enumerate() {

@@ -129,7 +129,7 @@ pub async fn timeline(
         .await?
         {
             let mut e = empty(TimelineKind::Interaction, m.occurred_at, m.id);
-            e.interaction = Some(interaction_view(m, principal));
+            e.interaction = Some(interaction_view(m, principal)?);
             entries.push(e);
         }
     }
@@ -147,7 +147,7 @@ pub async fn timeline(
         .await?
         {
             let mut e = empty(TimelineKind::Survey, m.answered_at, m.id);
-            e.survey = Some(survey_view(m, principal));
+            e.survey = Some(survey_view(m, principal)?);
             entries.push(e);
         }
     }
@@ -165,7 +165,7 @@ pub async fn timeline(
         .await?
         {
             let mut e = empty(TimelineKind::ComplaintEvent, m.at, m.id);
-            e.complaint_event = Some(complaint_event_view(m, principal));
+            e.complaint_event = Some(complaint_event_view(m, principal)?);
             entries.push(e);
         }
     }
@@ -176,7 +176,7 @@ pub async fn timeline(
                 .await?
         {
             let mut e = empty(TimelineKind::Consent, m.at, m.id);
-            e.consent = Some(consent_event_view(m));
+            e.consent = Some(consent_event_view(m)?);
             entries.push(e);
         }
     }

@@ -29,28 +29,28 @@ fn hash(key: &str) -> String {
     format!("{:x}", Sha256::digest(key.as_bytes()))
 }
 
-fn scopes_of(value: &Value) -> Vec<Scope> {
-    value
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().and_then(Scope::parse))
-                .collect()
-        })
-        .unwrap_or_default()
+/// A key's stored scopes; one this version does not know is an error, not a scope quietly
+/// dropped from what the key is shown to hold.
+fn scopes_of(m: &api_key::Model) -> AppResult<Vec<Scope>> {
+    let parsed: Option<Vec<Scope>> = m.scopes.as_array().and_then(|a| {
+        a.iter()
+            .map(|s| s.as_str().and_then(Scope::parse))
+            .collect()
+    });
+    crate::service::stored(parsed, "api_keys", "scopes", m.id)
 }
 
-fn view(m: api_key::Model) -> ApiKeyView {
-    ApiKeyView {
+fn view(m: api_key::Model) -> AppResult<ApiKeyView> {
+    Ok(ApiKeyView {
         id: m.id,
-        scopes: scopes_of(&m.scopes),
+        scopes: scopes_of(&m)?,
         name: m.name,
         prefix: m.prefix,
         expires_at: m.expires_at.map(Into::into),
         last_used_at: m.last_used_at.map(Into::into),
         revoked_at: m.revoked_at.map(Into::into),
         created_at: m.created_at.into(),
-    }
+    })
 }
 
 /// Create a key (admins only; a key cannot create keys).
@@ -125,7 +125,7 @@ pub async fn create(
     .await?;
     Ok(CreatedApiKey {
         key,
-        api_key: view(model),
+        api_key: view(model)?,
     })
 }
 
@@ -139,7 +139,7 @@ pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<ApiK
         .order_by_desc(api_key::Column::Id)
         .all(&state.db)
         .await?;
-    Ok(keys.into_iter().map(view).collect())
+    keys.into_iter().map(view).collect()
 }
 
 /// One key (admins only). Its secret is never shown.
@@ -151,8 +151,8 @@ pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult
     api_key::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .map(view)
         .ok_or(AppError::NotFound { entity: "API key" })
+        .and_then(view)
 }
 
 /// Revoke a key; it stops working with the next request.
@@ -200,6 +200,7 @@ pub async fn principal_for_key(state: &AppState, key: &str) -> AppResult<Princip
         .await?
         .filter(|k| k.revoked_at.is_none() && k.expires_at.is_none_or(|e| e > now))
         .ok_or_else(invalid)?;
+    let scopes = scopes_of(&stored)?;
     if stored
         .last_used_at
         .is_none_or(|t| (now - t).num_seconds() >= LAST_USED_RESOLUTION_SECONDS)
@@ -210,5 +211,5 @@ pub async fn principal_for_key(state: &AppState, key: &str) -> AppResult<Princip
             .exec(&state.db)
             .await?;
     }
-    Ok(Principal::api_key(stored.id, scopes_of(&stored.scopes)))
+    Ok(Principal::api_key(stored.id, scopes))
 }

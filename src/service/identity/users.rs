@@ -40,17 +40,23 @@ pub struct NewUser {
     pub password: String,
 }
 
-fn view(m: user::Model) -> UserView {
-    UserView {
+/// A user's stored role; one this version does not know is an error, never a role that
+/// would grant something.
+fn role_of(m: &user::Model) -> AppResult<Role> {
+    crate::service::stored(Role::parse(&m.role), "users", "role", m.id)
+}
+
+fn view(m: user::Model) -> AppResult<UserView> {
+    Ok(UserView {
         id: m.id,
-        role: Role::parse(&m.role).unwrap_or(Role::Analyst),
+        role: role_of(&m)?,
         email: m.email,
         display_name: m.display_name,
         active: m.active,
         version: m.version,
         created_at: m.created_at.into(),
         updated_at: m.updated_at.into(),
-    }
+    })
 }
 
 fn hash_token(token: &str) -> String {
@@ -118,7 +124,7 @@ pub async fn create(
         },
     )
     .await?;
-    Ok(view(model))
+    view(model)
 }
 
 /// A user by e-mail (any case).
@@ -142,7 +148,7 @@ pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<User
         .order_by_asc(user::Column::Email)
         .all(&state.db)
         .await?;
-    Ok(users.into_iter().map(view).collect())
+    users.into_iter().map(view).collect()
 }
 
 /// Change a user's name, role or active flag (admin only). A role change or deactivation
@@ -212,8 +218,11 @@ pub async fn update(
         },
     )
     .await?;
+    // Rendered before the commit: a stored role this version does not know fails the whole
+    // update rather than after it was written.
+    let view = view(model)?;
     txn.commit().await?;
-    Ok(view(model))
+    Ok(view)
 }
 
 async fn revoke_all_refresh_tokens(conn: &impl ConnectionTrait, user_id: Uuid) -> AppResult<()> {
@@ -351,7 +360,7 @@ pub async fn set_password(
     };
     let model = replace_password(state, principal, user.id, hash, event).await?;
     tracing::info!(user.id = %model.id, actor = %principal.subject(), "password set; sessions revoked");
-    Ok(view(model))
+    view(model)
 }
 
 /// The same answer for an unknown e-mail, a wrong password and a deactivated user.
@@ -364,6 +373,8 @@ async fn new_session(
     user: user::Model,
     family_id: Uuid,
 ) -> AppResult<SessionView> {
+    // Before any token exists: a user whose stored role this version does not know gets none.
+    let user_view = view(user.clone())?;
     let now = Utc::now();
     let (access_token, _) = state
         .jwt
@@ -388,7 +399,7 @@ async fn new_session(
         token_type: "Bearer",
         expires_in: jwt::ACCESS_TTL_SECONDS,
         refresh_token: refresh,
-        user: view(user),
+        user: user_view,
     })
 }
 
@@ -416,7 +427,7 @@ pub async fn login(
     match user {
         Some(user) if ok && user.active => {
             tracing::info!(user.id = %user.id, "login succeeded");
-            let role = Role::parse(&user.role).unwrap_or(Role::Analyst);
+            let role = role_of(&user)?;
             let event = Event {
                 action: "login.succeeded",
                 customer_id: None,
@@ -522,7 +533,6 @@ pub async fn principal_for_token(state: &AppState, token: &str) -> AppResult<Pri
         .await?
         .filter(|u| u.active && u.token_version == claims.tv)
         .ok_or(AppError::Unauthenticated("invalid or expired access token"))?;
-    let role = Role::parse(&user.role)
-        .ok_or(AppError::Unauthenticated("invalid or expired access token"))?;
+    let role = role_of(&user)?;
     Ok(Principal::user(user.id, role))
 }

@@ -102,7 +102,7 @@ pub async fn run(
                                 action: "customer.updated",
                                 customer_id: Some(current.id),
                                 reason: Some("standardise".to_owned()),
-                                details: customers::audit_change(current, &next, &defs),
+                                details: customers::audit_change(current, &next, &defs)?,
                             },
                         )
                         .await?;

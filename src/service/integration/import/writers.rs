@@ -114,7 +114,7 @@ pub(super) async fn write_customers(
                     stored.version = current.version + 1;
                     stored.updated_at = now;
                     existing.insert(current.id, stored);
-                    let changes = customers::audit_change(current, &next, &ctx.defs);
+                    let changes = customers::audit_change(current, &next, &ctx.defs)?;
                     audit::record(
                         txn,
                         ctx.principal,
