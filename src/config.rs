@@ -13,6 +13,8 @@
 //! | `DOSSIER_GRADE_SHARES` | `0.2,0.3,0.3` | shares of buyers graded A, B and C by spend (the rest are D) |
 //! | `DOSSIER_MONTHLY_DISCOUNT` | `0.01` | monthly discount rate of lifetime values |
 //! | `DOSSIER_SCORES_REFIT_HOURS` | `24` | hours between background refits of the churn and spend models and the score snapshot; `0` turns the job off |
+//! | `DOSSIER_GRAPHQL_TIMEOUT_MS` | `10000` | a GraphQL operation still running after this many milliseconds is stopped (`TIMEOUT`) |
+//! | `DOSSIER_GRAPHQL_INTROSPECTION` | `false` | `true` answers GraphQL introspection and suggestions and serves the SDL (on with `serve --demo`) |
 //! | `DOSSIER_LOG_FORMAT` | `pretty` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -74,7 +76,14 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Bearer token `/metrics` asks for; without one it answers loopback callers only.
     pub metrics_token: Option<String>,
+    /// How long a GraphQL operation may run before it is stopped.
+    pub graphql_timeout: std::time::Duration,
+    /// Answer GraphQL introspection and "did you mean" suggestions, serve the SDL.
+    pub graphql_introspection: bool,
 }
+
+/// Name of the setting that turns GraphQL introspection on.
+pub const GRAPHQL_INTROSPECTION_VAR: &str = "DOSSIER_GRAPHQL_INTROSPECTION";
 
 impl Settings {
     /// Read settings from the environment, falling back to the defaults above.
@@ -155,6 +164,19 @@ impl Settings {
                 None => Vec::new(),
             },
             metrics_token: var("DOSSIER_METRICS_TOKEN"),
+            graphql_timeout: match var("DOSSIER_GRAPHQL_TIMEOUT_MS") {
+                Some(v) => std::time::Duration::from_millis(
+                    v.trim()
+                        .parse()
+                        .context("DOSSIER_GRAPHQL_TIMEOUT_MS must be a whole number of milliseconds")?,
+                ),
+                None => std::time::Duration::from_secs(10),
+            },
+            graphql_introspection: match var(GRAPHQL_INTROSPECTION_VAR).as_deref().map(str::trim) {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => bail!("DOSSIER_GRAPHQL_INTROSPECTION must be true or false"),
+            },
         };
         settings.validate()?;
         Ok(settings)
@@ -179,6 +201,8 @@ impl Settings {
             import_max_bytes: 64 << 20,
             trusted_proxies: Vec::new(),
             metrics_token: None,
+            graphql_timeout: std::time::Duration::from_secs(10),
+            graphql_introspection: false,
         }
     }
 
@@ -220,6 +244,9 @@ impl Settings {
         }
         if !(0.0..1.0).contains(&self.monthly_discount) {
             bail!("DOSSIER_MONTHLY_DISCOUNT must be at least 0 and below 1");
+        }
+        if self.graphql_timeout.is_zero() {
+            bail!("DOSSIER_GRAPHQL_TIMEOUT_MS must be at least 1");
         }
         if self.max_body_bytes < 1024 {
             bail!("DOSSIER_MAX_BODY_BYTES must be at least 1024");

@@ -3,6 +3,7 @@
 use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result, SimpleObject};
 use uuid::Uuid;
 
+use super::cost;
 use super::context;
 use crate::service::identity::audit::{self, AuditFilter as ServiceFilter};
 use crate::types::audit::AuditView;
@@ -42,6 +43,7 @@ pub struct AuditQuery;
 impl AuditQuery {
     /// The audit log (admin only): forwards with `first`/`after`, backwards with
     /// `last`/`before`.
+    #[graphql(complexity = "cost::relay(first, last, child_complexity, 1)")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

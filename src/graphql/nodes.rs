@@ -4,6 +4,7 @@
 use async_graphql::{Context, Interface, Object, Result};
 use uuid::Uuid;
 
+use super::cost;
 use super::connections::gql;
 use super::context;
 use crate::error::AppError;
@@ -85,7 +86,7 @@ impl NodeQuery {
 
     /// Several records by id, in the order asked (null for each the caller may not read);
     /// at most 50.
-    #[graphql(complexity = "ids.len() * child_complexity + 1")]
+    #[graphql(complexity = "cost::items(ids.len(), child_complexity, 1)")]
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<Uuid>) -> Result<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
             return Err(gql(AppError::bad_param(
