@@ -165,11 +165,9 @@ impl Settings {
             },
             metrics_token: var("DOSSIER_METRICS_TOKEN"),
             graphql_timeout: match var("DOSSIER_GRAPHQL_TIMEOUT_MS") {
-                Some(v) => std::time::Duration::from_millis(
-                    v.trim()
-                        .parse()
-                        .context("DOSSIER_GRAPHQL_TIMEOUT_MS must be a whole number of milliseconds")?,
-                ),
+                Some(v) => std::time::Duration::from_millis(v.trim().parse().context(
+                    "DOSSIER_GRAPHQL_TIMEOUT_MS must be a whole number of milliseconds",
+                )?),
                 None => std::time::Duration::from_secs(10),
             },
             graphql_introspection: match var(GRAPHQL_INTROSPECTION_VAR).as_deref().map(str::trim) {

@@ -3,8 +3,8 @@
 use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result, SimpleObject};
 use uuid::Uuid;
 
-use super::cost;
 use super::context;
+use super::cost;
 use crate::service::identity::audit::{self, AuditFilter as ServiceFilter};
 use crate::types::audit::AuditView;
 use crate::types::time::Timestamp;

@@ -70,7 +70,10 @@ pub fn fixed(price: usize, child: usize) -> usize {
 /// `count` items, each costing `child`, plus `price`.
 #[must_use]
 pub fn items(count: usize, child: usize, price: usize) -> usize {
-    count.saturating_mul(child).saturating_add(price).min(CEILING)
+    count
+        .saturating_mul(child)
+        .saturating_add(price)
+        .min(CEILING)
 }
 
 /// A page of `size` items (`default` when absent), each costing `child`, plus `price`. A
@@ -102,6 +105,9 @@ mod tests {
         assert_eq!(relay(None, Some(20), 5, 1), 101);
         let huge = page(Some(i32::MAX), 50, page(Some(i32::MAX), 50, 1 << 30, 1), 1);
         assert_eq!(huge, CEILING);
-        assert!(huge.checked_mul(1 << 20).is_some(), "sums of ceilings stay in range");
+        assert!(
+            huge.checked_mul(1 << 20).is_some(),
+            "sums of ceilings stay in range"
+        );
     }
 }

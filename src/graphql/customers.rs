@@ -1,7 +1,7 @@
 //! Customer queries and mutations.
 
-use super::cost;
 use super::connections::PageInfo;
+use super::cost;
 use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result, SimpleObject};
 use uuid::Uuid;
 

@@ -111,16 +111,24 @@ impl Guard {
             tally.directives += operation.node.directives.len();
             tally.selection_set(&operation.node.selection_set.node);
             let mut introspection = false;
-            let roots = root_fields(doc, &operation.node.selection_set.node, 0, &mut introspection);
+            let roots = root_fields(
+                doc,
+                &operation.node.selection_set.node,
+                0,
+                &mut introspection,
+            );
             if roots > MAX_ROOT_FIELDS {
                 return Err(refusal(
                     "QUERY_TOO_LARGE",
-                    format!("an operation may select at most {MAX_ROOT_FIELDS} root fields (aliases included)"),
+                    format!(
+                        "an operation may select at most {MAX_ROOT_FIELDS} root fields (aliases included)"
+                    ),
                     MAX_ROOT_FIELDS,
                 ));
             }
             if introspection && !self.introspection {
-                let mut error = ServerError::new("introspection is turned off on this server", None);
+                let mut error =
+                    ServerError::new("introspection is turned off on this server", None);
                 error
                     .extensions
                     .get_or_insert_with(Default::default)

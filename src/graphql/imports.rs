@@ -3,8 +3,8 @@
 use async_graphql::{Context, Object, Result, SimpleObject};
 use uuid::Uuid;
 
-use super::cost;
 use super::connections::gql;
+use super::cost;
 use crate::service::integration::import;
 use crate::types::imports::{ImportJobView, ImportRejectView};
 

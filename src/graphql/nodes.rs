@@ -4,9 +4,9 @@
 use async_graphql::{Context, Interface, Object, Result};
 use uuid::Uuid;
 
-use super::cost;
 use super::connections::gql;
 use super::context;
+use super::cost;
 use crate::error::AppError;
 use crate::service::nodes::{self, NodeKind};
 use crate::service::{

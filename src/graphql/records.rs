@@ -5,13 +5,13 @@
 use async_graphql::{ComplexObject, Context, InputObject, Object, Result};
 use uuid::Uuid;
 
-use super::cost;
 use super::connections::{
     ComplaintConnection, ConsentEventConnection, InteractionConnection, OrderConnection,
     PointsConnection, ProductConnection, SurveyConnection, TimelineConnection, doc, gql, nested,
     relay_window, window,
 };
 use super::context;
+use super::cost;
 use super::loaders::*;
 use crate::domain::{
     ComplaintSeverity, ComplaintStatus, InteractionKind, OrderChannel, OrderStatus, TimelineKind,

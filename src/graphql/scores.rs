@@ -4,8 +4,8 @@
 use async_graphql::{ComplexObject, Context, Object, Result};
 use uuid::Uuid;
 
-use super::cost;
 use super::connections::{AlertConnection, SegmentMemberConnection, gql, relay_window, window};
+use super::cost;
 use super::loaders::{RequestLoader, ScoreKey, scores_of};
 use crate::domain::{AlertKind, AlertStatus};
 use crate::service::analytics::alerts;

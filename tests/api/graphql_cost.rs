@@ -82,15 +82,20 @@ async fn overviews_in_bulk_and_huge_nested_pages_are_refused() {
 
     // Aliases inside one field count too.
     let fields: Vec<String> = (0..61).map(|i| format!("n{i}: id")).collect();
-    let wide = format!("{{ customers(first: 1) {{ nodes {{ {} }} }} }}", fields.join(" "));
+    let wide = format!(
+        "{{ customers(first: 1) {{ nodes {{ {} }} }} }}",
+        fields.join(" ")
+    );
     let doc = app.graphql(&wide, json!({})).await;
     assert_eq!(code(&doc), "QUERY_TOO_LARGE", "{doc}");
 
     // A nested connection multiplies its items' cost by its page size.
-    let nested = "{ customers(first: 200) { nodes { id timeline(first: 200) { nodes { kind at } } } } }";
+    let nested =
+        "{ customers(first: 200) { nodes { id timeline(first: 200) { nodes { kind at } } } } }";
     let doc = app.graphql(nested, json!({})).await;
     assert_eq!(code(&doc), "QUERY_TOO_EXPENSIVE", "{doc}");
-    let huge = "{ customers(first: 2147483647) { nodes { orders(first: 2147483647) { nodes { id } } } } }";
+    let huge =
+        "{ customers(first: 2147483647) { nodes { orders(first: 2147483647) { nodes { id } } } } }";
     let doc = app.graphql(huge, json!({})).await;
     assert_eq!(code(&doc), "QUERY_TOO_EXPENSIVE", "{doc}");
 }
@@ -118,7 +123,8 @@ async fn a_front_end_page_of_fifty_customers_with_scores_and_orders_passes() {
 
 #[tokio::test]
 async fn a_query_past_the_deadline_is_stopped_with_timeout() {
-    let app = TestApp::spawn_with(|s| s.graphql_timeout = std::time::Duration::from_millis(1)).await;
+    let app =
+        TestApp::spawn_with(|s| s.graphql_timeout = std::time::Duration::from_millis(1)).await;
     buyers(&app, 120).await;
     let today = chrono::Utc::now().date_naive();
     let calibration = today - chrono::Duration::days(120);
@@ -150,18 +156,29 @@ async fn introspection_suggestions_and_the_sdl_are_off_unless_turned_on() {
     assert_eq!(doc["data"]["__typename"], "Query", "{doc}");
     let doc = off.graphql("{ custmers { totalCount } }", json!({})).await;
     let message = doc["errors"][0]["message"].as_str().unwrap_or_default();
-    assert!(!message.is_empty() && !message.contains("Did you mean"), "{doc}");
+    assert!(
+        !message.is_empty() && !message.contains("Did you mean"),
+        "{doc}"
+    );
     off.get("/graphql/schema.graphql")
         .await
         .assert_problem(404, "not_found");
     let anonymous = off
-        .send(off.anonymous.get(format!("{}/graphql/schema.graphql", off.base)))
+        .send(
+            off.anonymous
+                .get(format!("{}/graphql/schema.graphql", off.base)),
+        )
         .await;
     anonymous.assert_problem(404, "not_found");
 
     let on = TestApp::spawn_with(|s| s.graphql_introspection = true).await;
-    let doc = on.graphql("{ __schema { queryType { name } } }", json!({})).await;
-    assert_eq!(doc["data"]["__schema"]["queryType"]["name"], "Query", "{doc}");
+    let doc = on
+        .graphql("{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(
+        doc["data"]["__schema"]["queryType"]["name"], "Query",
+        "{doc}"
+    );
     let doc = on.graphql("{ custmers { totalCount } }", json!({})).await;
     assert!(
         doc["errors"][0]["message"]
