@@ -13,6 +13,8 @@
 //! | `DOSSIER_GRADE_SHARES` | `0.2,0.3,0.3` | shares of buyers graded A, B and C by spend (the rest are D) |
 //! | `DOSSIER_MONTHLY_DISCOUNT` | `0.01` | monthly discount rate of lifetime values |
 //! | `DOSSIER_SCORES_REFIT_HOURS` | `24` | hours between background refits of the churn and spend models and the score snapshot; `0` turns the job off |
+//! | `DOSSIER_GRAPHQL_TIMEOUT_MS` | `10000` | a GraphQL operation still running after this many milliseconds is stopped (`TIMEOUT`) |
+//! | `DOSSIER_GRAPHQL_INTROSPECTION` | `false` | `true` answers GraphQL introspection and suggestions and serves the SDL (on with `serve --demo`) |
 //! | `DOSSIER_LOG_FORMAT` | `pretty` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -80,6 +82,10 @@ pub struct Settings {
     pub timeouts: Timeouts,
     /// Pooled database connections; `None`: 4 on SQLite, 16 on PostgreSQL.
     pub db_max_connections: Option<u32>,
+    /// How long a GraphQL operation may run before it is stopped.
+    pub graphql_timeout: std::time::Duration,
+    /// Answer GraphQL introspection and "did you mean" suggestions, serve the SDL.
+    pub graphql_introspection: bool,
 }
 
 /// Every wait a request can meet, bounded. Defaults suit one small server; each is a
@@ -140,6 +146,9 @@ impl Timeouts {
         })
     }
 }
+
+/// Name of the setting that turns GraphQL introspection on.
+pub const GRAPHQL_INTROSPECTION_VAR: &str = "DOSSIER_GRAPHQL_INTROSPECTION";
 
 impl Settings {
     /// Read settings from the environment, falling back to the defaults above.
@@ -229,6 +238,17 @@ impl Settings {
                 ),
                 None => None,
             },
+            graphql_timeout: match var("DOSSIER_GRAPHQL_TIMEOUT_MS") {
+                Some(v) => std::time::Duration::from_millis(v.trim().parse().context(
+                    "DOSSIER_GRAPHQL_TIMEOUT_MS must be a whole number of milliseconds",
+                )?),
+                None => std::time::Duration::from_secs(10),
+            },
+            graphql_introspection: match var(GRAPHQL_INTROSPECTION_VAR).as_deref().map(str::trim) {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => bail!("DOSSIER_GRAPHQL_INTROSPECTION must be true or false"),
+            },
         };
         settings.validate()?;
         Ok(settings)
@@ -255,6 +275,8 @@ impl Settings {
             metrics_token: None,
             timeouts: Timeouts::default(),
             db_max_connections: None,
+            graphql_timeout: std::time::Duration::from_secs(10),
+            graphql_introspection: false,
         }
     }
 
@@ -308,6 +330,9 @@ impl Settings {
             if d.is_zero() {
                 bail!("{name} must be more than 0");
             }
+        }
+        if self.graphql_timeout.is_zero() {
+            bail!("DOSSIER_GRAPHQL_TIMEOUT_MS must be at least 1");
         }
         if self.max_body_bytes < 1024 {
             bail!("DOSSIER_MAX_BODY_BYTES must be at least 1024");

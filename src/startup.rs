@@ -225,6 +225,9 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .route("/docs", web::get().to(docs_redirect))
             .default_service(web::to(rest::error::not_found))
     })
+    // A client that closes its side of the connection has gone: drop its request's handler
+    // (and the work it awaits, a GraphQL operation among them) instead of finishing it.
+    .h1_allow_half_closed(false)
     .listen(listener)?
     .shutdown_timeout(30)
     .run();

@@ -31,6 +31,10 @@ pub async fn serve(demo: bool) -> anyhow::Result<()> {
         );
         settings.jwt_secret = Some(random_secret());
     }
+    // The demo is for exploring: GraphiQL's docs and completion need introspection.
+    if demo && std::env::var_os(dossier::config::GRAPHQL_INTROSPECTION_VAR).is_none() {
+        settings.graphql_introspection = true;
+    }
     let app = startup::Application::build_loading(settings.clone(), demo).await?;
     let state = app.state();
     let sales = if demo {

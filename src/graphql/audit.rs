@@ -4,6 +4,7 @@ use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result, Simpl
 use uuid::Uuid;
 
 use super::context;
+use super::cost;
 use crate::service::identity::audit::{self, AuditFilter as ServiceFilter};
 use crate::types::audit::AuditView;
 use crate::types::time::Timestamp;
@@ -42,6 +43,7 @@ pub struct AuditQuery;
 impl AuditQuery {
     /// The audit log (admin only): forwards with `first`/`after`, backwards with
     /// `last`/`before`.
+    #[graphql(complexity = "cost::relay(first, last, child_complexity, 1)")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

@@ -1,6 +1,7 @@
 //! Customer queries and mutations.
 
 use super::connections::PageInfo;
+use super::cost;
 use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result, SimpleObject};
 use uuid::Uuid;
 
@@ -117,7 +118,7 @@ impl CustomerQuery {
 
     /// Customers, filtered and ordered, a page at a time (default newest first): forwards
     /// with `first`/`after`, backwards with `last`/`before`.
-    #[graphql(complexity = "first.or(last).unwrap_or(50).max(0) as usize * child_complexity + 1")]
+    #[graphql(complexity = "cost::relay(first, last, child_complexity, 1)")]
     #[allow(
         clippy::too_many_arguments,
         reason = "a GraphQL field's arguments, as Relay spells them"

@@ -4,6 +4,7 @@ use async_graphql::{Context, Object, Result, SimpleObject};
 use uuid::Uuid;
 
 use super::connections::gql;
+use super::cost;
 use crate::service::integration::import;
 use crate::types::imports::{ImportJobView, ImportRejectView};
 
@@ -28,6 +29,7 @@ impl ImportQuery {
     }
 
     /// The newest import jobs.
+    #[graphql(complexity = "cost::page(Some(first), 50, child_complexity, 1)")]
     async fn import_jobs(
         &self,
         ctx: &Context<'_>,
@@ -40,6 +42,7 @@ impl ImportQuery {
 
     /// An import's rejected rows in file order, one per broken rule, values masked for the
     /// importer.
+    #[graphql(complexity = "cost::page(Some(first), 100, child_complexity, 1)")]
     async fn import_rejects(
         &self,
         ctx: &Context<'_>,

@@ -5,9 +5,11 @@
 mod assets;
 mod audit;
 pub(crate) mod connections;
+pub mod cost;
 mod custom_fields;
 mod customers;
 pub mod error;
+pub mod guard;
 mod imports;
 pub(crate) mod loaders;
 mod nodes;
@@ -65,8 +67,15 @@ definition key, social accounts, audit details, alert-rule parameters and other 
 documents. Each field's description says what it holds.";
 
 /// Build the schema with its limits. `state` is absent only when printing the SDL.
+///
+/// The cost limit is checked by [`guard::Guard`] (which names the cost in its error), not by
+/// the engine; with introspection off (`DOSSIER_GRAPHQL_INTROSPECTION`) `__schema`,
+/// `__type` and the "Did you mean …" suggestions of validation errors are off too.
 pub fn build_schema(state: Option<AppState>) -> AppSchema {
-    let builder = Schema::build(
+    let introspection = state
+        .as_ref()
+        .is_none_or(|s| s.settings.graphql_introspection);
+    let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         EmptySubscription,
@@ -74,8 +83,15 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
     .override_output_type_description::<uuid::Uuid>(UUID_DESCRIPTION)
     .override_output_type_description::<async_graphql::Json<serde_json::Value>>(JSON_DESCRIPTION)
     .limit_depth(12)
-    .limit_complexity(5_000)
-    .limit_recursive_depth(32);
+    .limit_recursive_depth(32)
+    .limit_directives(4)
+    .extension(guard::Guard {
+        introspection,
+        max_cost: cost::MAX_COST,
+    });
+    if !introspection {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
     match state {
         Some(state) => builder.data(state).finish(),
         None => builder.finish(),
@@ -143,6 +159,7 @@ pub async fn execute(
         errors: Vec::new(),
     })?;
     let state = state.get_ref().clone();
+    let deadline = state.settings.graphql_timeout;
     let loader: loaders::RequestLoader = async_graphql::dataloader::DataLoader::with_cache(
         loaders::RecordsLoader {
             state,
@@ -151,7 +168,28 @@ pub async fn execute(
         tokio::spawn,
         async_graphql::dataloader::HashMapCache::default(),
     );
-    let mut response = schema.execute(request.data(principal).data(loader)).await;
+    // The deadline drops the execution, and with it every statement in flight; so does a
+    // client hanging up (the server does not allow half-closed connections, so actix drops
+    // this handler). A model fit already handed to the blocking pool runs to its end: the
+    // cost limit keeps those to a few per request.
+    let execution = schema.execute(request.data(principal).data(loader));
+    let mut response = match tokio::time::timeout(deadline, execution).await {
+        Ok(response) => response,
+        Err(_) => {
+            let mut error = async_graphql::ServerError::new(
+                format!(
+                    "the operation did not finish within {} ms and was stopped; ask for less, or retry later (a mutation's earlier fields may have taken effect: read before retrying)",
+                    deadline.as_millis()
+                ),
+                None,
+            );
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "TIMEOUT");
+            async_graphql::Response::from_errors(vec![error])
+        }
+    };
     // Errors raised by the engine itself (syntax, unknown field, wrong argument type, limits)
     // carry no code; give them one so every GraphQL error has `extensions.code`.
     for error in &mut response.errors {
@@ -165,11 +203,20 @@ pub async fn execute(
         .json(response))
 }
 
-/// `GET /graphql/schema.graphql`: the SDL.
-pub async fn schema_sdl(schema: web::Data<AppSchema>) -> HttpResponse {
-    HttpResponse::Ok()
+/// `GET /graphql/schema.graphql`: the SDL; 404 when introspection is off.
+///
+/// # Errors
+/// `NotFound` with introspection off.
+pub async fn schema_sdl(
+    schema: web::Data<AppSchema>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    if !state.settings.graphql_introspection {
+        return Err(AppError::NotFound { entity: "schema" });
+    }
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
-        .body(sdl_of(&schema))
+        .body(sdl_of(&schema)))
 }
 
 /// Mount the GraphQL routes.

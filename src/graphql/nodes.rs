@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::connections::gql;
 use super::context;
+use super::cost;
 use crate::error::AppError;
 use crate::service::nodes::{self, NodeKind};
 use crate::service::{
@@ -85,7 +86,7 @@ impl NodeQuery {
 
     /// Several records by id, in the order asked (null for each the caller may not read);
     /// at most 50.
-    #[graphql(complexity = "ids.len() * child_complexity + 1")]
+    #[graphql(complexity = "cost::items(ids.len(), child_complexity, 1)")]
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<Uuid>) -> Result<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
             return Err(gql(AppError::bad_param(

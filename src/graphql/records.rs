@@ -11,6 +11,7 @@ use super::connections::{
     relay_window, window,
 };
 use super::context;
+use super::cost;
 use super::loaders::*;
 use crate::domain::{
     ComplaintSeverity, ComplaintStatus, InteractionKind, OrderChannel, OrderStatus, TimelineKind,
@@ -67,6 +68,7 @@ impl crate::types::alerts::AlertView {
 impl CustomerView {
     /// Orders, newest first. The first page of every customer in a list is loaded in one
     /// batch. Pages forwards only (`first`/`after`).
+    #[graphql(complexity = "cost::page(Some(first), 10, child_complexity, 1)")]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -89,6 +91,7 @@ impl CustomerView {
     }
 
     /// Interactions, newest first. Pages forwards only (`first`/`after`).
+    #[graphql(complexity = "cost::page(Some(first), 10, child_complexity, 1)")]
     async fn interactions(
         &self,
         ctx: &Context<'_>,
@@ -116,6 +119,7 @@ impl CustomerView {
     }
 
     /// Complaints with their history, newest first. Pages forwards only (`first`/`after`).
+    #[graphql(complexity = "cost::page(Some(first), 10, child_complexity, 1)")]
     async fn complaints(
         &self,
         ctx: &Context<'_>,
@@ -143,6 +147,7 @@ impl CustomerView {
     }
 
     /// Survey answers, newest first. Pages forwards only (`first`/`after`).
+    #[graphql(complexity = "cost::page(Some(first), 10, child_complexity, 1)")]
     async fn surveys(
         &self,
         ctx: &Context<'_>,
@@ -169,6 +174,7 @@ impl CustomerView {
     }
 
     /// Recency, frequency and monetary value with quintile scores and segment.
+    #[graphql(complexity = "cost::fixed(cost::SCORE, child_complexity)")]
     async fn rfm(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<RfmView> {
         let (_, principal) = context(ctx)?;
         let c = scores_of(ctx, self.id, as_of).await?;
@@ -176,6 +182,7 @@ impl CustomerView {
     }
 
     /// Churn risk and P(alive) by the BG/NBD model (or the RFM rule without one).
+    #[graphql(complexity = "cost::fixed(cost::SCORE, child_complexity)")]
     async fn churn(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<ChurnView> {
         let c = scores_of(ctx, self.id, as_of).await?;
         Ok(scoring::churn_view(
@@ -185,6 +192,7 @@ impl CustomerView {
     }
 
     /// Discounted expected spend over `months` (financial); null for prospects.
+    #[graphql(complexity = "cost::fixed(cost::SCORE, child_complexity)")]
     async fn lifetime_value(
         &self,
         ctx: &Context<'_>,
@@ -203,6 +211,7 @@ impl CustomerView {
     }
 
     /// Grade by spend percentile (financial: null without clearance).
+    #[graphql(complexity = "cost::fixed(cost::SCORE, child_complexity)")]
     async fn grade(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Option<CustomerGrade>> {
         let (_, principal) = context(ctx)?;
         let c = scores_of(ctx, self.id, as_of).await?;
@@ -210,6 +219,7 @@ impl CustomerView {
     }
 
     /// Lifecycle stage by the documented rules.
+    #[graphql(complexity = "cost::fixed(cost::SCORE, child_complexity)")]
     async fn lifecycle_stage(
         &self,
         ctx: &Context<'_>,
@@ -220,6 +230,7 @@ impl CustomerView {
 
     /// Share of the profile's fields that are filled, 0–100; contact (it tells which
     /// contact fields are on file): null without full contact clearance.
+    #[graphql(complexity = "cost::fixed(cost::SCORE, child_complexity)")]
     async fn completeness(&self, ctx: &Context<'_>) -> Result<Option<i32>> {
         let (_, principal) = context(ctx)?;
         let c = scores_of(ctx, self.id, None).await?;
@@ -227,6 +238,7 @@ impl CustomerView {
     }
 
     /// Every score at once, as `GET /customers/{id}/scores` returns them.
+    #[graphql(complexity = "cost::fixed(cost::SCORE, child_complexity)")]
     async fn scores(
         &self,
         ctx: &Context<'_>,
@@ -253,6 +265,7 @@ impl CustomerView {
 
     /// Customers who may be the same party as this one, best first (one statement per
     /// customer: ask for it on one customer, not on a list).
+    #[graphql(complexity = "cost::fixed(cost::DUPLICATES, child_complexity)")]
     async fn duplicates(
         &self,
         ctx: &Context<'_>,
@@ -277,6 +290,7 @@ impl CustomerView {
     }
 
     /// Every consent change, newest first. Pages forwards only (`first`/`after`).
+    #[graphql(complexity = "cost::page(Some(first), 20, child_complexity, cost::PER_PARENT)")]
     async fn consent_history(
         &self,
         ctx: &Context<'_>,
@@ -311,6 +325,7 @@ impl CustomerView {
     }
 
     /// The points ledger, newest first. Pages forwards only (`first`/`after`).
+    #[graphql(complexity = "cost::page(Some(first), 20, child_complexity, cost::PER_PARENT)")]
     async fn points(
         &self,
         ctx: &Context<'_>,
@@ -328,6 +343,7 @@ impl CustomerView {
 
     /// Orders, interactions, survey answers, complaint steps and consent changes in one
     /// feed, newest first. Pages forwards only (`first`/`after`).
+    #[graphql(complexity = "cost::page(Some(first), 20, child_complexity, cost::TIMELINE)")]
     async fn timeline(
         &self,
         ctx: &Context<'_>,
@@ -408,6 +424,7 @@ impl RecordsQuery {
         clippy::too_many_arguments,
         reason = "a GraphQL field's arguments, as Relay spells them"
     )]
+    #[graphql(complexity = "cost::relay(first, last, child_complexity, 1)")]
     async fn products(
         &self,
         ctx: &Context<'_>,
@@ -446,6 +463,7 @@ impl RecordsQuery {
     }
 
     /// Orders of the customers the caller may see, newest first.
+    #[graphql(complexity = "cost::relay(first, last, child_complexity, 1)")]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -488,6 +506,7 @@ impl RecordsQuery {
     }
 
     /// Interactions with the customers the caller may see, newest first.
+    #[graphql(complexity = "cost::relay(first, last, child_complexity, 1)")]
     async fn interactions(
         &self,
         ctx: &Context<'_>,
@@ -522,6 +541,7 @@ impl RecordsQuery {
     }
 
     /// Survey answers of the customers the caller may see, newest first.
+    #[graphql(complexity = "cost::relay(first, last, child_complexity, 1)")]
     async fn surveys(
         &self,
         ctx: &Context<'_>,
@@ -555,6 +575,7 @@ impl RecordsQuery {
     }
 
     /// Complaints of the customers the caller may see, newest first.
+    #[graphql(complexity = "cost::relay(first, last, child_complexity, 1)")]
     async fn complaints(
         &self,
         ctx: &Context<'_>,

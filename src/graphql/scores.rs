@@ -5,6 +5,7 @@ use async_graphql::{ComplexObject, Context, Object, Result};
 use uuid::Uuid;
 
 use super::connections::{AlertConnection, SegmentMemberConnection, gql, relay_window, window};
+use super::cost;
 use super::loaders::{RequestLoader, ScoreKey, scores_of};
 use crate::domain::{AlertKind, AlertStatus};
 use crate::service::analytics::alerts;
@@ -21,6 +22,7 @@ use crate::types::time::Date;
 impl LoyaltyView {
     /// Loyalty score 0–100 (see `components`); financial (one component is the spend
     /// percentile): null without financial clearance.
+    #[graphql(complexity = "cost::fixed(cost::SCORE, child_complexity)")]
     async fn score(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Option<f64>> {
         let (_, principal) = super::context(ctx)?;
         let c = scores_of(ctx, self.customer_id, as_of).await?;
@@ -29,6 +31,7 @@ impl LoyaltyView {
 
     /// The weighted components of the score, whole or not at all: null without financial
     /// clearance (the score less the other components gives the monetary one back).
+    #[graphql(complexity = "cost::fixed(cost::SCORE, child_complexity)")]
     async fn components(
         &self,
         ctx: &Context<'_>,
@@ -55,6 +58,7 @@ impl LoyaltyView {
 impl SegmentView {
     /// Members (by id), each with its current scores: forwards with `first`/`after`,
     /// backwards with `last`/`before`.
+    #[graphql(complexity = "cost::relay(first, last, child_complexity, cost::SEGMENT_MEMBERS)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -91,18 +95,21 @@ pub struct AnalyticsQuery;
 #[Object]
 impl AnalyticsQuery {
     /// Every segment the caller may use, by name, with its current size.
+    #[graphql(complexity = "cost::fixed(cost::SEGMENTS, child_complexity)")]
     async fn segments(&self, ctx: &Context<'_>) -> Result<Vec<SegmentView>> {
         let (state, principal) = super::context(ctx)?;
         segments::list(state, principal).await.map_err(gql)
     }
 
     /// One segment.
+    #[graphql(complexity = "cost::fixed(cost::SEGMENT, child_complexity)")]
     async fn segment(&self, ctx: &Context<'_>, id: Uuid) -> Result<SegmentView> {
         let (state, principal) = super::context(ctx)?;
         segments::get(state, principal, id).await.map_err(gql)
     }
 
     /// The customer base at a glance (see `GET /api/v1/overview`).
+    #[graphql(complexity = "cost::fixed(cost::WHOLE_BASE, child_complexity)")]
     async fn overview(
         &self,
         ctx: &Context<'_>,
@@ -116,6 +123,7 @@ impl AnalyticsQuery {
     }
 
     /// Alerts the caller may see, newest first.
+    #[graphql(complexity = "cost::relay(first, last, child_complexity, 1)")]
     async fn alerts(
         &self,
         ctx: &Context<'_>,
@@ -161,6 +169,7 @@ impl AnalyticsQuery {
 
     /// How well the churn model predicts: fitted on the orders up to `calibrationEnd`,
     /// compared with the purchases up to `holdoutEnd` (admins, managers, analysts).
+    #[graphql(complexity = "cost::fixed(cost::VALIDATION, child_complexity)")]
     async fn score_validation(
         &self,
         ctx: &Context<'_>,
@@ -183,6 +192,7 @@ impl AnalyticsQuery {
     }
 
     /// Pairs of customers sharing an identifier, a page at a time.
+    #[graphql(complexity = "cost::page(Some(first), 50, child_complexity, cost::WHOLE_BASE)")]
     async fn duplicate_pairs(
         &self,
         ctx: &Context<'_>,
@@ -200,6 +210,7 @@ impl AnalyticsQuery {
     }
 
     /// The data-quality report (admins, managers, analysts).
+    #[graphql(complexity = "cost::fixed(cost::WHOLE_BASE, child_complexity)")]
     async fn data_quality(
         &self,
         ctx: &Context<'_>,
@@ -298,6 +309,7 @@ impl AnalyticsMutation {
     /// Fit the churn and spend models on the orders up to the end of `asOf` (default today)
     /// and refresh the score snapshot (admins and managers), as `POST /api/v1/scores/fit`.
     /// With too little data the fit says so (`status: insufficient_data`).
+    #[graphql(complexity = "cost::fixed(cost::FIT, child_complexity)")]
     async fn fit_scores(
         &self,
         ctx: &Context<'_>,
@@ -329,6 +341,7 @@ impl AnalyticsMutation {
     }
 
     /// Evaluate every enabled rule now.
+    #[graphql(complexity = "cost::fixed(cost::EVALUATE, child_complexity)")]
     async fn evaluate_alerts(&self, ctx: &Context<'_>) -> Result<EvaluationView> {
         let (state, principal) = super::context(ctx)?;
         alerts::evaluate_now(state, principal).await.map_err(gql)
@@ -377,6 +390,7 @@ impl AnalyticsMutation {
     /// /api/v1/data-quality/standardise`: names folded, e-mails lower-cased, phones in
     /// E.164, provinces and cities in their standard spelling; audited as updates with the
     /// reason `standardise`. `dryRun` reports what would change and writes nothing.
+    #[graphql(complexity = "cost::fixed(cost::STANDARDISE, child_complexity)")]
     async fn standardise_customers(
         &self,
         ctx: &Context<'_>,
@@ -389,6 +403,7 @@ impl AnalyticsMutation {
     }
 
     /// Recompute every customer's scores into the snapshot now.
+    #[graphql(complexity = "cost::fixed(cost::REFRESH, child_complexity)")]
     async fn refresh_score_snapshot(&self, ctx: &Context<'_>) -> Result<SnapshotView> {
         let (state, principal) = super::context(ctx)?;
         let view = scoring::refresh_snapshot(&state.db, &state.settings, principal)

@@ -22,6 +22,7 @@ mod customers_rest;
 mod demo;
 mod derived;
 mod expand;
+mod graphql_cost;
 mod idempotency;
 mod imports;
 mod money;

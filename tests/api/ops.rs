@@ -41,7 +41,8 @@ async fn the_openapi_document_is_3_1_and_matches_the_checked_in_copy() {
 
 #[tokio::test]
 async fn the_docs_page_and_graphiql_are_served_without_external_assets() {
-    let app = TestApp::spawn().await;
+    // The SDL route (checked below) is served with introspection on, as `serve --demo` has it.
+    let app = TestApp::spawn_with(|s| s.graphql_introspection = true).await;
 
     let redirect = app.get("/docs").await;
     assert_eq!(redirect.status, 308);

@@ -121,7 +121,7 @@ async fn graphql_filters_take_instants_with_any_offset() {
 
 #[tokio::test]
 async fn the_schema_names_its_scalars_for_clients_not_for_rust() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|s| s.graphql_introspection = true).await;
     let sdl = app.get("/graphql/schema.graphql").await.text;
     for scalar in [
         "scalar DateTime @specifiedBy(url: \"https://www.rfc-editor.org/rfc/rfc3339\")",
