@@ -494,16 +494,11 @@ pub async fn run(
     active.updated_at = Set(now);
     let job = active.update(&state.db).await?;
     state.http_metrics.import_started();
-    let outcome = finish(state, principal, &job, progress).await;
-    let rows = outcome
-        .as_ref()
-        .ok()
-        .map(|v| u64::try_from(v.rows).unwrap_or(0));
-    state.http_metrics.import_finished(&job.kind, rows);
-    outcome
+    finish(state, principal, &job, progress).await
 }
 
-/// Execute a running job and record how it ended.
+/// Execute a running job and record how it ended: in `/metrics` first, then on the job, so
+/// whoever sees the job ended sees it counted.
 async fn finish(
     state: &AppState,
     principal: &Principal,
@@ -513,7 +508,15 @@ async fn finish(
     let id = job.id;
     match execute(state, principal, job, progress).await {
         Ok(()) => {
-            let job = find(&state.db, principal, id).await?;
+            let job = match find(&state.db, principal, id).await {
+                Ok(job) => job,
+                Err(e) => {
+                    state.http_metrics.import_finished(&job.kind, None);
+                    return Err(e);
+                }
+            };
+            let rows = u64::try_from(job.rows).unwrap_or(0);
+            state.http_metrics.import_finished(&job.kind, Some(rows));
             let mut active = job.clone().into_active_model();
             active.status = Set("completed".to_owned());
             active.bytes_done = Set(job.bytes_total);
@@ -554,6 +557,7 @@ async fn finish(
                 }
                 other => other.to_string(),
             };
+            state.http_metrics.import_finished(&job.kind, None);
             // Keep the committed counters: only the status and the reason change.
             import_job::Entity::update_many()
                 .col_expr(import_job::Column::Status, Expr::value("failed"))
