@@ -13,6 +13,12 @@
 //! | `DOSSIER_GRADE_SHARES` | `0.2,0.3,0.3` | shares of buyers graded A, B and C by spend (the rest are D) |
 //! | `DOSSIER_MONTHLY_DISCOUNT` | `0.01` | monthly discount rate of lifetime values |
 //! | `DOSSIER_SCORES_REFIT_HOURS` | `24` | hours between background refits of the churn and spend models and the score snapshot; `0` turns the job off |
+//! | `DOSSIER_HASH_WORKERS` | the number of cores | password checks (Argon2id, 19 MiB each) that run at once |
+//! | `DOSSIER_HASH_QUEUE` | 4 × the number of cores | password checks that may wait for a turn; beyond them a sign-in gets 503 `busy` with `Retry-After` |
+//! | `DOSSIER_LIMIT_LOGIN_IP` | `20/15m` | failed sign-ins allowed from one IP per window |
+//! | `DOSSIER_LIMIT_LOGIN_ADDRESS_IP` | `5/15m` | failed sign-ins allowed for one address from one IP per window |
+//! | `DOSSIER_LIMIT_LOGIN_ADDRESS` | `50/15m` | failed sign-ins allowed for one address from all IPs together per window |
+//! | `DOSSIER_LIMIT_EXPORT` | `5/1h` | exports of customer data allowed per caller per window |
 //! | `DOSSIER_LOG_FORMAT` | `pretty` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -20,6 +26,23 @@ use anyhow::{Context, bail};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::analytics::scores::GradeShares;
+use crate::policy::limits::{Limits, Rule};
+
+/// Read a `COUNT/WINDOW` limit from `name`, or keep `default`.
+fn limit_rule(value: Option<String>, name: &str, default: Rule) -> anyhow::Result<Rule> {
+    value.map_or(Ok(default), |v| {
+        Rule::parse(&v).map_err(|e| anyhow::anyhow!("{name}: {e}"))
+    })
+}
+
+/// Read a whole number from `name`, or keep `default`.
+fn count(value: Option<String>, name: &str, default: usize) -> anyhow::Result<usize> {
+    value.map_or(Ok(default), |v| {
+        v.trim()
+            .parse()
+            .with_context(|| format!("{name} must be a whole number"))
+    })
+}
 
 /// Parse `a,b,c`: shares of buyers graded A, B and C, each above 0, summing to at most 1.
 fn parse_shares(raw: &str) -> anyhow::Result<GradeShares> {
@@ -74,6 +97,12 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Bearer token `/metrics` asks for; without one it answers loopback callers only.
     pub metrics_token: Option<String>,
+    /// Password checks that run at once.
+    pub hash_workers: usize,
+    /// Password checks that may wait for a turn; beyond them, 503 `busy`.
+    pub hash_queue: usize,
+    /// The sign-in and export limits.
+    pub limits: Limits,
 }
 
 impl Settings {
@@ -155,6 +184,41 @@ impl Settings {
                 None => Vec::new(),
             },
             metrics_token: var("DOSSIER_METRICS_TOKEN"),
+            hash_workers: count(
+                var("DOSSIER_HASH_WORKERS"),
+                "DOSSIER_HASH_WORKERS",
+                crate::auth::password::cores(),
+            )?,
+            hash_queue: count(
+                var("DOSSIER_HASH_QUEUE"),
+                "DOSSIER_HASH_QUEUE",
+                4 * crate::auth::password::cores(),
+            )?,
+            limits: {
+                let d = Limits::default();
+                Limits {
+                    login_ip: limit_rule(
+                        var("DOSSIER_LIMIT_LOGIN_IP"),
+                        "DOSSIER_LIMIT_LOGIN_IP",
+                        d.login_ip,
+                    )?,
+                    login_address_ip: limit_rule(
+                        var("DOSSIER_LIMIT_LOGIN_ADDRESS_IP"),
+                        "DOSSIER_LIMIT_LOGIN_ADDRESS_IP",
+                        d.login_address_ip,
+                    )?,
+                    login_address: limit_rule(
+                        var("DOSSIER_LIMIT_LOGIN_ADDRESS"),
+                        "DOSSIER_LIMIT_LOGIN_ADDRESS",
+                        d.login_address,
+                    )?,
+                    export: limit_rule(
+                        var("DOSSIER_LIMIT_EXPORT"),
+                        "DOSSIER_LIMIT_EXPORT",
+                        d.export,
+                    )?,
+                }
+            },
         };
         settings.validate()?;
         Ok(settings)
@@ -179,6 +243,9 @@ impl Settings {
             import_max_bytes: 64 << 20,
             trusted_proxies: Vec::new(),
             metrics_token: None,
+            hash_workers: crate::auth::password::cores(),
+            hash_queue: 4 * crate::auth::password::cores(),
+            limits: Limits::default(),
         }
     }
 
@@ -220,6 +287,9 @@ impl Settings {
         }
         if !(0.0..1.0).contains(&self.monthly_discount) {
             bail!("DOSSIER_MONTHLY_DISCOUNT must be at least 0 and below 1");
+        }
+        if self.hash_workers == 0 {
+            bail!("DOSSIER_HASH_WORKERS must be at least 1");
         }
         if self.max_body_bytes < 1024 {
             bail!("DOSSIER_MAX_BODY_BYTES must be at least 1024");

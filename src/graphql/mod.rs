@@ -97,6 +97,7 @@ pub async fn execute(
     schema: web::Data<AppSchema>,
     state: web::Data<AppState>,
     principal: Result<Principal, AppError>,
+    ip: crate::auth::client::ClientIp,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     // A client without (valid) credentials gets a GraphQL response, with the same code a
@@ -141,7 +142,9 @@ pub async fn execute(
         tokio::spawn,
         async_graphql::dataloader::HashMapCache::default(),
     );
-    let mut response = schema.execute(request.data(principal).data(loader)).await;
+    let mut response = schema
+        .execute(request.data(principal).data(loader).data(ip))
+        .await;
     // Errors raised by the engine itself (syntax, unknown field, wrong argument type, limits)
     // carry no code; give them one so every GraphQL error has `extensions.code`.
     for error in &mut response.errors {

@@ -37,4 +37,5 @@ mod records_graphql;
 mod scalars;
 mod scores;
 mod segments;
+mod signin;
 mod validation;
