@@ -70,7 +70,10 @@ impl HashPool {
             let before = self.waiting.fetch_add(1, Ordering::AcqRel);
             let _in_queue = InQueue(&self.waiting);
             if before >= self.queue {
-                tracing::warn!(waiting = before, "password check refused: the hashing queue is full");
+                tracing::warn!(
+                    waiting = before,
+                    "password check refused: the hashing queue is full"
+                );
                 return Err(AppError::Busy {
                     retry_after: BUSY_RETRY_AFTER,
                 });
@@ -177,9 +180,13 @@ mod tests {
             "{hash}"
         );
         assert_eq!(
-            verify(&pool, "correct horse battery".to_owned(), Some(hash.clone()))
-                .await
-                .ok(),
+            verify(
+                &pool,
+                "correct horse battery".to_owned(),
+                Some(hash.clone())
+            )
+            .await
+            .ok(),
             Some(true)
         );
         assert_eq!(

@@ -124,7 +124,12 @@ pub fn ip_key(ip: Option<IpAddr>) -> String {
 
 /// The key of an e-mail address as typed: trimmed, lower-cased, at most 254 characters.
 pub fn address_key(address: &str) -> String {
-    address.trim().to_lowercase().chars().take(MAX_KEY).collect()
+    address
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(MAX_KEY)
+        .collect()
 }
 
 /// The counters one sign-in attempt is checked against, the IP's first.
@@ -149,7 +154,9 @@ mod tests {
             Rule::parse("3/30s").map(|r| r.window),
             Ok(Duration::from_secs(30))
         );
-        for bad in ["", "20", "0/15m", "20/0m", "20/15", "x/15m", "20/15d", "-1/1h"] {
+        for bad in [
+            "", "20", "0/15m", "20/0m", "20/15", "x/15m", "20/15d", "-1/1h",
+        ] {
             assert!(Rule::parse(bad).is_err(), "{bad}");
         }
     }
@@ -161,7 +168,10 @@ mod tests {
         assert_eq!(keys[0], (Limit::LoginIp, "203.0.113.7".to_owned()));
         assert_eq!(
             keys[1],
-            (Limit::LoginAddressIp, "ann@example.com 203.0.113.7".to_owned())
+            (
+                Limit::LoginAddressIp,
+                "ann@example.com 203.0.113.7".to_owned()
+            )
         );
         assert_eq!(keys[2], (Limit::LoginAddress, "ann@example.com".to_owned()));
         assert_eq!(address_key(&"a".repeat(1000)).len(), 254);

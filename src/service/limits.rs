@@ -101,10 +101,7 @@ pub async fn hit(
     for row in returned {
         let name: String = row.try_get("", "limit_name")?;
         let key: String = row.try_get("", "limit_key")?;
-        let Some((limit, _)) = counters
-            .iter()
-            .find(|(l, k)| l.name() == name && *k == key)
-        else {
+        let Some((limit, _)) = counters.iter().find(|(l, k)| l.name() == name && *k == key) else {
             return Err(AppError::Internal(anyhow::anyhow!(
                 "limit counter {name} came back unasked"
             )));
@@ -133,8 +130,7 @@ pub async fn hit(
     Ok(hits)
 }
 
-/// The `TooManyRequests` of the first counter beyond its rule, if any: the longest wait of
-/// those exceeded.
+/// `TooManyRequests` if any counter is beyond its rule, with the longest wait of those.
 pub fn refusal(hits: &[Hit]) -> Option<AppError> {
     let now = now_ms();
     hits.iter()

@@ -194,10 +194,22 @@ async fn failed_sign_ins_are_audited_once_per_address_ip_and_window_with_a_count
     let app = TestApp::spawn().await;
     let user = email_of(&app, Role::Sales).await;
     for _ in 0..4 {
-        sign_in(&app, &client_from([127, 0, 0, 1]), &user, "guess guess guess").await;
+        sign_in(
+            &app,
+            &client_from([127, 0, 0, 1]),
+            &user,
+            "guess guess guess",
+        )
+        .await;
     }
     for _ in 0..2 {
-        sign_in(&app, &client_from([127, 0, 0, 2]), &user, "guess guess guess").await;
+        sign_in(
+            &app,
+            &client_from([127, 0, 0, 2]),
+            &user,
+            "guess guess guess",
+        )
+        .await;
     }
 
     let log = app.get("/api/v1/audit?action=login.failed").await;

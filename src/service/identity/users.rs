@@ -19,13 +19,13 @@ use serde_json::json;
 use std::net::IpAddr;
 
 use crate::auth::{jwt, password};
-use crate::policy::limits::{Limit, address_key, ip_key, login_keys};
-use crate::service::limits;
 use crate::domain::{Role, normalize_email};
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
+use crate::policy::limits::{Limit, address_key, ip_key, login_keys};
 use crate::policy::{Action, authorize};
 use crate::service::identity::audit::{self, Event};
+use crate::service::limits;
 use crate::state::AppState;
 use crate::types::user::{SessionView, UserPatch, UserView};
 
