@@ -15,6 +15,12 @@
 //! | `DOSSIER_SCORES_REFIT_HOURS` | `24` | hours between background refits of the churn and spend models and the score snapshot; `0` turns the job off |
 //! | `DOSSIER_GRAPHQL_TIMEOUT_MS` | `10000` | a GraphQL operation still running after this many milliseconds is stopped (`TIMEOUT`) |
 //! | `DOSSIER_GRAPHQL_INTROSPECTION` | `false` | `true` answers GraphQL introspection and suggestions and serves the SDL (on with `serve --demo`) |
+//! | `DOSSIER_HASH_WORKERS` | the number of cores | password checks (Argon2id, 19 MiB each) that run at once |
+//! | `DOSSIER_HASH_QUEUE` | 4 × the number of cores | password checks that may wait for a turn; beyond them a sign-in gets 503 `busy` with `Retry-After` |
+//! | `DOSSIER_LIMIT_LOGIN_IP` | `20/15m` | failed sign-ins allowed from one IP per window |
+//! | `DOSSIER_LIMIT_LOGIN_ADDRESS_IP` | `5/15m` | failed sign-ins allowed for one address from one IP per window |
+//! | `DOSSIER_LIMIT_LOGIN_ADDRESS` | `50/15m` | failed sign-ins allowed for one address from all IPs together per window |
+//! | `DOSSIER_LIMIT_EXPORT` | `5/1h` | exports of customer data allowed per caller per window |
 //! | `DOSSIER_LOG_FORMAT` | `pretty` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -24,6 +30,23 @@ use anyhow::{Context, bail};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::analytics::scores::GradeShares;
+use crate::policy::limits::{Limits, Rule};
+
+/// Read a `COUNT/WINDOW` limit from `name`, or keep `default`.
+fn limit_rule(value: Option<String>, name: &str, default: Rule) -> anyhow::Result<Rule> {
+    value.map_or(Ok(default), |v| {
+        Rule::parse(&v).map_err(|e| anyhow::anyhow!("{name}: {e}"))
+    })
+}
+
+/// Read a whole number from `name`, or keep `default`.
+fn count(value: Option<String>, name: &str, default: usize) -> anyhow::Result<usize> {
+    value.map_or(Ok(default), |v| {
+        v.trim()
+            .parse()
+            .with_context(|| format!("{name} must be a whole number"))
+    })
+}
 
 /// Parse `a,b,c`: shares of buyers graded A, B and C, each above 0, summing to at most 1.
 fn parse_shares(raw: &str) -> anyhow::Result<GradeShares> {
@@ -86,6 +109,12 @@ pub struct Settings {
     pub graphql_timeout: std::time::Duration,
     /// Answer GraphQL introspection and "did you mean" suggestions, serve the SDL.
     pub graphql_introspection: bool,
+    /// Password checks that run at once.
+    pub hash_workers: usize,
+    /// Password checks that may wait for a turn; beyond them, 503 `busy`.
+    pub hash_queue: usize,
+    /// The sign-in and export limits.
+    pub limits: Limits,
 }
 
 /// Every wait a request can meet, bounded. Defaults suit one small server; each is a
@@ -249,6 +278,41 @@ impl Settings {
                 Some("true") => true,
                 Some(_) => bail!("DOSSIER_GRAPHQL_INTROSPECTION must be true or false"),
             },
+            hash_workers: count(
+                var("DOSSIER_HASH_WORKERS"),
+                "DOSSIER_HASH_WORKERS",
+                crate::auth::password::cores(),
+            )?,
+            hash_queue: count(
+                var("DOSSIER_HASH_QUEUE"),
+                "DOSSIER_HASH_QUEUE",
+                4 * crate::auth::password::cores(),
+            )?,
+            limits: {
+                let d = Limits::default();
+                Limits {
+                    login_ip: limit_rule(
+                        var("DOSSIER_LIMIT_LOGIN_IP"),
+                        "DOSSIER_LIMIT_LOGIN_IP",
+                        d.login_ip,
+                    )?,
+                    login_address_ip: limit_rule(
+                        var("DOSSIER_LIMIT_LOGIN_ADDRESS_IP"),
+                        "DOSSIER_LIMIT_LOGIN_ADDRESS_IP",
+                        d.login_address_ip,
+                    )?,
+                    login_address: limit_rule(
+                        var("DOSSIER_LIMIT_LOGIN_ADDRESS"),
+                        "DOSSIER_LIMIT_LOGIN_ADDRESS",
+                        d.login_address,
+                    )?,
+                    export: limit_rule(
+                        var("DOSSIER_LIMIT_EXPORT"),
+                        "DOSSIER_LIMIT_EXPORT",
+                        d.export,
+                    )?,
+                }
+            },
         };
         settings.validate()?;
         Ok(settings)
@@ -277,6 +341,9 @@ impl Settings {
             db_max_connections: None,
             graphql_timeout: std::time::Duration::from_secs(10),
             graphql_introspection: false,
+            hash_workers: crate::auth::password::cores(),
+            hash_queue: 4 * crate::auth::password::cores(),
+            limits: Limits::default(),
         }
     }
 
@@ -333,6 +400,9 @@ impl Settings {
         }
         if self.graphql_timeout.is_zero() {
             bail!("DOSSIER_GRAPHQL_TIMEOUT_MS must be at least 1");
+        }
+        if self.hash_workers == 0 {
+            bail!("DOSSIER_HASH_WORKERS must be at least 1");
         }
         if self.max_body_bytes < 1024 {
             bail!("DOSSIER_MAX_BODY_BYTES must be at least 1024");

@@ -49,6 +49,10 @@ pub enum AppError {
     /// Too many attempts; try again after the given number of seconds.
     #[error("too many attempts: retry in {retry_after} seconds")]
     TooManyRequests { retry_after: u64 },
+    /// The server is at capacity for this kind of work (e.g. password hashing); try again
+    /// after the given number of seconds.
+    #[error("the server is busy: retry in {retry_after} seconds")]
+    Busy { retry_after: u64 },
     /// The resource does not exist (or is not visible to the caller).
     #[error("{entity} not found")]
     NotFound { entity: &'static str },
@@ -126,6 +130,7 @@ impl AppError {
             Self::Unauthenticated(_) => 401,
             Self::Forbidden(_) => 403,
             Self::TooManyRequests { .. } => 429,
+            Self::Busy { .. } => 503,
             Self::NotFound { .. } => 404,
             Self::MergedInto { .. } => 410,
             Self::Conflict(_)
@@ -150,6 +155,7 @@ impl AppError {
             Self::Unauthenticated(_) => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
             Self::TooManyRequests { .. } => "rate_limited",
+            Self::Busy { .. } => "busy",
             Self::NotFound { .. } => "not_found",
             Self::MergedInto { .. } => "merged",
             Self::Conflict(_) => "conflict",

@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 
 use crate::auth::jwt::JwtKeys;
-use crate::auth::throttle::{LoginThrottle, Throttle};
+use crate::auth::password::HashPool;
 use crate::config::Settings;
 
 /// The database pool, the settings and the token keys.
@@ -16,10 +16,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
-    /// Failed sign-ins per address, for throttling.
-    pub login_throttle: Arc<LoginThrottle>,
-    /// Exports of customer data per caller, for throttling.
-    pub export_throttle: Arc<Throttle>,
+    /// The bounded pool every password check runs through.
+    pub hashing: Arc<HashPool>,
     /// Counters of the SQL statements this process ran, served at `/metrics`.
     pub db_metrics: Arc<DbMetrics>,
     /// Requests per route and status, their latency and the pool, served at `/metrics`.
@@ -79,14 +77,14 @@ impl AppState {
         let db_metrics = Arc::new(DbMetrics::default());
         let observer = Arc::clone(&db_metrics);
         db.set_metric_callback(move |info| observer.observe(info));
+        let hashing = Arc::new(HashPool::new(settings.hash_workers, settings.hash_queue));
         Ok(Self {
             db,
             db_metrics,
             http_metrics: Arc::new(crate::metrics::HttpMetrics::default()),
             settings: Arc::new(settings),
             jwt: Arc::new(jwt),
-            login_throttle: Arc::new(LoginThrottle::default()),
-            export_throttle: Arc::new(Throttle::exports()),
+            hashing,
             loading: Arc::new(AtomicBool::new(false)),
         })
     }

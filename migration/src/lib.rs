@@ -17,6 +17,7 @@ mod m20261130_000011_create_merges;
 mod m20261130_000012_create_imports;
 mod m20261202_000013_add_preference_loyalty_versions;
 mod m20261202_000014_exact_money;
+mod m20261203_000015_create_limit_counters;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_create_imports::Migration),
             Box::new(m20261202_000013_add_preference_loyalty_versions::Migration),
             Box::new(m20261202_000014_exact_money::Migration),
+            Box::new(m20261203_000015_create_limit_counters::Migration),
         ]
     }
 }

@@ -1,7 +1,8 @@
 //! Signing in: the `Principal` of a request built from a bearer access token or an API key
-//! (`extract`), passwords (`password`), tokens (`jwt`) and the sign-in throttle.
+//! (`extract`), passwords (`password`, on a bounded pool), tokens (`jwt`) and the client IP
+//! the sign-in limits count by (`client`).
 
+pub mod client;
 mod extract;
 pub mod jwt;
 pub mod password;
-pub mod throttle;

@@ -1,10 +1,96 @@
 //! Passwords: Argon2id (m = 19 MiB, t = 2, p = 1, the OWASP minimum), hashed and verified
 //! on the blocking pool so a login never stalls the async workers.
+//!
+//! Each check allocates 19 MiB, so the work is bounded ([`HashPool`]): at most one check per
+//! core runs at a time, at most a configured number wait for a turn, and any beyond that are
+//! refused at once with [`AppError::Busy`] (503 + `Retry-After`) instead of queueing. Memory
+//! therefore stays at about `cores × 19 MiB` whatever the number of attempts.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
 
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
+
+/// Seconds a refused caller is told to wait before trying again.
+pub const BUSY_RETRY_AFTER: u64 = 1;
+
+/// The number of cores, the default number of checks that run at once.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// The bounded pool password work runs through: `workers` checks at a time (a semaphore in
+/// front of `spawn_blocking`), at most `queue` more waiting for a permit.
+#[derive(Debug)]
+pub struct HashPool {
+    permits: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    queue: usize,
+}
+
+impl Default for HashPool {
+    /// One check per core, four times as many waiting.
+    fn default() -> Self {
+        Self::new(cores(), 4 * cores())
+    }
+}
+
+/// Leaves the queue when the waiting caller gets a permit, gives up or goes away.
+struct InQueue<'a>(&'a AtomicUsize);
+
+impl Drop for InQueue<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl HashPool {
+    /// `workers` checks at once (at least one), `queue` waiting.
+    pub fn new(workers: usize, queue: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(workers.max(1))),
+            waiting: AtomicUsize::new(0),
+            queue,
+        }
+    }
+
+    /// Run `work` on the blocking pool once a permit is free. The permit moves into the
+    /// blocking task, so a client that hangs up cannot free it before the work is done.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> AppResult<T> + Send + 'static,
+    ) -> AppResult<T> {
+        let permit = if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
+            permit
+        } else {
+            let before = self.waiting.fetch_add(1, Ordering::AcqRel);
+            let _in_queue = InQueue(&self.waiting);
+            if before >= self.queue {
+                tracing::warn!(
+                    waiting = before,
+                    "password check refused: the hashing queue is full"
+                );
+                return Err(AppError::Busy {
+                    retry_after: BUSY_RETRY_AFTER,
+                });
+            }
+            Arc::clone(&self.permits)
+                .acquire_owned()
+                .await
+                .map_err(|e| AppError::Internal(e.into()))?
+        };
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+    }
+}
 
 /// Shortest accepted password, in characters.
 pub const MIN_LENGTH: usize = 12;
@@ -36,9 +122,9 @@ pub fn check_strength(field: &str, password: &str) -> Result<(), AppError> {
 /// Hash a password into a PHC string.
 ///
 /// # Errors
-/// Only on an internal hashing failure.
-pub async fn hash(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
+/// `Busy` when the hashing queue is full; otherwise only on an internal hashing failure.
+pub async fn hash(pool: &HashPool, password: String) -> Result<String, AppError> {
+    pool.run(move || {
         // 16 random bytes from the operating system's generator (rand's `ThreadRng` is a
         // CSPRNG seeded from it), the salt length the PHC string format recommends.
         let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
@@ -49,7 +135,6 @@ pub async fn hash(password: String) -> Result<String, AppError> {
             .map_err(|e| AppError::Internal(anyhow::anyhow!(e.to_string())))
     })
     .await
-    .map_err(|e| AppError::Internal(e.into()))?
 }
 
 /// A valid hash of a password nobody has, so an unknown user costs as much as a wrong
@@ -59,9 +144,14 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 /// Whether `password` matches `stored` (a PHC string); `None` runs against a dummy hash.
 ///
 /// # Errors
-/// Only on an internal failure; a malformed stored hash is a mismatch.
-pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || {
+/// `Busy` when the hashing queue is full; otherwise only on an internal failure; a
+/// malformed stored hash is a mismatch.
+pub async fn verify(
+    pool: &HashPool,
+    password: String,
+    stored: Option<String>,
+) -> Result<bool, AppError> {
+    pool.run(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
         let Ok(parsed) = PasswordHash::new(&stored) else {
@@ -73,7 +163,6 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
         Ok(known && matches)
     })
     .await
-    .map_err(|e| AppError::Internal(e.into()))?
 }
 
 #[cfg(test)]
@@ -82,7 +171,8 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
-        let hash = hash("correct horse battery".to_owned())
+        let pool = HashPool::default();
+        let hash = hash(&pool, "correct horse battery".to_owned())
             .await
             .unwrap_or_default();
         assert!(
@@ -90,20 +180,53 @@ mod tests {
             "{hash}"
         );
         assert_eq!(
-            verify("correct horse battery".to_owned(), Some(hash.clone()))
-                .await
-                .ok(),
+            verify(
+                &pool,
+                "correct horse battery".to_owned(),
+                Some(hash.clone())
+            )
+            .await
+            .ok(),
             Some(true)
         );
         assert_eq!(
-            verify("wrong horse battery!".to_owned(), Some(hash))
+            verify(&pool, "wrong horse battery!".to_owned(), Some(hash))
                 .await
                 .ok(),
             Some(false)
         );
         assert_eq!(
-            verify("anything at all".to_owned(), None).await.ok(),
+            verify(&pool, "anything at all".to_owned(), None).await.ok(),
             Some(false)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_refused_at_once_and_frees_up() {
+        // One worker, no waiting room: while a check runs, the next is refused.
+        let pool = Arc::new(HashPool::new(1, 0));
+        let busy = Arc::clone(&pool);
+        let (started, wait) = tokio::sync::oneshot::channel::<()>();
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let running = tokio::spawn(async move {
+            busy.run(move || {
+                let _ = started.send(());
+                let _ = hold.recv();
+                Ok(())
+            })
+            .await
+        });
+        let _ = wait.await;
+        assert!(matches!(
+            verify(&pool, "anything at all".to_owned(), None).await,
+            Err(AppError::Busy { retry_after: 1 })
+        ));
+        let _ = release.send(());
+        assert!(matches!(running.await, Ok(Ok(()))));
+        assert_eq!(
+            verify(&pool, "anything at all".to_owned(), None).await.ok(),
+            Some(false),
+            "free again"
         );
     }
 

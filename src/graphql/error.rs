@@ -6,7 +6,7 @@ use crate::error::AppError;
 
 impl ErrorExtensions for AppError {
     fn extend(&self) -> async_graphql::Error {
-        if self.status() >= 500 {
+        if self.status() >= 500 && !matches!(self, AppError::Busy { .. }) {
             tracing::error!(error = ?self, "request failed");
         }
         let code = match self {
@@ -16,6 +16,7 @@ impl ErrorExtensions for AppError {
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::TooManyRequests { .. } => "RATE_LIMITED",
+            AppError::Busy { .. } => "BUSY",
             AppError::Conflict(_)
             | AppError::PreconditionFailed { .. }
             | AppError::IllegalTransition { .. }

@@ -113,6 +113,7 @@ pub async fn execute(
     schema: web::Data<AppSchema>,
     state: web::Data<AppState>,
     principal: Result<Principal, AppError>,
+    ip: crate::auth::client::ClientIp,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     // A client without (valid) credentials gets a GraphQL response, with the same code a
@@ -172,7 +173,7 @@ pub async fn execute(
     // client hanging up (the server does not allow half-closed connections, so actix drops
     // this handler). A model fit already handed to the blocking pool runs to its end: the
     // cost limit keeps those to a few per request.
-    let execution = schema.execute(request.data(principal).data(loader));
+    let execution = schema.execute(request.data(principal).data(loader).data(ip));
     let mut response = match tokio::time::timeout(deadline, execution).await {
         Ok(response) => response,
         Err(_) => {

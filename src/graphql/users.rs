@@ -89,7 +89,10 @@ impl UserMutation {
         new_password: String,
     ) -> Result<bool> {
         let (state, principal) = context(ctx)?;
-        users::change_password(state, principal, current_password, new_password)
+        let ip = ctx
+            .data_opt::<crate::auth::client::ClientIp>()
+            .and_then(|ip| ip.0);
+        users::change_password(state, principal, current_password, new_password, ip)
             .await
             .map(|()| true)
             .map_err(|e| e.extend())

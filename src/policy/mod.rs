@@ -6,6 +6,7 @@
 pub mod capability;
 mod catalogue;
 mod fields;
+pub mod limits;
 mod mask;
 mod principal;
 mod render;

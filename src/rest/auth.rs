@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, http::header, web};
 
 use super::body::JsonBody;
 use super::error::{Problem, method_not_allowed};
+use crate::auth::client::ClientIp;
 use crate::error::AppResult;
 use crate::policy::Principal;
 use crate::service::{identity::users, input::parse_document};
@@ -48,11 +49,16 @@ fn session(view: SessionView) -> HttpResponse {
         (status = 200, description = "Signed in", body = SessionView),
         (status = 401, description = "Wrong e-mail or password, or a deactivated user (one answer for all)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Missing fields", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts for this address; see `Retry-After`", body = Problem, content_type = "application/problem+json")))]
-pub async fn login(state: web::Data<AppState>, body: JsonBody) -> AppResult<HttpResponse> {
+        (status = 429, description = "Too many failed sign-ins from this IP, for this address from this IP, or for this address from anywhere (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many password checks waiting (`busy`); see `Retry-After`", body = Problem, content_type = "application/problem+json")))]
+pub async fn login(
+    state: web::Data<AppState>,
+    ip: ClientIp,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
     let request: LoginRequest = parse_document(body.0)?;
     Ok(session(
-        users::login(&state, &request.email, request.password).await?,
+        users::login(&state, &request.email, request.password, ip.0).await?,
     ))
 }
 
@@ -81,17 +87,20 @@ pub async fn logout(state: web::Data<AppState>, body: JsonBody) -> AppResult<Htt
 /// Change the signed-in user's own password (not with an API key). On success every session
 /// of the user ends, this one too: all their refresh tokens are revoked and their access
 /// tokens, the one sent here included, stop working at once; sign in again with the new
-/// password. Wrong current passwords count towards the sign-in throttle of the address.
+/// password. Wrong current passwords count as failed sign-ins (per address and IP, per IP,
+/// per address).
 #[utoipa::path(post, path = "/api/v1/auth/password", operation_id = "auth_change_password", tag = "auth", request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Changed; every session of the user is signed out, the current one too"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The current password is wrong (`forbidden`), or the caller is an API key", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The new password breaks the rules (12–128 characters, not the current one); `errors` names `new_password`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many wrong passwords for this address; see `Retry-After`", body = Problem, content_type = "application/problem+json")))]
+        (status = 429, description = "Too many wrong passwords for this address or from this IP (they count as failed sign-ins); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many password checks waiting (`busy`); see `Retry-After`", body = Problem, content_type = "application/problem+json")))]
 pub async fn change_password(
     state: web::Data<AppState>,
     principal: Principal,
+    ip: ClientIp,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let request: ChangePasswordRequest = parse_document(body.0)?;
@@ -100,6 +109,7 @@ pub async fn change_password(
         &principal,
         request.current_password,
         request.new_password,
+        ip.0,
     )
     .await?;
     Ok(HttpResponse::NoContent()

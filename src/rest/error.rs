@@ -81,7 +81,7 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.status() >= 500 {
+        if self.status() >= 500 && !matches!(self, AppError::Busy { .. }) {
             tracing::error!(error = ?self, "request failed");
         }
         let mut response = HttpResponse::build(self.status_code());
@@ -101,7 +101,7 @@ impl ResponseError for AppError {
                 retry_after.to_string(),
             ));
         }
-        if let AppError::TooManyRequests { retry_after } = self {
+        if let AppError::TooManyRequests { retry_after } | AppError::Busy { retry_after } = self {
             response.insert_header((
                 actix_web::http::header::RETRY_AFTER,
                 retry_after.to_string(),

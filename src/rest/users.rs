@@ -56,7 +56,8 @@ pub async fn list(state: web::Data<AppState>, principal: Principal) -> AppResult
         (status = 201, description = "Created", body = UserView),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The e-mail is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many password hashes waiting (`busy`); see `Retry-After`", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,

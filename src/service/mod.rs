@@ -14,6 +14,7 @@
 // Shared pieces every context uses.
 pub mod health;
 pub mod input;
+pub mod limits;
 pub mod nodes;
 pub(crate) mod pagination;
 pub mod records;

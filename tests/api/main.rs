@@ -38,6 +38,7 @@ mod records_graphql;
 mod scalars;
 mod scores;
 mod segments;
+mod signin;
 mod stored;
 mod timeouts;
 mod validation;

@@ -66,6 +66,42 @@ pub async fn record(
     Ok(())
 }
 
+/// Write the aggregate event `id`, or rewrite its details if it is there: one row that
+/// stands for many events of a window (failed sign-ins for an address from an IP), its
+/// count in `details`, so a flood cannot fill the log.
+///
+/// # Errors
+/// Database failures.
+pub async fn record_aggregate(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    id: Uuid,
+    at: DateTime<Utc>,
+    action: &'static str,
+    details: Value,
+) -> AppResult<()> {
+    use sea_orm::sea_query::OnConflict;
+    let row = audit_event::ActiveModel {
+        id: Set(id),
+        at: Set(at),
+        actor: Set(principal.subject()),
+        actor_user_id: Set(principal.user_id),
+        action: Set(action.to_owned()),
+        customer_id: Set(None),
+        reason: Set(None),
+        details: Set(details),
+    };
+    audit_event::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(audit_event::Column::Id)
+                .update_column(audit_event::Column::Details)
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
 fn flatten(prefix: &str, value: &Value, out: &mut BTreeMap<String, Value>) {
     match value {
         // `custom` and `individual.social` are maps of values, each a field of its own.

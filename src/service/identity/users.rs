@@ -16,13 +16,16 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use serde_json::json;
+use std::net::IpAddr;
 
 use crate::auth::{jwt, password};
 use crate::domain::{Role, normalize_email};
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
+use crate::policy::limits::{Limit, address_key, ip_key, login_keys};
 use crate::policy::{Action, authorize};
 use crate::service::identity::audit::{self, Event};
+use crate::service::limits;
 use crate::state::AppState;
 use crate::types::user::{SessionView, UserPatch, UserView};
 
@@ -102,7 +105,7 @@ pub async fn create(
         email: Set(email),
         display_name: Set(display_name),
         role: Set(new.role.as_str().to_owned()),
-        password_hash: Set(password::hash(new.password).await?),
+        password_hash: Set(password::hash(&state.hashing, new.password).await?),
         active: Set(true),
         token_version: Set(0),
         version: Set(1),
@@ -278,17 +281,19 @@ async fn replace_password(
 /// none). The current password must be right and the new one follow the creation rules
 /// (12–128 characters) and differ from it. Every session of the user ends, the caller's
 /// too: their refresh tokens are revoked and their access tokens stop working at once.
-/// Wrong current passwords count towards the sign-in throttle of the user's address.
+/// Wrong current passwords count as failed sign-ins of the user's address from `ip`.
 ///
 /// # Errors
 /// `Forbidden` for an API key or the operator, and for a wrong current password;
 /// `Validation` naming `new_password`; `TooManyRequests` after repeated wrong current
-/// passwords; `Unauthenticated` when the user is gone or deactivated.
+/// passwords; `Busy` when the hashing queue is full; `Unauthenticated` when the user is
+/// gone or deactivated.
 pub async fn change_password(
     state: &AppState,
     principal: &Principal,
     current_password: String,
     new_password: String,
+    ip: Option<IpAddr>,
 ) -> AppResult<()> {
     let Some(user_id) = principal.user_id else {
         return Err(AppError::Forbidden(
@@ -300,20 +305,18 @@ pub async fn change_password(
         .await?
         .filter(|u| u.active)
         .ok_or(AppError::Unauthenticated("invalid or expired access token"))?;
-    let address = user.email.clone();
-    if let Some(retry_after) = state.login_throttle.retry_after(&address) {
-        tracing::warn!(user.id = %user_id, "password change throttled");
-        return Err(AppError::TooManyRequests { retry_after });
-    }
     password::check_strength("new_password", &new_password)?;
     let same = new_password == current_password;
-    if !password::verify(current_password, Some(user.password_hash.clone())).await? {
+    let hits = count_attempt(state, &user.email, ip).await?;
+    let stored = Some(user.password_hash.clone());
+    let ok = verify_counted(state, &hits, current_password, stored).await?;
+    if !ok {
         tracing::warn!(user.id = %user_id, "password change refused: wrong current password");
-        state.login_throttle.record(&address);
         return Err(AppError::Forbidden(
             "the current password is wrong".to_owned(),
         ));
     }
+    attempt_succeeded(state, &hits).await?;
     if same {
         return Err(AppError::invalid(
             "new_password",
@@ -321,7 +324,7 @@ pub async fn change_password(
             "must differ from the current password",
         ));
     }
-    let hash = password::hash(new_password).await?;
+    let hash = password::hash(&state.hashing, new_password).await?;
     let event = Event {
         action: "password.changed",
         customer_id: None,
@@ -329,7 +332,6 @@ pub async fn change_password(
         details: json!({"user_id": user_id}),
     };
     replace_password(state, principal, user_id, hash, event).await?;
-    state.login_throttle.clear(&address);
     tracing::info!(user.id = %user_id, "password changed; sessions revoked");
     Ok(())
 }
@@ -351,7 +353,7 @@ pub async fn set_password(
     let user = find_by_email(state, email)
         .await?
         .ok_or(AppError::NotFound { entity: "user" })?;
-    let hash = password::hash(new_password).await?;
+    let hash = password::hash(&state.hashing, new_password).await?;
     let event = Event {
         action: "password.reset",
         customer_id: None,
@@ -403,30 +405,117 @@ async fn new_session(
     })
 }
 
-/// Sign in with e-mail and password.
+/// Count a password attempt for `address` from `ip` in the sign-in limits, before the
+/// password is checked, so concurrent attempts cannot all slip under a limit. The IP is
+/// counted first: a flood from one IP with made-up addresses stops there, before it writes
+/// a counter per address.
 ///
 /// # Errors
-/// `Unauthenticated`, identical for every kind of failure; `TooManyRequests` after
-/// repeated failures for the address (see `auth::throttle`).
+/// `TooManyRequests` (the attempt is given back) when a limit is reached.
+async fn count_attempt(
+    state: &AppState,
+    address: &str,
+    ip: Option<IpAddr>,
+) -> AppResult<Vec<limits::Hit>> {
+    let rules = &state.settings.limits;
+    let [by_ip, by_pair, by_address] = login_keys(address, ip);
+    let mut hits = limits::hit(&state.db, rules, &[by_ip]).await?;
+    if limits::refusal(&hits).is_none() {
+        hits.extend(limits::hit(&state.db, rules, &[by_pair, by_address]).await?);
+    }
+    if let Some(refused) = limits::refusal(&hits) {
+        tracing::warn!(limits = ?hits.iter().filter(|h| h.exceeded()).map(|h| h.limit.name()).collect::<Vec<_>>(), "password attempt refused: limit reached");
+        limits::refund(&state.db, &hits).await?;
+        return Err(refused);
+    }
+    Ok(hits)
+}
+
+/// The password was right: the attempt does not count as a failure for the IP or the
+/// address (their counters are not reset, so a success does not wipe a spray's count), and
+/// the user's own lockout from this IP is lifted.
+async fn attempt_succeeded(state: &AppState, hits: &[limits::Hit]) -> AppResult<()> {
+    let (pair, others): (Vec<_>, Vec<_>) = hits
+        .iter()
+        .cloned()
+        .partition(|h| h.limit == Limit::LoginAddressIp);
+    limits::refund(&state.db, &others).await?;
+    for hit in &pair {
+        limits::reset(&state.db, hit).await?;
+    }
+    Ok(())
+}
+
+/// Check a password attempt already counted in `hits` through the bounded hashing pool;
+/// `Busy` gives the attempt back (the password was not checked).
+async fn verify_counted(
+    state: &AppState,
+    hits: &[limits::Hit],
+    attempt: String,
+    stored: Option<String>,
+) -> AppResult<bool> {
+    match password::verify(&state.hashing, attempt, stored).await {
+        Ok(ok) => Ok(ok),
+        Err(err) => {
+            limits::refund(&state.db, hits).await?;
+            Err(err)
+        }
+    }
+}
+
+/// Audit a failed sign-in in aggregate: one `login.failed` row per address, IP and window
+/// of the `login.address_ip` limit, written at the window's first failure (its `at`) and
+/// rewritten by each later one with the window's count in `details.failures`. A flood
+/// therefore adds one row per address and IP every window, not one per attempt.
+async fn audit_failure(
+    state: &AppState,
+    address: &str,
+    ip: Option<IpAddr>,
+    hits: &[limits::Hit],
+) -> AppResult<()> {
+    let Some(pair) = hits.iter().find(|h| h.limit == Limit::LoginAddressIp) else {
+        return Ok(());
+    };
+    // The row's id is a UUIDv7 of the window's start (so the log's order holds) whose other
+    // bits come from the counter: every failure of the window names the same row.
+    let digest = Sha256::digest(format!("{} {}", pair.key, pair.window_start).as_bytes());
+    let mut tail = [0u8; 10];
+    tail.copy_from_slice(&digest[..10]);
+    let started = u64::try_from(pair.window_start).unwrap_or(0);
+    let id = uuid::Builder::from_unix_timestamp_millis(started, &tail).into_uuid();
+    let at = chrono::DateTime::from_timestamp_millis(pair.window_start)
+        .unwrap_or_else(crate::clock::now);
+    let details = json!({
+        "email": address_key(address),
+        "ip": ip_key(ip),
+        "failures": pair.count,
+        "window_start": at,
+        "window_seconds": pair.rule.window.as_secs(),
+    });
+    let anonymous = Principal::with_clearances("anonymous", [crate::policy::Clearance::None; 4]);
+    audit::record_aggregate(&state.db, &anonymous, id, at, "login.failed", details).await
+}
+
+/// Sign in with e-mail and password, from `ip`.
+///
+/// # Errors
+/// `Unauthenticated`, identical for every kind of failure; `TooManyRequests` when a
+/// sign-in limit is reached (per IP, per address and IP, per address: `policy::limits`);
+/// `Busy` when the password-hashing queue is full.
 pub async fn login(
     state: &AppState,
     email: &str,
     password_attempt: String,
+    ip: Option<IpAddr>,
 ) -> AppResult<SessionView> {
-    let address = email.trim().to_lowercase();
-    if let Some(retry_after) = state.login_throttle.retry_after(&address) {
-        tracing::warn!("login throttled");
-        return Err(AppError::TooManyRequests { retry_after });
-    }
+    let hits = count_attempt(state, email, ip).await?;
     let user = find_by_email(state, email).await?;
-    let ok = password::verify(
-        password_attempt,
-        user.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = verify_counted(state, &hits, password_attempt, stored).await?;
     match user {
         Some(user) if ok && user.active => {
             tracing::info!(user.id = %user.id, "login succeeded");
+            attempt_succeeded(state, &hits).await?;
             let role = role_of(&user)?;
             let event = Event {
                 action: "login.succeeded",
@@ -435,22 +524,11 @@ pub async fn login(
                 details: json!({}),
             };
             audit::record(&state.db, &Principal::user(user.id, role), event).await?;
-            state.login_throttle.clear(&address);
             new_session(state, user, Uuid::now_v7()).await
         }
         _ => {
             tracing::warn!("login failed");
-            let anonymous =
-                Principal::with_clearances("anonymous", [crate::policy::Clearance::None; 4]);
-            let details = json!({"email": email.trim().to_lowercase()});
-            let event = Event {
-                action: "login.failed",
-                customer_id: None,
-                reason: None,
-                details,
-            };
-            audit::record(&state.db, &anonymous, event).await?;
-            state.login_throttle.record(&address);
+            audit_failure(state, email, ip, &hits).await?;
             Err(bad_credentials())
         }
     }

@@ -197,10 +197,15 @@ pub async fn stream(
     + Sync
     + 'static,
 ) -> AppResult<ByteStream> {
-    let caller = principal.subject();
-    if let Some(retry_after) = state.export_throttle.retry_after(&caller) {
-        return Err(AppError::TooManyRequests { retry_after });
-    }
+    // Counted before the first page is read (so concurrent exports cannot all slip under
+    // the allowance) and given back if it fails.
+    let allowance = crate::service::limits::take(
+        &state.db,
+        &state.settings.limits,
+        crate::policy::limits::Limit::Export,
+        principal.subject(),
+    )
+    .await?;
     // The first page is read before anything is sent, so its errors get a proper status;
     // a failure on a later page can only end the stream.
     let read: PageReader = Arc::new(read);
@@ -210,8 +215,13 @@ pub async fn stream(
         cursor_param: "cursor",
         backward: false,
     };
-    let first = read(state.clone(), principal.clone(), window(None)).await?;
-    state.export_throttle.record(&caller);
+    let first = match read(state.clone(), principal.clone(), window(None)).await {
+        Ok(first) => first,
+        Err(err) => {
+            crate::service::limits::refund(&state.db, &[allowance]).await?;
+            return Err(err);
+        }
+    };
     let contact = exports_contact(&principal);
     details["format"] = Value::from(format.extension());
     details["contact_columns"] = Value::from(contact);
