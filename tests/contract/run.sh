@@ -63,17 +63,21 @@ sign_in() {
 
 # An operator follows one request from its response to its log line and to /metrics.
 follow_request() {
-  local name="$1" base="$2" token id log
+  local name="$1" base="$2" token id log lines metrics
   token="$(sign_in "$base")"
   id="$(curl -s -D - -o /dev/null -H "Authorization: Bearer $token" "$base/api/v1/customers?limit=1" |
     tr -d '\r' | awk 'tolower($1) == "x-request-id:" {print $2}')"
   log="$work/serve-${base##*:}.log"
   sleep 0.2
-  if [ -z "$id" ] || ! grep -F "\"request_id\":\"$id\"" "$log" | grep -q '"route":"/api/v1/customers"'; then
+  # Read whole outputs before matching: under pipefail, `grep -q` closing the pipe early
+  # would fail the writer with SIGPIPE and the check with it.
+  lines="$(grep -F "\"request_id\":\"$id\"" "$log" || true)"
+  if [ -z "$id" ] || ! grep -q '"route":"/api/v1/customers"' <<<"$lines"; then
     echo "FAIL: the request id ${id:-(none)} is not in the access log on $name" >&2
     exit 1
   fi
-  if ! curl -sf "$base/metrics" | grep -q 'dossier_http_requests_total{method="GET",route="/api/v1/customers",status="200"}'; then
+  metrics="$(curl -sf "$base/metrics")"
+  if ! grep -qF 'dossier_http_requests_total{method="GET",route="/api/v1/customers",status="200"}' <<<"$metrics"; then
     echo "FAIL: /metrics does not count GET /api/v1/customers on $name" >&2
     exit 1
   fi
