@@ -76,7 +76,7 @@ follow_request() {
     echo "FAIL: the request id ${id:-(none)} is not in the access log on $name" >&2
     exit 1
   fi
-  metrics="$(curl -sf "$base/metrics")"
+  metrics="$(curl -sf "$base/metrics" || true)"
   if ! grep -qF 'dossier_http_requests_total{method="GET",route="/api/v1/customers",status="200"}' <<<"$metrics"; then
     echo "FAIL: /metrics does not count GET /api/v1/customers on $name" >&2
     exit 1
