@@ -369,6 +369,19 @@ mod tests {
     }
 
     #[test]
+    fn buckets_full_again_are_forgotten() {
+        let (buckets, m) = meter("1000000/1s", "1000000/1s");
+        let ann = Principal::user(uuid::Uuid::nil(), crate::domain::Role::Admin);
+        assert!(m.charge_principal(&ann).is_ok());
+        assert!(Meter::new(Arc::clone(&buckets)).charge_ip(None).is_ok());
+        assert_eq!(buckets.len(), (1, 1));
+        // One token comes back every microsecond: both are full again long before this ends.
+        std::thread::sleep(Duration::from_millis(20));
+        buckets.retain_recent();
+        assert_eq!(buckets.len(), (0, 0));
+    }
+
+    #[test]
     fn more_tokens_come_from_the_same_bucket_and_never_more_than_it_holds() {
         let (_, m) = meter("10/1h", "off");
         let ann = Principal::user(uuid::Uuid::nil(), crate::domain::Role::Admin);
