@@ -413,6 +413,24 @@ mod tests {
     }
 
     #[test]
+    fn a_fit_whose_parameters_run_to_their_limit_stops_early() {
+        // Everyone still buying on the as-of date at a steady rate: nobody seems to drop out
+        // (a towards 0) and the rates hardly vary (r and α without bound); the search stops
+        // once the likelihood stops moving instead of using every iteration it is allowed
+        // (3 × 4,000).
+        let steady: Vec<History> = (0..300)
+            .map(|i| History {
+                x: f64::from(4 + i % 9),
+                t_x: 360.0 - f64::from(i % 5),
+                t: 365.0,
+            })
+            .collect();
+        let f = fit(&steady).unwrap();
+        assert!(f.params.a < 1e-6 && f.params.r > 1e4, "{f:?}");
+        assert!(!f.converged && f.iterations < 4000, "{f:?}");
+    }
+
+    #[test]
     fn edge_cases_are_refused_or_handled() {
         let few: Vec<History> = (0..5)
             .map(|_| History {

@@ -13,8 +13,15 @@ pub struct Minimum {
     pub converged: bool,
 }
 
+/// How many iterations the search may go without real progress before it stops.
+const STALL_WINDOW: usize = 100;
+
 /// Minimise `f` from `start`, with initial steps `step` along each axis, until the values of
-/// the simplex differ by less than `tolerance` or `max_iterations` pass.
+/// the simplex differ by less than `tolerance`, `max_iterations` pass, or the best value has
+/// improved by less than `tolerance × 1000` (relative) over [`STALL_WINDOW`] iterations. The
+/// last is a search drifting along a flat valley towards a boundary (a model's parameters
+/// running to their limit): the value it would reach is already known to that precision, and
+/// going on only costs time. It ends unconverged.
 pub fn nelder_mead(
     f: impl Fn(&[f64]) -> f64,
     start: &[f64],
@@ -37,6 +44,7 @@ pub fn nelder_mead(
     }
     let mut iterations = 0;
     let mut converged = false;
+    let mut checkpoint = f64::INFINITY;
     while iterations < max_iterations {
         iterations += 1;
         simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
@@ -44,6 +52,13 @@ pub fn nelder_mead(
         if (worst - best).abs() <= tolerance * (best.abs() + tolerance) {
             converged = true;
             break;
+        }
+        if iterations % STALL_WINDOW == 0 {
+            let stall = tolerance * 1e3;
+            if checkpoint - best <= stall * (best.abs() + stall) {
+                break;
+            }
+            checkpoint = best;
         }
         let centroid: Vec<f64> = (0..n)
             .map(|j| simplex[..n].iter().map(|(x, _)| x[j]).sum::<f64>() / n as f64)

@@ -334,6 +334,7 @@ pub async fn customer_orders(
            ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
     responses((status = 201, description = "Created", body = OrderView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order number is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_customer_order(
     state: web::Data<AppState>,
