@@ -17,6 +17,8 @@
 //! | `DOSSIER_GRAPHQL_INTROSPECTION` | `false` | `true` answers GraphQL introspection and suggestions and serves the SDL (on with `serve --demo`) |
 //! | `DOSSIER_HASH_WORKERS` | the number of cores | password checks (Argon2id, 19 MiB each) that run at once |
 //! | `DOSSIER_HASH_QUEUE` | 4 × the number of cores | password checks that may wait for a turn; beyond them a sign-in gets 503 `busy` with `Retry-After` |
+//! | `DOSSIER_EXPENSIVE_PER_PRINCIPAL` | `2` | expensive operations (score validation, the overview, fits, exports, duplicate scans, the quality report, segment members; see `policy::cost`) one principal may run at once; beyond it 503 `busy` with `Retry-After` |
+//! | `DOSSIER_EXPENSIVE_CONCURRENCY` | the number of cores | expensive operations all principals together may run at once; beyond it 503 `busy` with `Retry-After` |
 //! | `DOSSIER_LIMIT_LOGIN_IP` | `20/15m` | failed sign-ins allowed from one IP per window |
 //! | `DOSSIER_LIMIT_LOGIN_ADDRESS_IP` | `5/15m` | failed sign-ins allowed for one address from one IP per window |
 //! | `DOSSIER_LIMIT_LOGIN_ADDRESS` | `50/15m` | failed sign-ins allowed for one address from all IPs together per window |
@@ -152,6 +154,8 @@ pub struct Settings {
     pub limits: Limits,
     /// The request-rate buckets of this instance.
     pub rate_limits: RateLimits,
+    /// How many expensive operations may run at once, per principal and in all.
+    pub expensive: crate::policy::cost::Concurrency,
 }
 
 /// Every wait a request can meet, bounded. Defaults suit one small server; each is a
@@ -320,6 +324,21 @@ impl Settings {
                 "DOSSIER_HASH_QUEUE",
                 4 * crate::auth::password::cores(),
             )?,
+            expensive: {
+                let d = crate::policy::cost::Concurrency::default();
+                crate::policy::cost::Concurrency {
+                    per_principal: count(
+                        var("DOSSIER_EXPENSIVE_PER_PRINCIPAL"),
+                        "DOSSIER_EXPENSIVE_PER_PRINCIPAL",
+                        d.per_principal,
+                    )?,
+                    total: count(
+                        var("DOSSIER_EXPENSIVE_CONCURRENCY"),
+                        "DOSSIER_EXPENSIVE_CONCURRENCY",
+                        d.total,
+                    )?,
+                }
+            },
             limits: {
                 let d = Limits::default();
                 Limits {
@@ -408,6 +427,12 @@ impl Settings {
                     window: Duration::from_secs(1),
                 }),
             },
+            // Generous, so tests that run expensive operations side by side are not
+            // refused; the shedding tests set their own.
+            expensive: crate::policy::cost::Concurrency {
+                per_principal: 16,
+                total: 16,
+            },
         }
     }
 
@@ -464,6 +489,11 @@ impl Settings {
         }
         if self.graphql_timeout.is_zero() {
             bail!("DOSSIER_GRAPHQL_TIMEOUT_MS must be at least 1");
+        }
+        if self.expensive.per_principal == 0 || self.expensive.total == 0 {
+            bail!(
+                "DOSSIER_EXPENSIVE_PER_PRINCIPAL and DOSSIER_EXPENSIVE_CONCURRENCY must be at least 1"
+            );
         }
         if self.hash_workers == 0 {
             bail!("DOSSIER_HASH_WORKERS must be at least 1");

@@ -18,6 +18,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// The bounded pool every password check runs through.
     pub hashing: Arc<HashPool>,
+    /// Admissions for the expensive operations (`policy::cost`).
+    pub shedder: Arc<crate::service::shed::Shedder>,
     /// Counters of the SQL statements this process ran, served at `/metrics`.
     pub db_metrics: Arc<DbMetrics>,
     /// Requests per route and status, their latency and the pool, served at `/metrics`.
@@ -81,10 +83,12 @@ impl AppState {
         db.set_metric_callback(move |info| observer.observe(info));
         let hashing = Arc::new(HashPool::new(settings.hash_workers, settings.hash_queue));
         let rate = Arc::new(crate::auth::rate::RateBuckets::new(&settings.rate_limits));
+        let shedder = Arc::new(crate::service::shed::Shedder::new(settings.expensive));
         Ok(Self {
             rate,
             db,
             db_metrics,
+            shedder,
             http_metrics: Arc::new(crate::metrics::HttpMetrics::default()),
             settings: Arc::new(settings),
             jwt: Arc::new(jwt),

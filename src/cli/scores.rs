@@ -55,13 +55,9 @@ pub async fn validate(
         calibration_end,
         holdout_end,
     };
-    let report = service::analytics::scores::validate(
-        &db,
-        &Principal::operator(),
-        request.into(),
-        &settings.currency,
-    )
-    .await?;
+    let report =
+        service::analytics::scores::validate_as_operator(&db, request.into(), &settings.currency)
+            .await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

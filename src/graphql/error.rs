@@ -32,7 +32,8 @@ impl ErrorExtensions for AppError {
         let retry_after = match self {
             AppError::Unavailable { retry_after, .. }
             | AppError::TooManyRequests { retry_after }
-            | AppError::HarvestLimit { retry_after } => Some(*retry_after),
+            | AppError::HarvestLimit { retry_after }
+            | AppError::Busy { retry_after } => Some(*retry_after),
             _ => None,
         };
         let fields = self.field_errors().to_vec();

@@ -181,14 +181,9 @@ impl AnalyticsQuery {
             calibration_end: calibration_end.into(),
             holdout_end: holdout_end.into(),
         };
-        crate::service::analytics::scores::validate(
-            &state.db,
-            principal,
-            request.into(),
-            &state.settings.currency,
-        )
-        .await
-        .map_err(gql)
+        crate::service::analytics::scores::validate(state, principal, request.into())
+            .await
+            .map_err(gql)
     }
 
     /// Pairs of customers sharing an identifier, a page at a time.
@@ -406,7 +401,7 @@ impl AnalyticsMutation {
     #[graphql(complexity = "cost::fixed(cost::REFRESH, child_complexity)")]
     async fn refresh_score_snapshot(&self, ctx: &Context<'_>) -> Result<SnapshotView> {
         let (state, principal) = super::context(ctx)?;
-        let view = scoring::refresh_snapshot(&state.db, &state.settings, principal)
+        let view = scoring::refresh_snapshot_now(state, principal)
             .await
             .map_err(gql)?;
         ctx.data::<RequestLoader>()?.clear::<ScoreKey>();

@@ -5,6 +5,7 @@
 
 pub mod capability;
 mod catalogue;
+pub mod cost;
 mod fields;
 pub mod limits;
 mod mask;

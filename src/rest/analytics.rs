@@ -242,7 +242,7 @@ pub async fn refresh_snapshot(
     state: web::Data<AppState>,
     principal: Principal,
 ) -> AppResult<HttpResponse> {
-    let view = scoring::refresh_snapshot(&state.db, &state.settings, &principal).await?;
+    let view = scoring::refresh_snapshot_now(&state, &principal).await?;
     Ok(records::private_json(
         actix_web::http::StatusCode::OK,
         &view,
@@ -262,10 +262,9 @@ pub async fn validation(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let report = crate::service::analytics::scores::validate(
-        &state.db,
+        &state,
         &principal,
         Submitted::document(body.0),
-        &state.settings.currency,
     )
     .await?;
     Ok(records::private_json(

@@ -269,8 +269,9 @@ const SHARED_RESPONSES: &[(&str, &str, &str)] = &[
         "503",
         "ServiceUnavailable",
         "The server is too busy to answer now (no database connection free in time, a \
-         statement or lock wait over its limit, the request over its deadline); `Retry-After` \
-         says when to try again",
+         statement or lock wait over its limit, the request over its deadline, or — `busy` — \
+         too many password checks or expensive operations running); `Retry-After` says when \
+         to try again",
     ),
 ];
 

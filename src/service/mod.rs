@@ -19,6 +19,7 @@ pub mod nodes;
 pub(crate) mod pagination;
 pub mod records;
 pub mod rows;
+pub mod shed;
 pub(crate) mod versioned;
 
 // The contexts, one directory each.

@@ -40,6 +40,7 @@ mod records_graphql;
 mod scalars;
 mod scores;
 mod segments;
+mod shedding;
 mod signin;
 mod stored;
 mod timeouts;

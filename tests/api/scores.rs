@@ -137,27 +137,25 @@ async fn validation_compares_predicted_and_actual_holdout_purchases() {
     let actual = buyers(&app, 120).await;
     let today = Utc::now().date_naive();
     let wrong = scores::validate(
-        &app.state.db,
+        &app.state,
         &Principal::operator(),
         ValidationRequest {
             calibration_end: today,
             holdout_end: today - Duration::days(1),
         }
         .into(),
-        "CNY",
     )
     .await
     .unwrap_err();
     assert_eq!(wrong.field_errors()[0].code, "not_after_calibration");
     let report = scores::validate(
-        &app.state.db,
+        &app.state,
         &Principal::operator(),
         ValidationRequest {
             calibration_end: today - Duration::days(120),
             holdout_end: today,
         }
         .into(),
-        "CNY",
     )
     .await
     .unwrap();

@@ -490,9 +490,13 @@ pub async fn evaluate(db: &sea_orm::DatabaseConnection) -> AppResult<EvaluationV
 /// Evaluate on demand (admins, managers, analysts).
 ///
 /// # Errors
-/// `Forbidden`; database failures.
+/// `Forbidden`; `Busy` when the caller or the server already runs as many expensive
+/// operations as allowed; database failures.
 pub async fn evaluate_now(state: &AppState, principal: &Principal) -> AppResult<EvaluationView> {
     authorize(principal, Action::RunAnalytics)?;
+    let _admission = state
+        .shedder
+        .admit(principal, crate::policy::cost::Expensive::AlertEvaluation)?;
     evaluate(&state.db).await
 }
 

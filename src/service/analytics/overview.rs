@@ -14,6 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
+use crate::policy::cost::Expensive;
 use crate::policy::{Action, authorize};
 use crate::policy::{Fields, Principal};
 use crate::service::{analytics::scoring, records};
@@ -79,7 +80,8 @@ fn month_start(date: NaiveDate, back: i32) -> NaiveDate {
 /// The overview for a caller.
 ///
 /// # Errors
-/// `Validation` for `months` outside 1–36 or `top` outside 1–100; database failures.
+/// `Validation` for `months` outside 1–36 or `top` outside 1–100; `Busy` when the caller
+/// or the server already runs as many expensive operations as allowed; database failures.
 pub async fn overview(
     state: &AppState,
     principal: &Principal,
@@ -101,6 +103,7 @@ pub async fn overview(
             format!("must be 1–{MAX_TOP}"),
         ));
     }
+    let _admission = state.shedder.admit(principal, Expensive::Overview)?;
     let db = &state.db;
     // What the caller may see of the overview is the catalogue's (`overview.*` in
     // `policy::DERIVED`); what it may not is not computed.
@@ -255,25 +258,29 @@ async fn revenue(
         .into_tuple()
         .all(db)
         .await?;
-    let mut out: Vec<(String, String, i64, Decimal)> = Vec::new();
-    for (month, channel, orders, revenue) in rows {
-        match out.last_mut() {
-            Some(last) if last.0 == month && last.1 == channel => {
-                last.2 += orders;
-                last.3 += revenue.value();
+    // On SQLite one row per order: added up off the async workers.
+    crate::service::shed::cpu(move || {
+        let mut out: Vec<(String, String, i64, Decimal)> = Vec::new();
+        for (month, channel, orders, revenue) in rows {
+            match out.last_mut() {
+                Some(last) if last.0 == month && last.1 == channel => {
+                    last.2 += orders;
+                    last.3 += revenue.value();
+                }
+                _ => out.push((month, channel, orders, revenue.value())),
             }
-            _ => out.push((month, channel, orders, revenue.value())),
         }
-    }
-    Ok(out
-        .into_iter()
-        .map(|(month, channel, orders, revenue)| RevenueRow {
-            month,
-            channel,
-            orders,
-            revenue: records::money_text(revenue),
-        })
-        .collect())
+        Ok(out
+            .into_iter()
+            .map(|(month, channel, orders, revenue)| RevenueRow {
+                month,
+                channel,
+                orders,
+                revenue: records::money_text(revenue),
+            })
+            .collect())
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -122,16 +122,21 @@ pub async fn purchase_days(
             query.into_tuple().all(conn).await?;
         let Some(last) = rows.last() else { break };
         after = Some(last.0);
-        for (_, customer, at, total, currency) in rows {
-            let value = if currency == base_currency {
-                total.value()
-            } else {
-                Decimal::ZERO
-            };
-            let entry = out.entry(customer).or_default();
-            entry.orders += 1;
-            *entry.days.entry(at.date_naive()).or_default() += value;
-        }
+        let base = base_currency.to_owned();
+        out = crate::service::shed::cpu(move || {
+            for (_, customer, at, total, currency) in rows {
+                let value = if currency == base {
+                    total.value()
+                } else {
+                    Decimal::ZERO
+                };
+                let entry = out.entry(customer).or_default();
+                entry.orders += 1;
+                *entry.days.entry(at.date_naive()).or_default() += value;
+            }
+            Ok(out)
+        })
+        .await?;
     }
     Ok(out)
 }
@@ -212,18 +217,31 @@ pub async fn fit(
             "there are no counted orders up to this date",
         ));
     }
-    let histories: Vec<bgnbd::History> = customers
-        .values()
-        .filter_map(|c| c.history(as_of))
-        .collect();
-    let spends: Vec<gamma_gamma::Spend> =
-        customers.values().filter_map(PurchaseDays::spend).collect();
-    let repeat_buyers = spends.len();
-    // The optimiser is CPU-bound: keep it off the async workers.
-    let (bg, gg) =
-        tokio::task::spawn_blocking(move || (bgnbd::fit(&histories), gamma_gamma::fit(&spends)))
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
+    // The summaries and the optimiser are CPU-bound: keep them off the async workers.
+    let customer_count = customers.len();
+    let (bg, gg, repeat_buyers, rfm_cuts, value_quantiles) = crate::service::shed::cpu(move || {
+        let histories: Vec<bgnbd::History> = customers
+            .values()
+            .filter_map(|c| c.history(as_of))
+            .collect();
+        let spends: Vec<gamma_gamma::Spend> =
+            customers.values().filter_map(PurchaseDays::spend).collect();
+        let value_quantiles = rfm::quantile_points(
+            &customers
+                .values()
+                .map(|c| model_input(c.total()))
+                .collect::<Vec<f64>>(),
+            100,
+        );
+        Ok((
+            bgnbd::fit(&histories),
+            gamma_gamma::fit(&spends),
+            spends.len(),
+            rfm_cuts_of(&customers, as_of),
+            value_quantiles,
+        ))
+    })
+    .await?;
     let (status, message) = match (&bg, &gg) {
         (Ok(_), Some(_)) => ("fitted", None),
         (Err(e), _) => (
@@ -256,16 +274,10 @@ pub async fn fit(
         }),
         time_unit: "days",
         as_of: as_of.into(),
-        customers: customers.len(),
+        customers: customer_count,
         repeat_buyers,
-        rfm_cuts: rfm_cuts_of(&customers, as_of),
-        value_quantiles: rfm::quantile_points(
-            &customers
-                .values()
-                .map(|c| model_input(c.total()))
-                .collect::<Vec<f64>>(),
-            100,
-        ),
+        rfm_cuts,
+        value_quantiles,
         log_likelihood: bg.as_ref().ok().map(|f| f.log_likelihood),
         gamma_gamma_log_likelihood: gg.as_ref().map(|f| f.log_likelihood),
         fit_seconds: started.elapsed().as_secs_f64(),
@@ -347,18 +359,39 @@ pub struct ValidationReport {
 ///
 /// # Errors
 /// `Forbidden` unless the caller may run analytics; `Validation` for dates in the wrong
-/// order or the future, or too little data to fit.
+/// order or the future, or too little data to fit; `Busy` when the caller or the server
+/// already runs as many expensive operations as allowed.
 pub async fn validate(
-    db: &sea_orm::DatabaseConnection,
+    state: &crate::state::AppState,
     principal: &crate::policy::Principal,
+    request: crate::service::input::Submitted<crate::types::scores::ValidationRequest>,
+) -> AppResult<ValidationReport> {
+    crate::policy::authorize(principal, crate::policy::Action::RunAnalytics)?;
+    let request = request.accept()?;
+    check_periods(&request)?;
+    let _admission = state
+        .shedder
+        .admit(principal, crate::policy::cost::Expensive::ScoreValidation)?;
+    validation(&state.db, request, &state.settings.currency).await
+}
+
+/// [`validate`] for the operator at the command line: no admission.
+///
+/// # Errors
+/// As [`validate`].
+pub async fn validate_as_operator(
+    db: &sea_orm::DatabaseConnection,
     request: crate::service::input::Submitted<crate::types::scores::ValidationRequest>,
     base_currency: &str,
 ) -> AppResult<ValidationReport> {
-    crate::policy::authorize(principal, crate::policy::Action::RunAnalytics)?;
-    let crate::types::scores::ValidationRequest {
-        calibration_end,
-        holdout_end,
-    } = request.accept()?;
+    let request = request.accept()?;
+    check_periods(&request)?;
+    validation(db, request, base_currency).await
+}
+
+/// The holdout must follow the calibration period and not reach into the future.
+fn check_periods(request: &crate::types::scores::ValidationRequest) -> AppResult<()> {
+    let (calibration_end, holdout_end) = (request.calibration_end, request.holdout_end);
     if holdout_end <= calibration_end {
         return Err(AppError::invalid(
             "holdout_end",
@@ -373,7 +406,29 @@ pub async fn validate(
             "must not be after today",
         ));
     }
+    Ok(())
+}
+
+/// Read the orders, then fit and compare off the async workers.
+async fn validation(
+    db: &sea_orm::DatabaseConnection,
+    request: crate::types::scores::ValidationRequest,
+    base_currency: &str,
+) -> AppResult<ValidationReport> {
+    let crate::types::scores::ValidationRequest {
+        calibration_end,
+        holdout_end,
+    } = request;
     let all = purchase_days(db, holdout_end, base_currency, None).await?;
+    crate::service::shed::cpu(move || compare(&all, calibration_end, holdout_end)).await
+}
+
+/// Fit on the calibration period and compare each customer's expectation with the holdout.
+fn compare(
+    all: &BTreeMap<Uuid, PurchaseDays>,
+    calibration_end: NaiveDate,
+    holdout_end: NaiveDate,
+) -> AppResult<ValidationReport> {
     let mut calibration: Vec<(bgnbd::History, f64)> = Vec::new();
     for days in all.values() {
         let mut before = PurchaseDays::default();
@@ -397,16 +452,13 @@ pub async fn validate(
         ));
     }
     let histories: Vec<bgnbd::History> = calibration.iter().map(|(h, _)| *h).collect();
-    let fit = tokio::task::spawn_blocking(move || bgnbd::fit(&histories))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(|e| {
-            AppError::invalid(
-                "calibration_end",
-                "insufficient_data",
-                format!("the churn model cannot be fitted on this period: {e:?}"),
-            )
-        })?;
+    let fit = bgnbd::fit(&histories).map_err(|e| {
+        AppError::invalid(
+            "calibration_end",
+            "insufficient_data",
+            format!("the churn model cannot be fitted on this period: {e:?}"),
+        )
+    })?;
     let holdout_days = (holdout_end - calibration_end).num_days();
     let mut predicted_total = 0.0;
     let mut actual_total = 0.0;

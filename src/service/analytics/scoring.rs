@@ -39,6 +39,7 @@ use crate::domain::{
 use crate::error::{AppError, AppResult};
 use crate::policy::Fields;
 use crate::policy::Principal;
+use crate::policy::cost::Expensive;
 use crate::service::analytics::scores::{RfmCuts, end_of, purchase_days};
 use crate::service::input::Submitted;
 use crate::state::AppState;
@@ -718,20 +719,37 @@ pub async fn compute_many(
     }
     let model = model_at(conn, as_of).await?;
     let mut bases = bases(conn, principal, ids, as_of, &settings.currency).await?;
-    let scorer = Scorer {
-        model: model.as_deref(),
-        as_of: as_of.unwrap_or_else(|| Utc::now().date_naive()),
-        shares: &settings.grade_shares,
-        monthly_discount: settings.monthly_discount,
+    let large = bases.len() > CPU_BATCH;
+    let shares = settings.grade_shares;
+    let monthly_discount = settings.monthly_discount;
+    let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let ids = ids.to_vec();
+    let mut score = move || {
+        let scorer = Scorer {
+            model: model.as_deref(),
+            as_of,
+            shares: &shares,
+            monthly_discount,
+        };
+        Ok(ids
+            .iter()
+            .filter_map(|id| {
+                let basis = bases.remove(id)?;
+                Some((*id, scorer.compute(*id, &basis)))
+            })
+            .collect())
     };
-    Ok(ids
-        .iter()
-        .filter_map(|id| {
-            let basis = bases.remove(id)?;
-            Some((*id, scorer.compute(*id, &basis)))
-        })
-        .collect())
+    // A page is scored in place; a batch of the snapshot (or any larger set) off the async
+    // workers.
+    if large {
+        crate::service::shed::cpu(score).await
+    } else {
+        score()
+    }
 }
+
+/// Customers scored at once beyond which the work leaves the async workers.
+const CPU_BATCH: usize = 200;
 
 /// Scores of many customers as of a date (checked: `asOf`) or now, for GraphQL's batches.
 ///
@@ -864,6 +882,20 @@ pub async fn refresh_snapshot(
 ) -> AppResult<SnapshotView> {
     authorize(principal, Action::RunAnalytics)?;
     recompute_snapshot(db, settings).await
+}
+
+/// [`refresh_snapshot`] for a signed-in caller or a key, with an admission.
+///
+/// # Errors
+/// As [`refresh_snapshot`]; `Busy` when the caller or the server already runs as many
+/// expensive operations as allowed.
+pub async fn refresh_snapshot_now(
+    state: &AppState,
+    principal: &Principal,
+) -> AppResult<SnapshotView> {
+    authorize(principal, Action::RunAnalytics)?;
+    let _admission = state.shedder.admit(principal, Expensive::SnapshotRefresh)?;
+    recompute_snapshot(&state.db, &state.settings).await
 }
 
 /// Recompute every live customer's scores into the snapshot, in one transaction (readers
@@ -1005,7 +1037,8 @@ pub async fn refit_if_due(
 ///
 /// # Errors
 /// `Forbidden` for anyone else; `Validation` for an `as_of` in the future or before any
-/// order.
+/// order; `Busy` when the caller or the server already runs as many expensive operations
+/// as allowed.
 pub async fn fit_now(
     state: &crate::state::AppState,
     principal: &Principal,
@@ -1016,6 +1049,7 @@ pub async fn fit_now(
 )> {
     authorize(principal, Action::FitModels)?;
     let request = request.accept()?;
+    let _admission = state.shedder.admit(principal, Expensive::ScoreFit)?;
     refit(&state.db, &state.settings, principal, request.as_of).await
 }
 

@@ -586,7 +586,8 @@ pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<Segm
 /// A page of a segment's members (by id), with their current scores.
 ///
 /// # Errors
-/// `NotFound`; `Forbidden`; a bad cursor or limit.
+/// `NotFound`; `Forbidden`; a bad cursor or limit; `Busy` when the caller or the server
+/// already runs as many expensive operations as allowed.
 pub async fn members(
     state: &AppState,
     principal: &Principal,
@@ -594,6 +595,9 @@ pub async fn members(
     window: &records::Window,
 ) -> AppResult<Page<CustomerView>> {
     authorize(principal, Action::ReadCustomers)?;
+    let _admission = state
+        .shedder
+        .admit(principal, crate::policy::cost::Expensive::SegmentEvaluation)?;
     let m = find(state, id).await?;
     let parsed = parse_filter(principal, &conditions(&m))?;
     let page = page_of(state, principal, &parsed, window).await?;

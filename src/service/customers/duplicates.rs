@@ -359,7 +359,8 @@ pub struct PairPage {
 /// A page of pairs after an opaque cursor.
 ///
 /// # Errors
-/// A bad cursor (`cursor_param`) or limit; database failures.
+/// A bad cursor (`cursor_param`) or limit; `Busy` when the caller or the server already
+/// runs as many expensive operations as allowed; database failures.
 pub async fn pair_page(
     state: &crate::state::AppState,
     principal: &Principal,
@@ -379,6 +380,10 @@ pub async fn pair_page(
         }
         None => None,
     };
+    authorize(principal, Action::ReadCustomers)?;
+    let _admission = state
+        .shedder
+        .admit(principal, crate::policy::cost::Expensive::DuplicateScan)?;
     let (data, more) = pairs(state, principal, after, window.limit).await?;
     let next_cursor = data
         .last()

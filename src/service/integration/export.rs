@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
+use crate::policy::cost::Expensive;
 use crate::policy::{Action, authorize};
 use crate::service::Page;
 use crate::service::analytics::{scoring::with_scores, segments};
@@ -189,6 +190,7 @@ fn ndjson_rows(items: &[CustomerView]) -> AppResult<Vec<u8>> {
 pub async fn stream(
     state: AppState,
     principal: Principal,
+    admission: crate::service::shed::Admission,
     action: &'static str,
     mut details: Value,
     format: Format,
@@ -236,29 +238,38 @@ pub async fn stream(
         },
     )
     .await?;
-    let render = move |page: &Page<CustomerView>, header: bool| {
-        let items: Vec<CustomerView> = page.items.iter().map(|c| exported(c, contact)).collect();
-        match format {
-            Format::Csv => csv_rows(&items, header),
-            Format::Ndjson => ndjson_rows(&items),
-        }
-        .map(actix_web::web::Bytes::from)
+    // Each page is rendered off the async workers.
+    let render = move |items: Vec<CustomerView>, header: bool| {
+        crate::service::shed::cpu(move || {
+            let items: Vec<CustomerView> = items.iter().map(|c| exported(c, contact)).collect();
+            match format {
+                Format::Csv => csv_rows(&items, header),
+                Format::Ndjson => ndjson_rows(&items),
+            }
+            .map(actix_web::web::Bytes::from)
+        })
     };
-    let head = futures_util::stream::once(std::future::ready(render(&first, true)));
+    let head = futures_util::stream::once(render(first.items, true));
     let rest = futures_util::stream::unfold(
         (first.next_cursor, state, principal, read),
         move |(cursor, state, principal, read)| async move {
             let cursor = cursor?;
             match read(state.clone(), principal.clone(), window(Some(cursor))).await {
                 Ok(page) => {
-                    let chunk = render(&page, false);
+                    let chunk = render(page.items, false).await;
                     Some((chunk, (page.next_cursor, state, principal, read)))
                 }
                 Err(e) => Some((Err(e), (None, state, principal, read))),
             }
         },
     );
-    Ok(Box::pin(futures_util::StreamExt::chain(head, rest)))
+    // The admission is held until the last page is sent or the client goes away.
+    let body =
+        futures_util::StreamExt::map(futures_util::StreamExt::chain(head, rest), move |chunk| {
+            let _held = &admission;
+            chunk
+        });
+    Ok(Box::pin(body))
 }
 
 /// Customers matching a list's filters, with their scores, as CSV or NDJSON.
@@ -272,11 +283,13 @@ pub async fn customers(
     format: Format,
 ) -> AppResult<ByteStream> {
     authorize(&principal, Action::ReadCustomers)?;
+    let admission = state.shedder.admit(&principal, Expensive::Export)?;
     let rows = crate::service::customers::count(&state, &principal, &filter).await?;
     let details = serde_json::json!({"filter": format!("{filter:?}"), "rows": rows});
     stream(
         state,
         principal,
+        admission,
         "customers.exported",
         details,
         format,
@@ -312,6 +325,7 @@ pub async fn segment(
     format: Format,
 ) -> AppResult<ByteStream> {
     authorize(&principal, Action::ReadCustomers)?;
+    let admission = state.shedder.admit(&principal, Expensive::Export)?;
     let m = segments::find(&state, id).await?;
     let parsed = segments::parse_filter(&principal, &segments::conditions(&m))?;
     let rows =
@@ -322,6 +336,7 @@ pub async fn segment(
     stream(
         state,
         principal,
+        admission,
         "segment.exported",
         details,
         format,

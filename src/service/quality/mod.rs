@@ -129,7 +129,8 @@ fn share(n: i64, of: i64) -> f64 {
 /// The report for a caller (admins, managers, analysts).
 ///
 /// # Errors
-/// `Forbidden`; `Validation` for `stale_months` outside 1–120; database failures.
+/// `Forbidden`; `Validation` for `stale_months` outside 1–120; `Busy` when the caller or
+/// the server already runs as many expensive operations as allowed; database failures.
 pub async fn report(
     state: &AppState,
     principal: &Principal,
@@ -143,6 +144,9 @@ pub async fn report(
             "must be 1–120",
         ));
     }
+    let _admission = state
+        .shedder
+        .admit(principal, crate::policy::cost::Expensive::QualityReport)?;
     let db = &state.db;
     // One statement: the counts of every field, by kind.
     let mut q = visible(principal).select_only();

@@ -52,13 +52,17 @@ pub struct RefusedCustomer {
 /// Re-standardise every live customer, a page per transaction (admins only).
 ///
 /// # Errors
-/// `Forbidden` for anyone but an admin or the operator; database failures.
+/// `Forbidden` for anyone but an admin or the operator; `Busy` when the caller or the
+/// server already runs as many expensive operations as allowed; database failures.
 pub async fn run(
     state: &AppState,
     principal: &Principal,
     dry_run: bool,
 ) -> AppResult<StandardiseReport> {
     authorize(principal, Action::Administer)?;
+    let _admission = state
+        .shedder
+        .admit(principal, crate::policy::cost::Expensive::Standardise)?;
     let region = &state.settings.default_region;
     let mut report = StandardiseReport {
         dry_run,
