@@ -21,6 +21,8 @@
 //! | `DOSSIER_LIMIT_LOGIN_ADDRESS_IP` | `5/15m` | failed sign-ins allowed for one address from one IP per window |
 //! | `DOSSIER_LIMIT_LOGIN_ADDRESS` | `50/15m` | failed sign-ins allowed for one address from all IPs together per window |
 //! | `DOSSIER_LIMIT_EXPORT` | `5/1h` | exports of customer data allowed per caller per window |
+//! | `DOSSIER_TRUSTED_PROXIES` | (none) | comma-separated IPs and CIDRs (`10.0.0.0/8`) of reverse proxies: from them the client IP is the right-most `X-Forwarded-For` address that is not a trusted proxy, and their `X-Request-Id` is kept |
+//! | `DOSSIER_HSTS` | (off) | a `Strict-Transport-Security` value (`max-age=31536000; includeSubDomains`) sent on every response; only behind a TLS-terminating proxy |
 //! | `DOSSIER_LOG_FORMAT` | `pretty` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -64,6 +66,22 @@ fn parse_shares(raw: &str) -> anyhow::Result<GradeShares> {
     Ok(GradeShares { a, b, c })
 }
 
+/// Parse `10.0.0.0/8, 192.168.1.7`: networks, a bare address standing for itself alone.
+fn parse_proxies(raw: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .with_context(|| {
+                    format!("DOSSIER_TRUSTED_PROXIES must be comma-separated IPs or CIDRs, not {p}")
+                })
+        })
+        .collect()
+}
+
 /// The default database: an SQLite file in the working directory, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://dossier.db?mode=rwc";
 /// The default listen address.
@@ -97,8 +115,11 @@ pub struct Settings {
     pub import_dir: std::path::PathBuf,
     /// Largest import file accepted over the API, in bytes.
     pub import_max_bytes: u64,
-    /// Peers (reverse proxies) whose `X-Request-Id` is kept; from anyone else it is replaced.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Reverse proxies (single IPs are /32 or /128 networks): their `X-Forwarded-For` gives
+    /// the client IP and their `X-Request-Id` is kept; from anyone else both are ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `Strict-Transport-Security` sent on every response; `None` (the default) sends none.
+    pub hsts: Option<String>,
     /// Bearer token `/metrics` asks for; without one it answers loopback callers only.
     pub metrics_token: Option<String>,
     /// How long the server waits, bounded, for each thing a request needs.
@@ -248,15 +269,10 @@ impl Settings {
                 None => 512 << 20,
             },
             trusted_proxies: match var("DOSSIER_TRUSTED_PROXIES") {
-                Some(v) => v
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(|p| p.parse())
-                    .collect::<Result<_, _>>()
-                    .context("DOSSIER_TRUSTED_PROXIES must be comma-separated IP addresses")?,
+                Some(v) => parse_proxies(&v)?,
                 None => Vec::new(),
             },
+            hsts: var("DOSSIER_HSTS").map(|v| v.trim().to_owned()),
             metrics_token: var("DOSSIER_METRICS_TOKEN"),
             timeouts: Timeouts::from_env(var)?,
             db_max_connections: match var("DOSSIER_DB_MAX_CONNECTIONS") {
@@ -336,6 +352,7 @@ impl Settings {
             import_dir: std::env::temp_dir().join("dossier-imports"),
             import_max_bytes: 64 << 20,
             trusted_proxies: Vec::new(),
+            hsts: None,
             metrics_token: None,
             timeouts: Timeouts::default(),
             db_max_connections: None,
@@ -404,9 +421,34 @@ impl Settings {
         if self.hash_workers == 0 {
             bail!("DOSSIER_HASH_WORKERS must be at least 1");
         }
+        if let Some(hsts) = &self.hsts {
+            let printable = hsts.bytes().all(|b| (b' '..=b'~').contains(&b));
+            if !(printable && hsts.to_ascii_lowercase().starts_with("max-age=")) {
+                bail!(
+                    "DOSSIER_HSTS must be a Strict-Transport-Security value such as max-age=31536000; includeSubDomains"
+                );
+            }
+        }
         if self.max_body_bytes < 1024 {
             bail!("DOSSIER_MAX_BODY_BYTES must be at least 1024");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_proxies;
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_networks() {
+        let nets = parse_proxies(" 10.0.0.0/8, 192.168.1.7 ,::1,fd00::/8").unwrap_or_default();
+        let shown: Vec<String> = nets.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            ["10.0.0.0/8", "192.168.1.7/32", "::1/128", "fd00::/8"]
+        );
+        assert!(parse_proxies("10.0.0.0/33").is_err());
+        assert!(parse_proxies("proxy.example").is_err());
     }
 }

@@ -209,6 +209,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     .add(("X-Content-Type-Options", "nosniff"))
                     .add(("Referrer-Policy", "no-referrer")),
             )
+            .wrap(middleware::from_fn(rest::headers::security))
             .wrap(tracing_actix_web::TracingLogger::<
                 rest::observability::AccessLog,
             >::new())
@@ -218,6 +219,8 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .service(
                 SwaggerUi::new("/docs/{_:.*}").config(
                     utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])
+                        // No badge fetched from validator.swagger.io (the page's CSP refuses it).
+                        .validator_url("none")
                         .persist_authorization(true)
                         .try_it_out_enabled(true),
                 ),

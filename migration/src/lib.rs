@@ -18,6 +18,7 @@ mod m20261130_000012_create_imports;
 mod m20261202_000013_add_preference_loyalty_versions;
 mod m20261202_000014_exact_money;
 mod m20261203_000015_create_limit_counters;
+mod m20261204_000016_audit_append_only;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000013_add_preference_loyalty_versions::Migration),
             Box::new(m20261202_000014_exact_money::Migration),
             Box::new(m20261203_000015_create_limit_counters::Migration),
+            Box::new(m20261204_000016_audit_append_only::Migration),
         ]
     }
 }

@@ -21,7 +21,7 @@ pub const AUDIENCE: &str = "dossier-api";
 pub const ACCESS_TYPE: &str = "at+jwt";
 /// Lifetime of an access token.
 pub const ACCESS_TTL_SECONDS: i64 = 15 * 60;
-/// Clock skew tolerated on `exp` and `nbf`.
+/// Clock skew tolerated on `exp`, `nbf`, `iat` and the lifetime.
 const LEEWAY_SECONDS: u64 = 30;
 /// Shortest secret accepted: 256 bits (RFC 8725 §3.5).
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -142,7 +142,8 @@ impl JwtKeys {
     }
 
     /// Verify an access token: key id known, algorithm HS256, type `at+jwt`, signature, `iss`,
-    /// `aud`, `exp` and `nbf`.
+    /// `aud`, `exp` and `nbf`; `iat` not in the future and `exp - iat` at most the access
+    /// token lifetime (both within the leeway).
     ///
     /// # Errors
     /// Why the token is refused.
@@ -156,10 +157,28 @@ impl JwtKeys {
         if header.typ.as_deref() != Some(ACCESS_TYPE) {
             return Err(TokenError::WrongType);
         }
-        decode::<AccessClaims>(token, key, &self.validation)
+        let claims = decode::<AccessClaims>(token, key, &self.validation)
             .map(|data| data.claims)
-            .map_err(|e| TokenError::Invalid(e.to_string()))
+            .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        check_lifetime(&claims, chrono::Utc::now().timestamp())?;
+        Ok(claims)
     }
+}
+
+/// A token must have been issued in the past and live no longer than the tokens Dossier
+/// issues (each within the leeway): one claiming to come from the future, or to last ten
+/// years, was not made by this server's rules, whoever holds the key.
+fn check_lifetime(claims: &AccessClaims, now: i64) -> Result<(), TokenError> {
+    let leeway = i64::try_from(LEEWAY_SECONDS).unwrap_or(i64::MAX);
+    if claims.iat > now.saturating_add(leeway) {
+        return Err(TokenError::Invalid("issued in the future".to_owned()));
+    }
+    if claims.exp.saturating_sub(claims.iat) > ACCESS_TTL_SECONDS.saturating_add(leeway) {
+        return Err(TokenError::Invalid(
+            "lives longer than an access token may".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -296,5 +315,45 @@ mod tests {
         let token = encode(&header, &claims, &EncodingKey::from_secret(SECRET)).unwrap_or_default();
         assert_eq!(keys().verify(&token), Err(TokenError::WrongType));
         assert_eq!(keys().verify("not.a.token"), Err(TokenError::Malformed));
+    }
+
+    fn signed(claims: &serde_json::Value) -> String {
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(ACCESS_TYPE.to_owned());
+        header.kid = Some(kid_of(SECRET));
+        encode(&header, claims, &EncodingKey::from_secret(SECRET)).unwrap_or_default()
+    }
+
+    fn claims(nbf: i64, iat: i64, exp: i64) -> serde_json::Value {
+        serde_json::json!({"iss": ISSUER, "aud": AUDIENCE, "sub": Uuid::now_v7(), "exp": exp, "nbf": nbf,
+                           "iat": iat, "jti": Uuid::now_v7(), "role": "admin", "tv": 0})
+    }
+
+    #[test]
+    fn a_token_issued_in_the_future_is_refused_beyond_the_leeway() {
+        let t = now();
+        let future = signed(&claims(t, t + 3600, t + 3600 + 60));
+        assert_eq!(
+            keys().verify(&future),
+            Err(TokenError::Invalid("issued in the future".to_owned()))
+        );
+        let skewed = signed(&claims(t, t + 10, t + 600));
+        assert!(keys().verify(&skewed).is_ok(), "a small clock skew passes");
+    }
+
+    #[test]
+    fn a_token_living_longer_than_the_configured_lifetime_is_refused() {
+        let t = now();
+        let decade = signed(&claims(t, t, t + 10 * 365 * 24 * 3600));
+        assert_eq!(
+            keys().verify(&decade),
+            Err(TokenError::Invalid(
+                "lives longer than an access token may".to_owned()
+            ))
+        );
+        let just_over = signed(&claims(t, t, t + ACCESS_TTL_SECONDS + 31));
+        assert!(keys().verify(&just_over).is_err());
+        let usual = signed(&claims(t, t, t + ACCESS_TTL_SECONDS));
+        assert!(keys().verify(&usual).is_ok());
     }
 }

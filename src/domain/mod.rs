@@ -8,6 +8,7 @@ mod enums;
 pub mod horizon;
 mod org;
 mod place;
+pub mod text;
 
 pub use contact::{normalize_email, normalize_phone};
 pub use enums::*;

@@ -15,6 +15,7 @@ pub(crate) mod loaders;
 mod nodes;
 pub(crate) mod records;
 mod scores;
+mod storable;
 mod users;
 
 use actix_web::{HttpResponse, web};
@@ -88,7 +89,8 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
     .extension(guard::Guard {
         introspection,
         max_cost: cost::MAX_COST,
-    });
+    })
+    .extension(storable::Storable);
     if !introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }

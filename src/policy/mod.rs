@@ -17,4 +17,4 @@ pub use catalogue::{CATALOGUE, DERIVED, RECORDS, class_of, record_class};
 pub use fields::Fields;
 pub use mask::{audit_value, mask_email, mask_id_number, mask_money, mask_phone};
 pub use principal::{Caller, Clearance, Principal};
-pub use render::{CustomFieldClasses, render_customer};
+pub use render::{CustomFieldClasses, render_customer, sensitive_shown};

@@ -332,6 +332,47 @@ pub fn render_customer(
     })
 }
 
+/// The sensitive fields (class `sensitive`, stored or custom) that `view` shows `principal`
+/// in full and that hold a value: what makes the view a sensitive read, audited whoever
+/// reads it (admins included). Masked forms and withheld fields are not in it.
+///
+/// # Errors
+/// `Internal` if the view cannot be read back as a document.
+pub fn sensitive_shown(
+    view: &CustomerView,
+    custom_classes: &CustomFieldClasses,
+    principal: &Principal,
+) -> AppResult<Vec<String>> {
+    if principal.clearance(Sensitivity::Sensitive) != Clearance::Full {
+        return Ok(Vec::new());
+    }
+    let doc = serde_json::to_value(view).map_err(|e| crate::error::AppError::Internal(e.into()))?;
+    let present = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
+    let mut shown: Vec<String> = super::CATALOGUE
+        .iter()
+        .filter(|(_, class)| *class == Sensitivity::Sensitive)
+        .filter(|(path, _)| present(path.split('.').try_fold(&doc, |v, part| v.get(part))))
+        .map(|(path, _)| (*path).to_owned())
+        .collect();
+    let mut custom: Vec<String> = view
+        .custom
+        .0
+        .iter()
+        .filter(|(key, value)| {
+            custom_classes
+                .get(key.as_str())
+                .copied()
+                .unwrap_or(Sensitivity::Sensitive)
+                == Sensitivity::Sensitive
+                && !value.is_null()
+        })
+        .map(|(key, _)| format!("custom.{key}"))
+        .collect();
+    custom.sort();
+    shown.extend(custom);
+    Ok(shown)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {

@@ -82,11 +82,9 @@ impl FromRequest for JsonBody {
                 errors: Vec::new(),
             })?;
             if let Some(path) = nul_at(&value, "") {
-                return Err(AppError::invalid(
+                return Err(AppError::Validation(vec![crate::domain::text::nul_error(
                     &path,
-                    "nul_character",
-                    "must not contain the NUL character (U+0000)",
-                ));
+                )]));
             }
             Ok(JsonBody(value))
         })
@@ -103,13 +101,15 @@ fn nul_at(value: &Value, path: &str) -> Option<String> {
         }
     };
     match value {
-        Value::String(s) if s.contains('\0') => Some(path.to_owned()),
+        Value::String(s) => crate::domain::text::refuse_nul(path, s)
+            .err()
+            .map(|e| e.field),
         Value::Array(items) => items
             .iter()
             .enumerate()
             .find_map(|(i, v)| nul_at(v, &format!("{path}[{i}]"))),
         Value::Object(map) => map.iter().find_map(|(k, v)| {
-            if k.contains('\0') {
+            if crate::domain::text::has_nul(k) {
                 Some(join(&k.replace('\0', "")))
             } else {
                 nul_at(v, &join(k))

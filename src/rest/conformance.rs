@@ -1,6 +1,7 @@
 //! What every route does the same way, driven by the OpenAPI document so the contract and
 //! the server cannot disagree: unknown query parameters are refused, HEAD answers wherever
-//! GET does, OPTIONS lists the methods, and a CORS refusal is a problem document.
+//! GET does, OPTIONS lists the methods, and a CORS refusal is a problem document. A NUL in
+//! a query or path parameter or a header the server reads is refused before anything else.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -8,6 +9,7 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::domain::text::has_nul;
 use crate::error::AppError;
 
 /// The methods the document has for a path template, in a stable order.
@@ -34,6 +36,55 @@ fn printable(name: &str) -> Option<&str> {
     (name.chars().count() <= 64 && name.chars().all(|c| !c.is_control())).then_some(name)
 }
 
+/// The request headers the server reads, each checked for NUL before any handler runs.
+const READ_HEADERS: [&str; 6] = [
+    "Idempotency-Key",
+    "If-Match",
+    "If-None-Match",
+    "X-Request-Id",
+    "X-Api-Key",
+    "Authorization",
+];
+
+/// A NUL (U+0000) in a query parameter (its name or value), the path or a header the
+/// server reads: 400 naming it, with the rule of `domain::text` every other path applies.
+fn nul_refusal(req: &ServiceRequest) -> Option<AppError> {
+    let refused = |field: &str| {
+        let error = crate::domain::text::nul_error(field);
+        AppError::BadRequest {
+            message: format!("invalid parameter `{field}`: {}", error.message),
+            errors: vec![error],
+        }
+    };
+    for (name, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        if has_nul(&name) || has_nul(&value) {
+            let name = name.replace('\0', "");
+            return Some(refused(printable(&name).unwrap_or("query")));
+        }
+    }
+    // The path as sent: a NUL can only arrive percent-encoded. Named by the template's
+    // parameter at that segment (`/custom-fields/{key}` → `key`), else `path`.
+    let path = req.path();
+    if path.contains("%00") {
+        let pattern = req.match_pattern().unwrap_or_default();
+        let name = path
+            .split('/')
+            .zip(pattern.split('/'))
+            .find(|(segment, _)| segment.contains("%00"))
+            .and_then(|(_, template)| template.strip_prefix('{')?.strip_suffix('}'))
+            .map(|name| name.split(':').next().unwrap_or(name).to_owned());
+        return Some(refused(name.as_deref().unwrap_or("path")));
+    }
+    READ_HEADERS
+        .into_iter()
+        .find(|name| {
+            req.headers()
+                .get_all(*name)
+                .any(|v| v.as_bytes().contains(&0))
+        })
+        .map(refused)
+}
+
 /// Checks the request against its operation in the document before any handler runs.
 ///
 /// # Errors
@@ -45,6 +96,9 @@ pub async fn check(
     // HEAD is GET without the body; the HTTP layer drops the body of a HEAD response.
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
+    }
+    if let Some(err) = nul_refusal(&req) {
+        return Ok(req.error_response(err));
     }
     let Some(pattern) = req.match_pattern() else {
         return next

@@ -12,6 +12,7 @@ pub mod custom_fields;
 pub mod customers;
 pub mod deadline;
 pub mod error;
+pub mod headers;
 pub mod idempotency;
 pub mod imports;
 pub mod observability;

@@ -1,9 +1,8 @@
 //! What an operator follows a request by: an `X-Request-Id` on every response and every log
 //! line of the request, one structured access-log line per request (method, route template,
-//! status, latency, principal; never the query string or personal data), and the request
-//! counted in `/metrics`.
+//! status, latency, principal, client IP as `auth::client::client_ip` finds it; never the
+//! query string or personal data), and the request counted in `/metrics`.
 
-use std::net::IpAddr;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -34,12 +33,6 @@ fn acceptable(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// Whether the peer is one of the proxies whose `X-Request-Id` is believed.
-fn trusted(req: &ServiceRequest, proxies: &[IpAddr]) -> bool {
-    req.peer_addr()
-        .is_some_and(|peer| proxies.contains(&peer.ip()))
-}
-
 /// Gives the request its id (a trusted proxy's, or a new UUIDv7), then echoes it on the
 /// response. Runs outside the tracing span so the span can carry it.
 ///
@@ -49,15 +42,12 @@ pub async fn request_id(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let proxies = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.settings.trusted_proxies.clone())
-        .unwrap_or_default();
+    let trusted = crate::auth::client::peer_is_trusted(req.request());
     let id = req
         .headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
-        .filter(|id| acceptable(id) && trusted(&req, &proxies))
+        .filter(|id| trusted && acceptable(id))
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
     req.extensions_mut().insert(RequestContext {
         id: id.clone(),
@@ -83,9 +73,14 @@ impl RootSpanBuilder for AccessLog {
         if let Some(state) = request.app_data::<web::Data<AppState>>() {
             state.http_metrics.started();
         }
+        let client_ip = crate::auth::client::client_ip(request.request())
+            .0
+            .map(|ip| ip.to_string())
+            .unwrap_or_default();
         tracing::info_span!(
             "request",
             request_id = %id,
+            client_ip = %client_ip,
             method = %request.method(),
             route = %request.match_pattern().unwrap_or_else(|| "unmatched".to_owned()),
             principal = tracing::field::Empty,

@@ -59,7 +59,13 @@ fn may_scrape(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
                 ))
             }
         }
-        None if req.peer_addr().is_some_and(|p| p.ip().is_loopback()) => Ok(()),
+        // The client, not the peer: behind a proxy on this machine, a remote caller is not local.
+        None if crate::auth::client::client_ip(req)
+            .0
+            .is_some_and(|ip| ip.is_loopback()) =>
+        {
+            Ok(())
+        }
         None => Err(AppError::Forbidden(
             "metrics answer callers on this machine only; set DOSSIER_METRICS_TOKEN to scrape from elsewhere"
                 .to_owned(),

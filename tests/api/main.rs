@@ -23,6 +23,7 @@ mod demo;
 mod derived;
 mod expand;
 mod graphql_cost;
+mod hardening;
 mod idempotency;
 mod imports;
 mod money;

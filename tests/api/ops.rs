@@ -239,7 +239,7 @@ async fn every_response_has_a_request_id_and_only_a_trusted_proxy_may_set_it() {
     assert_ne!(spoofed.header("x-request-id"), "from-a-stranger");
 
     let behind_proxy = TestApp::spawn_with(|s| {
-        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
     })
     .await;
     let kept = behind_proxy

@@ -733,6 +733,33 @@ pub(crate) async fn render(
         .collect()
 }
 
+/// Render customers for a read, and audit a `customer.sensitive_read` for each one whose
+/// sensitive fields the caller sees in full (`policy::sensitive_shown`), whatever its role.
+pub(crate) async fn render_read(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    models: &[customer::Model],
+) -> AppResult<Vec<CustomerView>> {
+    let classes = custom_fields::render_classes(conn).await?;
+    let views = models
+        .iter()
+        .map(|m| render_customer(m, &classes, principal))
+        .collect::<AppResult<Vec<_>>>()?;
+    let mut events = Vec::new();
+    for view in &views {
+        let fields = crate::policy::sensitive_shown(view, &classes, principal)?;
+        if !fields.is_empty() {
+            events.push(Event::customer(
+                "customer.sensitive_read",
+                view.id,
+                json!({ "fields": fields }),
+            ));
+        }
+    }
+    audit::record_many(conn, principal, events).await?;
+    Ok(views)
+}
+
 async fn render_one(
     conn: &impl ConnectionTrait,
     principal: &Principal,
@@ -833,7 +860,8 @@ pub async fn get(
 ) -> AppResult<CustomerView> {
     authorize(principal, Action::ReadCustomers)?;
     let model = find(&state.db, principal, id, include_deleted).await?;
-    render_one(&state.db, principal, &model).await
+    let mut views = render_read(&state.db, principal, std::slice::from_ref(&model)).await?;
+    views.pop().ok_or(AppError::NotFound { entity: "customer" })
 }
 
 /// Apply a JSON merge patch (RFC 7396) to a customer, checking the result like a create.
@@ -1099,7 +1127,7 @@ pub async fn list(
         .iter()
         .map(|m| pagination::encode(&sort_value(m), m.id))
         .collect();
-    let items = render(&state.db, principal, &models).await?;
+    let items = render_read(&state.db, principal, &models).await?;
     Ok(Page::read(
         items,
         cursors,
@@ -1131,7 +1159,7 @@ pub async fn get_many(
         .filter(customer::Column::Id.is_in(ids))
         .all(&state.db)
         .await?;
-    let views = render(&state.db, principal, &models).await?;
+    let views = render_read(&state.db, principal, &models).await?;
     Ok(views.into_iter().map(|v| (v.id, v)).collect())
 }
 

@@ -1,5 +1,6 @@
 //! The audit log: recording events in the same transaction as the change they describe,
-//! and reading them back (admins only).
+//! and reading them back (admins only). It is append-only: the database refuses UPDATE and
+//! DELETE on `audit_events` (migration 000016), and nothing here does either.
 
 use std::collections::BTreeMap;
 
@@ -66,37 +67,30 @@ pub async fn record(
     Ok(())
 }
 
-/// Write the aggregate event `id`, or rewrite its details if it is there: one row that
-/// stands for many events of a window (failed sign-ins for an address from an IP), its
-/// count in `details`, so a flood cannot fill the log.
+/// Append several events in one statement (none when `events` is empty).
 ///
 /// # Errors
 /// Database failures.
-pub async fn record_aggregate(
+pub async fn record_many(
     conn: &impl ConnectionTrait,
     principal: &Principal,
-    id: Uuid,
-    at: DateTime<Utc>,
-    action: &'static str,
-    details: Value,
+    events: Vec<Event>,
 ) -> AppResult<()> {
-    use sea_orm::sea_query::OnConflict;
-    let row = audit_event::ActiveModel {
-        id: Set(id),
+    if events.is_empty() {
+        return Ok(());
+    }
+    let at = crate::clock::now();
+    let rows = events.into_iter().map(|event| audit_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
         at: Set(at),
         actor: Set(principal.subject()),
         actor_user_id: Set(principal.user_id),
-        action: Set(action.to_owned()),
-        customer_id: Set(None),
-        reason: Set(None),
-        details: Set(details),
-    };
-    audit_event::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(audit_event::Column::Id)
-                .update_column(audit_event::Column::Details)
-                .to_owned(),
-        )
+        action: Set(event.action.to_owned()),
+        customer_id: Set(event.customer_id),
+        reason: Set(event.reason),
+        details: Set(event.details),
+    });
+    audit_event::Entity::insert_many(rows)
         .exec_without_returning(conn)
         .await?;
     Ok(())

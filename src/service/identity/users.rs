@@ -463,10 +463,20 @@ async fn verify_counted(
     }
 }
 
-/// Audit a failed sign-in in aggregate: one `login.failed` row per address, IP and window
-/// of the `login.address_ip` limit, written at the window's first failure (its `at`) and
-/// rewritten by each later one with the window's count in `details.failures`. A flood
-/// therefore adds one row per address and IP every window, not one per attempt.
+/// Whether a window's failure count is one the log records: 1, 10, 100, 1000, …
+fn milestone(count: i64) -> bool {
+    let mut n = count;
+    while n >= 10 && n % 10 == 0 {
+        n /= 10;
+    }
+    n == 1
+}
+
+/// Audit a failed sign-in in aggregate, per address, IP and window of the
+/// `login.address_ip` limit (its counter in `limit_counters` is the count): a `login.failed`
+/// row is appended when the window's count reaches 1, 10, 100, 1000, …, saying the count so
+/// far in `details.failures`. The log is append-only, so nothing is rewritten, and a flood
+/// adds a handful of rows per address and IP every window, not one per attempt.
 async fn audit_failure(
     state: &AppState,
     address: &str,
@@ -476,24 +486,26 @@ async fn audit_failure(
     let Some(pair) = hits.iter().find(|h| h.limit == Limit::LoginAddressIp) else {
         return Ok(());
     };
-    // The row's id is a UUIDv7 of the window's start (so the log's order holds) whose other
-    // bits come from the counter: every failure of the window names the same row.
-    let digest = Sha256::digest(format!("{} {}", pair.key, pair.window_start).as_bytes());
-    let mut tail = [0u8; 10];
-    tail.copy_from_slice(&digest[..10]);
-    let started = u64::try_from(pair.window_start).unwrap_or(0);
-    let id = uuid::Builder::from_unix_timestamp_millis(started, &tail).into_uuid();
-    let at = chrono::DateTime::from_timestamp_millis(pair.window_start)
+    if !milestone(pair.count) {
+        return Ok(());
+    }
+    let window_start = chrono::DateTime::from_timestamp_millis(pair.window_start)
         .unwrap_or_else(crate::clock::now);
     let details = json!({
         "email": address_key(address),
         "ip": ip_key(ip),
         "failures": pair.count,
-        "window_start": at,
+        "window_start": window_start,
         "window_seconds": pair.rule.window.as_secs(),
     });
     let anonymous = Principal::with_clearances("anonymous", [crate::policy::Clearance::None; 4]);
-    audit::record_aggregate(&state.db, &anonymous, id, at, "login.failed", details).await
+    let event = Event {
+        action: "login.failed",
+        customer_id: None,
+        reason: None,
+        details,
+    };
+    audit::record(&state.db, &anonymous, event).await
 }
 
 /// Sign in with e-mail and password, from `ip`.
@@ -613,4 +625,15 @@ pub async fn principal_for_token(state: &AppState, token: &str) -> AppResult<Pri
         .ok_or(AppError::Unauthenticated("invalid or expired access token"))?;
     let role = role_of(&user)?;
     Ok(Principal::user(user.id, role))
+}
+
+#[cfg(test)]
+mod milestone_tests {
+    use super::milestone;
+
+    #[test]
+    fn failures_are_recorded_at_powers_of_ten() {
+        let recorded: Vec<i64> = (0..=12_000).filter(|n| milestone(*n)).collect();
+        assert_eq!(recorded, [1, 10, 100, 1000, 10_000]);
+    }
 }
