@@ -23,6 +23,9 @@
 //! | `DOSSIER_LIMIT_EXPORT` | `5/1h` | exports of customer data allowed per caller per window |
 //! | `DOSSIER_TRUSTED_PROXIES` | (none) | comma-separated IPs and CIDRs (`10.0.0.0/8`) of reverse proxies: from them the client IP is the right-most `X-Forwarded-For` address that is not a trusted proxy, and their `X-Request-Id` is kept |
 //! | `DOSSIER_HSTS` | (off) | a `Strict-Transport-Security` value (`max-age=31536000; includeSubDomains`) sent on every response; only behind a TLS-terminating proxy |
+//! | `DOSSIER_HARVEST_LIMIT` | `1000/1h` | customers whose contact fields a caller who does not see them in full may receive per window |
+//! | `DOSSIER_RATE_LIMIT` | `100/5s` | request bucket per principal (this instance): `N/WINDOW` holds N requests and refills over WINDOW; `off` |
+//! | `DOSSIER_RATE_LIMIT_ANONYMOUS` | `30/6s` | request bucket per client IP for requests without valid credentials (this instance); `off` |
 //! | `DOSSIER_LOG_FORMAT` | `pretty` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -32,12 +35,23 @@ use anyhow::{Context, bail};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::analytics::scores::GradeShares;
-use crate::policy::limits::{Limits, Rule};
+use crate::policy::limits::{Limits, RateLimits, Rule};
 
 /// Read a `COUNT/WINDOW` limit from `name`, or keep `default`.
 fn limit_rule(value: Option<String>, name: &str, default: Rule) -> anyhow::Result<Rule> {
     value.map_or(Ok(default), |v| {
         Rule::parse(&v).map_err(|e| anyhow::anyhow!("{name}: {e}"))
+    })
+}
+
+/// Read a request bucket (`N/WINDOW` or `off`) from `name`, or keep `default`.
+fn rate_rule(
+    value: Option<String>,
+    name: &str,
+    default: Option<Rule>,
+) -> anyhow::Result<Option<Rule>> {
+    value.map_or(Ok(default), |v| {
+        RateLimits::parse_rule(&v).map_err(|e| anyhow::anyhow!("{name}: {e}"))
     })
 }
 
@@ -134,8 +148,10 @@ pub struct Settings {
     pub hash_workers: usize,
     /// Password checks that may wait for a turn; beyond them, 503 `busy`.
     pub hash_queue: usize,
-    /// The sign-in and export limits.
+    /// The sign-in, export and harvest limits.
     pub limits: Limits,
+    /// The request-rate buckets of this instance.
+    pub rate_limits: RateLimits,
 }
 
 /// Every wait a request can meet, bounded. Defaults suit one small server; each is a
@@ -327,6 +343,26 @@ impl Settings {
                         "DOSSIER_LIMIT_EXPORT",
                         d.export,
                     )?,
+                    harvest: limit_rule(
+                        var("DOSSIER_HARVEST_LIMIT"),
+                        "DOSSIER_HARVEST_LIMIT",
+                        d.harvest,
+                    )?,
+                }
+            },
+            rate_limits: {
+                let d = RateLimits::default();
+                RateLimits {
+                    principal: rate_rule(
+                        var("DOSSIER_RATE_LIMIT"),
+                        "DOSSIER_RATE_LIMIT",
+                        d.principal,
+                    )?,
+                    anonymous: rate_rule(
+                        var("DOSSIER_RATE_LIMIT_ANONYMOUS"),
+                        "DOSSIER_RATE_LIMIT_ANONYMOUS",
+                        d.anonymous,
+                    )?,
                 }
             },
         };
@@ -361,6 +397,17 @@ impl Settings {
             hash_workers: crate::auth::password::cores(),
             hash_queue: 4 * crate::auth::password::cores(),
             limits: Limits::default(),
+            // Buckets no test of anything else reaches; tests of the limits set small ones.
+            rate_limits: RateLimits {
+                principal: Some(Rule {
+                    max: 1_000_000,
+                    window: Duration::from_secs(1),
+                }),
+                anonymous: Some(Rule {
+                    max: 1_000_000,
+                    window: Duration::from_secs(1),
+                }),
+            },
         }
     }
 

@@ -49,6 +49,12 @@ pub enum AppError {
     /// Too many attempts; try again after the given number of seconds.
     #[error("too many attempts: retry in {retry_after} seconds")]
     TooManyRequests { retry_after: u64 },
+    /// The caller received as many customers' contact fields as the harvest limit allows
+    /// in its window; try again after the given number of seconds.
+    #[error(
+        "harvest limit reached: this caller has received as many customers as it may per window; retry in {retry_after} seconds"
+    )]
+    HarvestLimit { retry_after: u64 },
     /// The server is at capacity for this kind of work (e.g. password hashing); try again
     /// after the given number of seconds.
     #[error("the server is busy: retry in {retry_after} seconds")]
@@ -129,7 +135,7 @@ impl AppError {
             Self::Validation(_) => 422,
             Self::Unauthenticated(_) => 401,
             Self::Forbidden(_) => 403,
-            Self::TooManyRequests { .. } => 429,
+            Self::TooManyRequests { .. } | Self::HarvestLimit { .. } => 429,
             Self::Busy { .. } => 503,
             Self::NotFound { .. } => 404,
             Self::MergedInto { .. } => 410,
@@ -155,6 +161,7 @@ impl AppError {
             Self::Unauthenticated(_) => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
             Self::TooManyRequests { .. } => "rate_limited",
+            Self::HarvestLimit { .. } => "harvest_limit",
             Self::Busy { .. } => "busy",
             Self::NotFound { .. } => "not_found",
             Self::MergedInto { .. } => "merged",

@@ -158,6 +158,7 @@ impl Application {
         if state.settings.refit_hours > 0 {
             tokio::spawn(crate::jobs::refit_schedule(state.clone()));
         }
+        tokio::spawn(forget_full_buckets(std::sync::Arc::downgrade(&state.rate)));
         Ok(Self {
             port,
             state,
@@ -202,6 +203,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(middleware::from_fn(rest::deadline::deadline))
             .wrap(middleware::from_fn(rest::conformance::check))
             .wrap(middleware::Compress::default())
+            .wrap(middleware::from_fn(rest::ratelimit::meter))
             .wrap(cors(&state.settings.cors_origins))
             .wrap(middleware::from_fn(rest::conformance::cors_problem))
             .wrap(
@@ -237,6 +239,20 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     Ok(server)
 }
 
+/// Now and then drop the request buckets that are full again, so the map stays as small
+/// as the set of recent callers; ends with the server.
+async fn forget_full_buckets(buckets: std::sync::Weak<crate::auth::rate::RateBuckets>) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    every.tick().await;
+    loop {
+        every.tick().await;
+        match buckets.upgrade() {
+            Some(buckets) => buckets.retain_recent(),
+            None => return,
+        }
+    }
+}
+
 /// CORS for the configured origins only: exact matches, no wildcard, no credentials (the
 /// API authenticates with headers, not cookies).
 fn cors(origins: &[String]) -> actix_cors::Cors {
@@ -258,6 +274,8 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             actix_web::http::header::RETRY_AFTER,
             actix_web::http::header::ALLOW,
             rest::observability::REQUEST_ID,
+            rest::ratelimit::RATELIMIT,
+            rest::ratelimit::RATELIMIT_POLICY,
         ])
         .max_age(600);
     for origin in origins {

@@ -24,6 +24,8 @@ pub struct AppState {
     pub http_metrics: Arc<crate::metrics::HttpMetrics>,
     /// Whether the server is still loading data before it takes traffic (`/readyz` 503).
     pub loading: Arc<AtomicBool>,
+    /// This instance's request-rate buckets.
+    pub rate: Arc<crate::auth::rate::RateBuckets>,
 }
 
 /// Counters of SQL statements: how many, how many failed, and the time spent in them.
@@ -78,7 +80,9 @@ impl AppState {
         let observer = Arc::clone(&db_metrics);
         db.set_metric_callback(move |info| observer.observe(info));
         let hashing = Arc::new(HashPool::new(settings.hash_workers, settings.hash_queue));
+        let rate = Arc::new(crate::auth::rate::RateBuckets::new(&settings.rate_limits));
         Ok(Self {
+            rate,
             db,
             db_metrics,
             http_metrics: Arc::new(crate::metrics::HttpMetrics::default()),

@@ -35,7 +35,8 @@ impl FromRequest for Principal {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     /// A verified, active user or a live API key; 401 without credentials or with invalid,
-    /// expired or revoked ones.
+    /// expired or revoked ones; 429 when the caller's request bucket (`auth::rate`) is
+    /// empty.
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
@@ -59,10 +60,26 @@ impl FromRequest for Principal {
             }
             crate::service::identity::users::principal_for_token(&state, &token).await
         };
+        let meter = super::rate::RequestMeter::of(req);
+        let ip = super::client::client_ip(req).0;
         Box::pin(async move {
-            let principal = principal.await?;
-            record(&principal);
-            Ok(principal)
+            // Charged once the caller is known: a valid principal to its own bucket, a
+            // request whose credentials fail to its IP's (a made-up token gets no bucket).
+            match principal.await {
+                Ok(principal) => {
+                    if let Some(meter) = meter {
+                        meter.charge_principal(&principal)?;
+                    }
+                    record(&principal);
+                    Ok(principal)
+                }
+                Err(err) => {
+                    if let Some(meter) = meter {
+                        meter.charge_ip(ip)?;
+                    }
+                    Err(err)
+                }
+            }
         })
     }
 }

@@ -25,9 +25,24 @@
 //! | `fitScores` (both models, every score rewritten) | 410 ms | [`FIT`] |
 //! | `standardiseCustomers` (every customer rewritten) | 750 ms | [`STANDARDISE`] |
 //! | `scoreValidation` (the churn model fitted on a past period) | 5.9 s (0.45 s in a release build) | [`VALIDATION`]: one per request |
+//!
+//! Once an operation's cost is known and within the limit, it is charged to the caller's
+//! request bucket as well: one token per [`COST_PER_TOKEN`] units.
 
 /// The most an operation may cost.
 pub const MAX_COST: usize = 20_000;
+
+/// Cost units one request-rate token pays for: an operation takes `cost / COST_PER_TOKEN`
+/// tokens from its caller's bucket (`auth::rate`) on top of the request's own one, at most
+/// the bucket's size less one (with the default `100/5s`, the costliest operation takes 81
+/// of 100 tokens, about four seconds of refill).
+pub const COST_PER_TOKEN: usize = 250;
+
+/// The extra tokens an operation of `cost` takes.
+#[must_use]
+pub fn tokens(cost: usize) -> u32 {
+    u32::try_from(cost / COST_PER_TOKEN).unwrap_or(u32::MAX)
+}
 
 /// No field's cost goes above this: the engine adds costs without overflow checks, so each
 /// stays far below `usize::MAX` however large a `first` is asked for.

@@ -16,6 +16,7 @@ impl ErrorExtensions for AppError {
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::TooManyRequests { .. } => "RATE_LIMITED",
+            AppError::HarvestLimit { .. } => "HARVEST_LIMIT",
             AppError::Busy { .. } => "BUSY",
             AppError::Conflict(_)
             | AppError::PreconditionFailed { .. }
@@ -30,7 +31,8 @@ impl ErrorExtensions for AppError {
         };
         let retry_after = match self {
             AppError::Unavailable { retry_after, .. }
-            | AppError::TooManyRequests { retry_after } => Some(*retry_after),
+            | AppError::TooManyRequests { retry_after }
+            | AppError::HarvestLimit { retry_after } => Some(*retry_after),
             _ => None,
         };
         let fields = self.field_errors().to_vec();

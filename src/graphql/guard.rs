@@ -1,7 +1,8 @@
 //! Limits checked before an operation runs: how many fields at its root, how many aliases
 //! and directives a document carries (async-graphql has no such limits), whether it asks
-//! for introspection when that is off, and what it costs (see `cost`). Each refusal is a
-//! GraphQL error with its own `code`.
+//! for introspection when that is off, and what it costs (see `cost`), which the caller's
+//! request bucket pays for (`RATE_LIMITED` when it cannot). Each refusal is a GraphQL error
+//! with its own `code`.
 
 use std::sync::Arc;
 
@@ -187,6 +188,25 @@ impl Extension for Guard {
                 extensions.set("cost", result.complexity);
             }
             return Err(vec![error]);
+        }
+        // Within the limit: the caller's request bucket pays for the cost too.
+        if let Some(meter) = ctx.data_opt::<Arc<crate::auth::rate::Meter>>() {
+            let tokens = super::cost::tokens(result.complexity);
+            if let Err(refused) = meter.charge_more(tokens) {
+                let mut error = ServerError::new(
+                    format!(
+                        "this operation costs {} ({tokens} request tokens more than a plain request) and the caller's request rate does not cover it now: {refused}",
+                        result.complexity
+                    ),
+                    None,
+                );
+                let extensions = error.extensions.get_or_insert_with(Default::default);
+                extensions.set("code", "RATE_LIMITED");
+                if let crate::error::AppError::TooManyRequests { retry_after } = refused {
+                    extensions.set("retryAfter", retry_after);
+                }
+                return Err(vec![error]);
+            }
         }
         Ok(result)
     }

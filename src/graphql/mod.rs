@@ -116,6 +116,7 @@ pub async fn execute(
     state: web::Data<AppState>,
     principal: Result<Principal, AppError>,
     ip: crate::auth::client::ClientIp,
+    meter: crate::auth::rate::RequestMeter,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     // A client without (valid) credentials gets a GraphQL response, with the same code a
@@ -130,7 +131,8 @@ pub async fn execute(
                 .unwrap_or(actix_web::http::StatusCode::UNAUTHORIZED);
             let mut response = HttpResponse::build(status);
             match &err {
-                AppError::Unavailable { retry_after, .. } => {
+                AppError::Unavailable { retry_after, .. }
+                | AppError::TooManyRequests { retry_after } => {
                     response.insert_header((
                         actix_web::http::header::RETRY_AFTER,
                         retry_after.to_string(),
@@ -175,7 +177,11 @@ pub async fn execute(
     // client hanging up (the server does not allow half-closed connections, so actix drops
     // this handler). A model fit already handed to the blocking pool runs to its end: the
     // cost limit keeps those to a few per request.
-    let execution = schema.execute(request.data(principal).data(loader).data(ip));
+    let mut request = request.data(principal).data(loader).data(ip);
+    if let Some(meter) = meter.0 {
+        request = request.data(meter);
+    }
+    let execution = schema.execute(request);
     let mut response = match tokio::time::timeout(deadline, execution).await {
         Ok(response) => response,
         Err(_) => {
@@ -201,7 +207,27 @@ pub async fn execute(
             extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
         }
     }
-    Ok(HttpResponse::Ok()
+    // Refused before anything ran because the caller's request rate cannot pay for it: 429
+    // with `Retry-After`, as REST answers.
+    let refused = response
+        .data
+        .eq(&async_graphql::Value::Null)
+        .then(|| {
+            response.errors.iter().find_map(|e| {
+                let extensions = e.extensions.as_ref()?;
+                (extensions.get("code")? == &async_graphql::Value::from("RATE_LIMITED"))
+                    .then(|| extensions.get("retryAfter").map(ToString::to_string))
+            })
+        })
+        .flatten();
+    let mut answer = match &refused {
+        Some(_) => HttpResponse::TooManyRequests(),
+        None => HttpResponse::Ok(),
+    };
+    if let Some(Some(retry_after)) = refused {
+        answer.insert_header((actix_web::http::header::RETRY_AFTER, retry_after));
+    }
+    Ok(answer
         .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
         .json(response))
 }

@@ -8,12 +8,20 @@
 //! | `login.address_ip` | failed sign-ins for one address from one IP: the lockout a user's own mistakes meet | 5 per 15 minutes |
 //! | `login.address` | failed sign-ins for one address from any IP: stops a distributed attack on one account, high enough that a stranger cannot lock a user out | 50 per 15 minutes |
 //! | `export` | exports of customer data per caller | 5 per hour |
+//! | `harvest` | customers whose contact fields a caller who does not see them in full ([`counts_harvest`]) received, per caller, on every list, search, segment page and get | 1,000 per hour |
 //!
 //! A window starts with the first event counted in it and lasts its length; once it has
 //! passed, counting starts again from one.
+//!
+//! The request-rate buckets ([`RateLimits`]) are a different kind of limit: token buckets
+//! kept in each server's memory (not shared between instances), one per principal and one
+//! per client IP for requests without valid credentials.
 
 use std::net::IpAddr;
 use std::time::Duration;
+
+use super::{Caller, Clearance, Principal};
+use crate::domain::Sensitivity;
 
 /// What a limit counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +34,8 @@ pub enum Limit {
     LoginAddress,
     /// Exports per caller.
     Export,
+    /// Customers whose contact fields a masked caller received.
+    Harvest,
 }
 
 impl Limit {
@@ -36,6 +46,7 @@ impl Limit {
             Self::LoginAddressIp => "login.address_ip",
             Self::LoginAddress => "login.address",
             Self::Export => "export",
+            Self::Harvest => "harvest",
         }
     }
 }
@@ -89,6 +100,7 @@ pub struct Limits {
     pub login_address_ip: Rule,
     pub login_address: Rule,
     pub export: Rule,
+    pub harvest: Rule,
 }
 
 impl Default for Limits {
@@ -98,6 +110,7 @@ impl Default for Limits {
             login_address_ip: Rule::per_minutes(5, 15),
             login_address: Rule::per_minutes(50, 15),
             export: Rule::per_minutes(5, 60),
+            harvest: Rule::per_minutes(1_000, 60),
         }
     }
 }
@@ -110,7 +123,58 @@ impl Limits {
             Limit::LoginAddressIp => self.login_address_ip,
             Limit::LoginAddress => self.login_address,
             Limit::Export => self.export,
+            Limit::Harvest => self.harvest,
         }
+    }
+}
+
+/// Whether what `principal` receives of customers counts towards the harvest limit: it
+/// does for a caller who does not see contact fields in full (support sees them masked,
+/// analysts and keys without `pii:contact` not at all), whose paging through the customer
+/// base is what a harvest looks like. Callers who see contact in full are not counted.
+pub fn counts_harvest(principal: &Principal) -> bool {
+    principal.caller() != Caller::Operator
+        && principal.clearance(Sensitivity::Contact) != Clearance::Full
+}
+
+/// The request-rate buckets: `None` turns one off. A rule `N/WINDOW` is a bucket of `N`
+/// requests that refills evenly over `WINDOW` (`100/5s`: bursts of 100, 20 a second
+/// sustained), the `q` and `w` of the `RateLimit-Policy` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Per principal (user or API key), for requests with valid credentials.
+    pub principal: Option<Rule>,
+    /// Per client IP, for requests without credentials or whose credentials fail.
+    pub anonymous: Option<Rule>,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            principal: Some(Rule {
+                max: 100,
+                window: Duration::from_secs(5),
+            }),
+            anonymous: Some(Rule {
+                max: 30,
+                window: Duration::from_secs(6),
+            }),
+        }
+    }
+}
+
+impl RateLimits {
+    /// Read one bucket's rule: `N/WINDOW` as [`Rule::parse`], or `off`.
+    ///
+    /// # Errors
+    /// A sentence saying what is expected.
+    pub fn parse_rule(raw: &str) -> Result<Option<Rule>, String> {
+        if raw.trim().eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        Rule::parse(raw)
+            .map(Some)
+            .map_err(|e| format!("{e}, or off"))
     }
 }
 
@@ -159,6 +223,47 @@ mod tests {
         ] {
             assert!(Rule::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_request_bucket_reads_as_a_rule_or_off() {
+        assert_eq!(
+            RateLimits::parse_rule("100/5s"),
+            Ok(Some(Rule {
+                max: 100,
+                window: Duration::from_secs(5)
+            }))
+        );
+        assert_eq!(RateLimits::parse_rule(" OFF "), Ok(None));
+        assert!(RateLimits::parse_rule("fast").is_err());
+    }
+
+    #[test]
+    fn the_harvest_counts_callers_who_do_not_see_contact_in_full() {
+        use crate::domain::{Role, Scope};
+        let id = uuid::Uuid::nil();
+        for (role, counted) in [
+            (Role::Admin, false),
+            (Role::Manager, false),
+            (Role::Sales, false),
+            (Role::Support, true),
+            (Role::Analyst, true),
+        ] {
+            assert_eq!(
+                counts_harvest(&Principal::user(id, role)),
+                counted,
+                "{role}"
+            );
+        }
+        assert!(counts_harvest(&Principal::api_key(
+            id,
+            vec![Scope::CustomersRead]
+        )));
+        assert!(!counts_harvest(&Principal::api_key(
+            id,
+            vec![Scope::CustomersRead, Scope::PiiContact]
+        )));
+        assert!(!counts_harvest(&Principal::operator()));
     }
 
     #[test]

@@ -101,7 +101,10 @@ impl ResponseError for AppError {
                 retry_after.to_string(),
             ));
         }
-        if let AppError::TooManyRequests { retry_after } | AppError::Busy { retry_after } = self {
+        if let AppError::TooManyRequests { retry_after }
+        | AppError::HarvestLimit { retry_after }
+        | AppError::Busy { retry_after } = self
+        {
             response.insert_header((
                 actix_web::http::header::RETRY_AFTER,
                 retry_after.to_string(),

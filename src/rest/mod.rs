@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod ops;
 pub mod params;
 pub mod quality;
+pub mod ratelimit;
 pub mod records;
 pub mod users;
 

@@ -259,7 +259,11 @@ const SHARED_RESPONSES: &[(&str, &str, &str)] = &[
     (
         "429",
         "TooManyRequests",
-        "Too many requests; `Retry-After` says when to try again",
+        "Too many requests: the caller's request bucket is empty (`rate_limited`; per user or \
+         API key, per client IP without valid credentials; a GraphQL operation also pays for its \
+         cost), or a limit kept in the database is reached (`harvest_limit`: customers received \
+         by a caller who does not see their contact fields in full; sign-in and export limits); \
+         `Retry-After` says when to try again",
     ),
     (
         "503",
@@ -429,7 +433,14 @@ fn shared_components(doc: &mut Value) {
             "PreconditionFailed" => {
                 response["headers"] = json!({"ETag": {"$ref": "#/components/headers/ETag"}});
             }
-            "TooManyRequests" | "ServiceUnavailable" => {
+            "TooManyRequests" => {
+                response["headers"] = json!({
+                    "Retry-After": {"$ref": "#/components/headers/Retry-After"},
+                    "RateLimit-Policy": {"$ref": "#/components/headers/RateLimit-Policy"},
+                    "RateLimit": {"$ref": "#/components/headers/RateLimit"},
+                });
+            }
+            "ServiceUnavailable" => {
                 response["headers"] =
                     json!({"Retry-After": {"$ref": "#/components/headers/Retry-After"}});
             }
@@ -450,6 +461,10 @@ fn shared_components(doc: &mut Value) {
                          "schema": {"type": "string"}},
         "Idempotent-Replayed": {"description": "`true` when this is the stored response of an earlier request with the same `Idempotency-Key`.",
                                 "schema": {"type": "string", "enum": ["true"]}},
+        "RateLimit-Policy": {"description": "The request bucket this response was charged to (draft-ietf-httpapi-ratelimit-headers-09): `\"default\";q=<size>;w=<seconds to refill from empty>`, e.g. `\"default\";q=100;w=5`. Per user or API key, per client IP without valid credentials; kept by each server instance.",
+                             "schema": {"type": "string"}},
+        "RateLimit": {"description": "What is left of that bucket: `\"default\";r=<tokens left>;t=<seconds until it is full again>`, e.g. `\"default\";r=57;t=3`. A request takes one token, a GraphQL operation one more per 250 units of its cost.",
+                      "schema": {"type": "string"}},
     });
 }
 
@@ -475,7 +490,7 @@ fn complete_operation(
         }
         not_null(schema);
     }
-    let mut shared = vec!["400", "503"];
+    let mut shared = vec!["400", "429", "503"];
     if !public {
         shared.extend(["401", "403"]);
     }
@@ -544,6 +559,8 @@ fn complete_operation(
         if status == "429" || status == "503" {
             headers["Retry-After"] = json!({"$ref": "#/components/headers/Retry-After"});
         }
+        headers["RateLimit-Policy"] = json!({"$ref": "#/components/headers/RateLimit-Policy"});
+        headers["RateLimit"] = json!({"$ref": "#/components/headers/RateLimit"});
         if status == "401" {
             headers["WWW-Authenticate"] = json!({"$ref": "#/components/headers/WWW-Authenticate"});
         }

@@ -2,7 +2,7 @@
 //! across server instances.
 //!
 //! An event is counted before the work it limits: one `INSERT … ON CONFLICT DO UPDATE …
-//! RETURNING` per call (PostgreSQL and SQLite alike) adds one to each counter, or starts a
+//! RETURNING` per call (PostgreSQL and SQLite alike) adds one (or a page's count) to each counter, or starts a
 //! new window when the old one has passed, and returns the counts. Two concurrent requests
 //! therefore never both see the last free place. An event that turns out not to count (the
 //! limit was already reached, the sign-in succeeded, the export failed) is given back.
@@ -26,6 +26,8 @@ pub struct Hit {
     pub expires_at: i64,
     /// Events in the window, this one included.
     pub count: i64,
+    /// How many events this call counted (one, or a page's customers).
+    pub taken: i64,
 }
 
 impl Hit {
@@ -66,6 +68,19 @@ pub async fn hit(
     limits: &Limits,
     counters: &[(Limit, String)],
 ) -> AppResult<Vec<Hit>> {
+    hit_n(db, limits, counters, 1).await
+}
+
+/// Count `n` events in each of `counters`, in one statement.
+///
+/// # Errors
+/// Database failures.
+pub async fn hit_n(
+    db: &impl ConnectionTrait,
+    limits: &Limits,
+    counters: &[(Limit, String)],
+    n: i64,
+) -> AppResult<Vec<Hit>> {
     let backend = db.get_database_backend();
     let now = now_ms();
     let mut values: Vec<Value> = Vec::new();
@@ -73,13 +88,17 @@ pub async fn hit(
     for (limit, key) in counters {
         let window = millis(limits.rule(*limit).window);
         let base = values.len();
-        let p: Vec<String> = (1..=4).map(|i| placeholder(backend, base + i)).collect();
-        rows.push(format!("({}, {}, {}, {}, 1)", p[0], p[1], p[2], p[3]));
+        let p: Vec<String> = (1..=5).map(|i| placeholder(backend, base + i)).collect();
+        rows.push(format!(
+            "({}, {}, {}, {}, {})",
+            p[0], p[1], p[2], p[3], p[4]
+        ));
         values.extend([
             limit.name().into(),
             key.clone().into(),
             now.into(),
             now.saturating_add(window).into(),
+            n.into(),
         ]);
     }
     // Every `SET` expression reads the row as it was, so all three agree on whether the
@@ -88,7 +107,7 @@ pub async fn hit(
     let sql = format!(
         "INSERT INTO limit_counters (limit_name, limit_key, window_start, expires_at, hits) \
          VALUES {} ON CONFLICT (limit_name, limit_key) DO UPDATE SET \
-         hits = CASE WHEN {passed} THEN 1 ELSE limit_counters.hits + 1 END, \
+         hits = CASE WHEN {passed} THEN excluded.hits ELSE limit_counters.hits + excluded.hits END, \
          window_start = CASE WHEN {passed} THEN excluded.window_start ELSE limit_counters.window_start END, \
          expires_at = CASE WHEN {passed} THEN excluded.expires_at ELSE limit_counters.expires_at END \
          RETURNING limit_name, limit_key, window_start, expires_at, hits",
@@ -113,6 +132,7 @@ pub async fn hit(
             window_start: row.try_get("", "window_start")?,
             expires_at: row.try_get("", "expires_at")?,
             count: row.try_get("", "hits")?,
+            taken: n,
         });
     }
     // Now and then, forget the windows that have passed (the keys name addresses and IPs).
@@ -151,13 +171,17 @@ pub async fn refund(db: &impl ConnectionTrait, hits: &[Hit]) -> AppResult<()> {
         db.execute_raw(Statement::from_sql_and_values(
             backend,
             format!(
-                "UPDATE limit_counters SET hits = hits - 1 WHERE limit_name = {} \
-                 AND limit_key = {} AND window_start = {} AND hits > 0",
+                "UPDATE limit_counters SET hits = CASE WHEN hits > {} THEN hits - {} ELSE 0 END \
+                 WHERE limit_name = {} AND limit_key = {} AND window_start = {} AND hits > 0",
                 p(1),
                 p(2),
-                p(3)
+                p(3),
+                p(4),
+                p(5)
             ),
             [
+                h.taken.into(),
+                h.taken.into(),
                 h.limit.name().into(),
                 h.key.clone().into(),
                 h.window_start.into(),
@@ -187,6 +211,28 @@ pub async fn reset(db: &impl ConnectionTrait, hit: &Hit) -> AppResult<()> {
     Ok(())
 }
 
+/// Count `n` events under `limit` for `key` at once (a page of `n` customers); beyond the
+/// rule they are given back and refused.
+///
+/// # Errors
+/// `TooManyRequests` with the seconds until the window ends; database failures.
+pub async fn take_n(
+    db: &impl ConnectionTrait,
+    limits: &Limits,
+    limit: Limit,
+    key: String,
+    n: i64,
+) -> AppResult<Hit> {
+    let hits = hit_n(db, limits, &[(limit, key)], n).await?;
+    if let Some(refused) = refusal(&hits) {
+        refund(db, &hits).await?;
+        return Err(refused);
+    }
+    hits.into_iter()
+        .next()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no limit counter came back")))
+}
+
 /// Count one event under `limit` for `key`; beyond the rule it is given back and refused.
 ///
 /// # Errors
@@ -197,12 +243,5 @@ pub async fn take(
     limit: Limit,
     key: String,
 ) -> AppResult<Hit> {
-    let hits = hit(db, limits, &[(limit, key)]).await?;
-    if let Some(refused) = refusal(&hits) {
-        refund(db, &hits).await?;
-        return Err(refused);
-    }
-    hits.into_iter()
-        .next()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no limit counter came back")))
+    take_n(db, limits, limit, key, 1).await
 }

@@ -35,6 +35,7 @@ mod pagination;
 mod parity;
 mod privacy;
 mod quality;
+mod ratelimit;
 mod records_graphql;
 mod scalars;
 mod scores;

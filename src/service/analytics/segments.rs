@@ -609,7 +609,9 @@ pub async fn members(
     authorize(principal, Action::ReadCustomers)?;
     let m = find(state, id).await?;
     let parsed = parse_filter(principal, &conditions(&m))?;
-    page_of(state, principal, &parsed, window).await
+    let page = page_of(state, principal, &parsed, window).await?;
+    crate::service::customers::harvest(state, principal, page.items.len()).await?;
+    Ok(page)
 }
 
 /// A page of the customers matching checked conditions, by id: after the cursor, or before

@@ -721,6 +721,31 @@ async fn take_owner(
     Ok(OwnerChange::Set(Some(owner)))
 }
 
+/// Count `rows` customers towards `principal`'s harvest limit, when the policy says what it
+/// receives counts (`policy::limits::counts_harvest`); nothing, and no statement, otherwise.
+///
+/// # Errors
+/// `HarvestLimit` (nothing counted) when the page would pass the limit; database failures.
+pub(crate) async fn harvest(state: &AppState, principal: &Principal, rows: usize) -> AppResult<()> {
+    if rows == 0 || !crate::policy::limits::counts_harvest(principal) {
+        return Ok(());
+    }
+    let rows = i64::try_from(rows).unwrap_or(i64::MAX);
+    crate::service::limits::take_n(
+        &state.db,
+        &state.settings.limits,
+        crate::policy::limits::Limit::Harvest,
+        principal.subject(),
+        rows,
+    )
+    .await
+    .map(drop)
+    .map_err(|e| match e {
+        AppError::TooManyRequests { retry_after } => AppError::HarvestLimit { retry_after },
+        e => e,
+    })
+}
+
 pub(crate) async fn render(
     conn: &impl ConnectionTrait,
     principal: &Principal,
@@ -860,6 +885,7 @@ pub async fn get(
 ) -> AppResult<CustomerView> {
     authorize(principal, Action::ReadCustomers)?;
     let model = find(&state.db, principal, id, include_deleted).await?;
+    harvest(state, principal, 1).await?;
     let mut views = render_read(&state.db, principal, std::slice::from_ref(&model)).await?;
     views.pop().ok_or(AppError::NotFound { entity: "customer" })
 }
@@ -1066,14 +1092,36 @@ fn escape_like(s: &str) -> String {
 }
 
 /// A page of customers in the requested order, starting after the cursor (or ending before
-/// it, read backwards).
+/// it, read backwards); counted towards the caller's harvest limit.
 ///
 /// # Errors
-/// `BadRequest` for a cursor this API did not make or a limit out of range.
+/// `BadRequest` for a cursor this API did not make or a limit out of range; `HarvestLimit`.
 pub async fn list(
     state: &AppState,
     principal: &Principal,
     query: CustomerQuery,
+) -> AppResult<Page<CustomerView>> {
+    page(state, principal, query, true).await
+}
+
+/// As [`list`], for an export: its pages are not counted towards the harvest limit (an
+/// export has a limit of its own, and a stream cut off half-way helps no one).
+///
+/// # Errors
+/// As [`list`].
+pub(crate) async fn export_page(
+    state: &AppState,
+    principal: &Principal,
+    query: CustomerQuery,
+) -> AppResult<Page<CustomerView>> {
+    page(state, principal, query, false).await
+}
+
+async fn page(
+    state: &AppState,
+    principal: &Principal,
+    query: CustomerQuery,
+    counted: bool,
 ) -> AppResult<Page<CustomerView>> {
     use customer::Column as C;
     authorize(principal, Action::ReadCustomers)?;
@@ -1123,6 +1171,9 @@ pub async fn list(
         .all(&state.db)
         .await?;
     let more = pagination::trim(&mut models, query.limit, query.backward);
+    if counted {
+        harvest(state, principal, models.len()).await?;
+    }
     let cursors: Vec<String> = models
         .iter()
         .map(|m| pagination::encode(&sort_value(m), m.id))
@@ -1159,6 +1210,7 @@ pub async fn get_many(
         .filter(customer::Column::Id.is_in(ids))
         .all(&state.db)
         .await?;
+    harvest(state, principal, models.len()).await?;
     let views = render_read(&state.db, principal, &models).await?;
     Ok(views.into_iter().map(|v| (v.id, v)).collect())
 }

@@ -289,7 +289,8 @@ pub async fn customers(
                 ..Default::default()
             };
             Box::pin(async move {
-                let mut page = crate::service::customers::list(&state, &principal, query).await?;
+                let mut page =
+                    crate::service::customers::export_page(&state, &principal, query).await?;
                 let items = std::mem::take(&mut page.items);
                 let items = with_scores(&state, &principal, items).await?;
                 Ok(page.with(items))
