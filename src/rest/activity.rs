@@ -247,7 +247,7 @@ pub async fn customer_interactions(
 /// Record an interaction (everyone but analysts); the user defaults to the caller.
 #[utoipa::path(post, path = "/api/v1/customers/{id}/interactions", operation_id = "customer_interactions_record", tag = "interactions", request_body = InteractionInput,
     params(("id" = uuid::Uuid, Path, description = "Customer id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h). The effect and the stored response commit together: a request that failed on the server or died leaves the key free; a retry while the first is running waits for it")),
     responses((status = 201, description = "Recorded", body = InteractionView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
@@ -259,13 +259,14 @@ pub async fn record_interaction(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let id = customer_id(&id)?;
+    let (state, principal) = (state.get_ref(), &principal);
     records::create(
-        &state,
-        &principal,
+        state,
+        principal,
         &req,
         body.0,
         Some("/api/v1/interactions"),
-        |doc| engagement::record_interaction(&state, &principal, id, doc),
+        |db, doc| async move { engagement::record_interaction_in(&*db, principal, id, doc).await },
     )
     .await
 }
@@ -380,8 +381,9 @@ pub async fn record_survey(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let id = customer_id(&id)?;
-    records::create(&state, &principal, &req, body.0, None, |doc| {
-        engagement::record_survey(&state, &principal, id, doc)
+    let (state, principal) = (state.get_ref(), &principal);
+    records::create(state, principal, &req, body.0, None, |db, doc| async move {
+        engagement::record_survey_in(&*db, principal, id, doc).await
     })
     .await
 }
@@ -479,7 +481,7 @@ pub async fn customer_complaints(
 /// Open a complaint; its SLA follows from its severity.
 #[utoipa::path(post, path = "/api/v1/customers/{id}/complaints", operation_id = "customer_complaints_open", tag = "complaints", request_body = ComplaintInput,
     params(("id" = uuid::Uuid, Path, description = "Customer id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h). The effect and the stored response commit together: a request that failed on the server or died leaves the key free; a retry while the first is running waits for it")),
     responses((status = 201, description = "Opened", body = ComplaintView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
@@ -491,13 +493,14 @@ pub async fn open_complaint(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let id = customer_id(&id)?;
+    let (state, principal) = (state.get_ref(), &principal);
     records::create(
-        &state,
-        &principal,
+        state,
+        principal,
         &req,
         body.0,
         Some("/api/v1/complaints"),
-        |doc| engagement::open_complaint(&state, &principal, id, doc),
+        |db, doc| async move { engagement::open_complaint_in(&*db, principal, id, doc).await },
     )
     .await
 }
@@ -627,8 +630,9 @@ pub async fn record_consent(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let id = customer_id(&id)?;
-    records::create(&state, &principal, &req, body.0, None, |doc| {
-        relations::record_consent(&state, &principal, id, doc)
+    let (state, principal) = (state.get_ref(), &principal);
+    records::create(state, principal, &req, body.0, None, |db, doc| async move {
+        relations::record_consent_in(&*db, principal, id, doc).await
     })
     .await
 }
@@ -687,8 +691,9 @@ pub async fn link(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let id = customer_id(&id)?;
-    records::create(&state, &principal, &req, body.0, None, |doc| {
-        relations::link(&state, &principal, id, doc)
+    let (state, principal) = (state.get_ref(), &principal);
+    records::create(state, principal, &req, body.0, None, |db, doc| async move {
+        relations::link_in(&*db, principal, id, doc).await
     })
     .await
 }
@@ -777,7 +782,7 @@ pub async fn points_ledger(
 /// Earn, redeem, expire or adjust points; redeeming more than the balance is refused.
 #[utoipa::path(post, path = "/api/v1/customers/{id}/points", operation_id = "customer_points_record", tag = "loyalty", request_body = PointsInput,
     params(("id" = uuid::Uuid, Path, description = "Customer id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h). The effect and the stored response commit together: a request that failed on the server or died leaves the key free; a retry while the first is running waits for it")),
     responses((status = 201, description = "Recorded, with the balance after it", body = PointsEntryView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid points or more than the balance (`exceeds_balance`)", body = Problem, content_type = "application/problem+json")))]
@@ -789,8 +794,9 @@ pub async fn record_points(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let id = customer_id(&id)?;
-    records::create(&state, &principal, &req, body.0, None, |doc| {
-        relations::record_points(&state, &principal, id, doc)
+    let (state, principal) = (state.get_ref(), &principal);
+    records::create(state, principal, &req, body.0, None, |db, doc| async move {
+        relations::record_points_in(&*db, principal, id, doc).await
     })
     .await
 }

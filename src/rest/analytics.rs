@@ -303,13 +303,14 @@ pub async fn create_segment(
     req: HttpRequest,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
+    let (state, principal) = (state.get_ref(), &principal);
     records::create(
-        &state,
-        &principal,
+        state,
+        principal,
         &req,
         body.0,
         Some("/api/v1/segments"),
-        |doc| segments::create(&state, &principal, doc),
+        |db, doc| async move { segments::create_in(&*db, principal, doc).await },
     )
     .await
 }
@@ -490,8 +491,9 @@ pub async fn create_alert_rule(
     req: HttpRequest,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    records::create(&state, &principal, &req, body.0, None, |doc| {
-        alerts::create_rule(&state, &principal, doc)
+    let (state, principal) = (state.get_ref(), &principal);
+    records::create(state, principal, &req, body.0, None, |db, doc| async move {
+        alerts::create_rule_in(&*db, principal, doc).await
     })
     .await
 }

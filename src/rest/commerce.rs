@@ -104,7 +104,7 @@ pub async fn list_products(
 
 /// Add a product (admin, manager).
 #[utoipa::path(post, path = "/api/v1/products", operation_id = "products_create", tag = "products", request_body = ProductInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h). The effect and the stored response commit together: a request that failed on the server or died leaves the key free; a retry while the first is running waits for it")),
     responses((status = 201, description = "Created", body = ProductView),
         (status = 403, description = "Below manager", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The SKU is taken", body = Problem, content_type = "application/problem+json"),
@@ -115,13 +115,14 @@ pub async fn create_product(
     req: HttpRequest,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
+    let (state, principal) = (state.get_ref(), &principal);
     records::create(
-        &state,
-        &principal,
+        state,
+        principal,
         &req,
         body.0,
         Some("/api/v1/products"),
-        |doc| orders::create_product(&state, &principal, doc),
+        |db, doc| async move { orders::create_product_in(&*db, state, principal, doc).await },
     )
     .await
 }
@@ -241,7 +242,7 @@ pub async fn list_orders(
 /// Record an order. With `items` the total is computed (a `total` sent must agree); without,
 /// `total` is required.
 #[utoipa::path(post, path = "/api/v1/orders", operation_id = "orders_create", tag = "orders", request_body = OrderInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h). The effect and the stored response commit together: a request that failed on the server or died leaves the key free; a retry while the first is running waits for it")),
     responses((status = 201, description = "Created; aggregates updated", body = OrderView),
         (status = 403, description = "The caller may not record orders", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The order number is taken", body = Problem, content_type = "application/problem+json"),
@@ -252,13 +253,14 @@ pub async fn create_order(
     req: HttpRequest,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
+    let (state, principal) = (state.get_ref(), &principal);
     records::create(
-        &state,
-        &principal,
+        state,
+        principal,
         &req,
         body.0,
         Some("/api/v1/orders"),
-        |doc| orders::create_order(&state, &principal, None, doc),
+        |db, doc| async move { orders::create_order_in(&*db, state, principal, None, doc).await },
     )
     .await
 }
@@ -331,7 +333,7 @@ pub async fn customer_orders(
 /// Record an order for this customer.
 #[utoipa::path(post, path = "/api/v1/customers/{id}/orders", operation_id = "customer_orders_create", tag = "orders", request_body = OrderInput,
     params(("id" = uuid::Uuid, Path, description = "Customer id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h). The effect and the stored response commit together: a request that failed on the server or died leaves the key free; a retry while the first is running waits for it")),
     responses((status = 201, description = "Created", body = OrderView),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The order number is taken", body = Problem, content_type = "application/problem+json"),
@@ -344,14 +346,16 @@ pub async fn create_customer_order(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let id = parse_id("id", &id)?;
+    let (state, principal) = (state.get_ref(), &principal);
     records::create(
-        &state,
-        &principal,
+        state,
+        principal,
         &req,
         body.0,
         Some("/api/v1/orders"),
-        |doc| orders::create_order(&state, &principal, Some(id), doc),
-    )
+        |db, doc| async move {
+            orders::create_order_in(&*db, state, principal, Some(id), doc).await
+        })
     .await
 }
 

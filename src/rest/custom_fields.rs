@@ -41,7 +41,7 @@ pub async fn list(state: web::Data<AppState>, principal: Principal) -> AppResult
 
 /// Define a custom field. Its values are then accepted under `custom.<key>` on customers.
 #[utoipa::path(post, path = "/api/v1/custom-fields", operation_id = "custom_fields_create", tag = "custom-fields", request_body = CustomFieldInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h). The effect and the stored response commit together: a request that failed on the server or died leaves the key free; a retry while the first is running waits for it")),
     responses(
         (status = 201, description = "Defined", body = CustomFieldView),
         (status = 409, description = "The key exists", body = Problem, content_type = "application/problem+json"),
@@ -53,13 +53,15 @@ pub async fn create(
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let doc = body.0;
-    idempotency::run(&state, &principal, &req, &doc, || async {
-        let view = custom_fields::create(&state, &principal, doc.clone()).await?;
+    let (principal, input) = (&principal, &doc);
+    idempotency::run(&state, principal, &req, &doc, |db| async move {
+        let view = custom_fields::create_in(&*db, principal, input.clone()).await?;
         Ok(Created {
             status: actix_web::http::StatusCode::CREATED,
             location: Some(format!("/api/v1/custom-fields/{}", view.key)),
             etag: Some(super::etag(view.version)),
             body: serde_json::to_value(&view).map_err(|e| AppError::Internal(e.into()))?,
+            then: None,
         })
     })
     .await

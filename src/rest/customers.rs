@@ -310,7 +310,7 @@ pub struct CreateParams {
 /// customers it may duplicate are listed in `duplicate_candidates` (or, with
 /// `duplicates=strict`, refuse it).
 #[utoipa::path(post, path = "/api/v1/customers", operation_id = "customers_create", tag = "customers", request_body = CustomerInput,
-    params(CreateParams, ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h)")),
+    params(CreateParams, ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response (24 h). The effect and the stored response commit together: a request that failed on the server or died leaves the key free; a retry while the first is running waits for it")),
     responses(
         (status = 201, description = "Created; `Location` and `ETag` headers set", body = CustomerView),
         (status = 409, description = "`duplicates=strict` and look-alike customers exist: their ids in `duplicates`", body = Problem, content_type = "application/problem+json"),
@@ -337,15 +337,17 @@ pub async fn create(
         }
     };
     let doc = body.0;
-    idempotency::run(&state, &principal, &req, &doc, || async {
+    let (state, principal, input) = (state.get_ref(), &principal, &doc);
+    idempotency::run(state, principal, &req, &doc, |db| async move {
         let (mut view, candidates) =
-            customers::create_checked(&state, &principal, doc.clone(), strict).await?;
+            customers::create_checked(&*db, state, principal, input.clone(), strict).await?;
         view.duplicate_candidates = Some(candidates).filter(|c| !c.is_empty());
         Ok(Created {
             status: actix_web::http::StatusCode::CREATED,
             location: Some(format!("/api/v1/customers/{}", view.id)),
             etag: Some(etag(view.version)),
             body: serde_json::to_value(&view).map_err(|e| AppError::Internal(e.into()))?,
+            then: None,
         })
     })
     .await

@@ -7,10 +7,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::analytics::int_param;
 use super::error::{Problem, method_not_allowed};
+use super::idempotency::{self, Created};
 use super::params::bool_param;
 use super::records::private_json;
 use crate::domain::parse_id;
@@ -165,15 +167,19 @@ fn accepted(view: &ImportJobView) -> HttpResponse {
 /// Upload a file to import (the body is the file: CSV with a header line, or NDJSON). The
 /// file is checked first: an empty file, a workbook or other binary, text that is not UTF-8,
 /// or a CSV column that maps to no field is refused with 422 and nothing is written.
-/// Otherwise the job starts at once; poll it for progress and counts.
-#[utoipa::path(post, path = "/api/v1/imports", operation_id = "imports_upload", tag = "imports", params(UploadParams),
+/// Otherwise the job starts at once; poll it for progress and counts. With an
+/// `Idempotency-Key`, a retry of the same upload (same parameters, same file) gets the first
+/// job's response and starts no second job.
+#[utoipa::path(post, path = "/api/v1/imports", operation_id = "imports_upload", tag = "imports",
+    params(UploadParams, ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key, parameters and file get the first response (24 h). The job and the stored response commit together: a request that failed on the server or died leaves the key free; a retry while the first is running waits for it")),
     request_body(description = "The file", content((String = "text/csv"), (String = "application/x-ndjson"))),
-    responses((status = 202, description = "The job, started", body = ImportJobView,
+    responses((status = 202, description = "The job, started (a replay carries `Idempotent-Replayed: true`)", body = ImportJobView,
             headers(("Location" = String, description = "The job"))),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed to write this kind", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than DOSSIER_IMPORT_MAX_BYTES", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The file cannot be imported (`file`: empty_file, wrong_file_kind, bad_header…)", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "The file cannot be imported (`file`: empty_file, wrong_file_kind, bad_header…), or the `Idempotency-Key` was used for a different request (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn upload(
     state: web::Data<AppState>,
     principal: Principal,
@@ -205,6 +211,7 @@ pub async fn upload(
     // Spooled through tokio's file I/O (on its blocking pool, never on this worker), with
     // at most the body timeout between two pieces of the upload.
     let patience = state.settings.timeouts.body;
+    let mut digest = Sha256::new();
     let spooled = async {
         let internal = |e: std::io::Error| AppError::Internal(e.into());
         tokio::fs::create_dir_all(dir).await.map_err(internal)?;
@@ -224,12 +231,17 @@ pub async fn upload(
             if size > limit {
                 return Err(too_large());
             }
+            digest.update(&chunk);
             file.write_all(&chunk).await.map_err(internal)?;
         }
         file.flush().await.map_err(internal)?;
         Ok(())
     }
     .await;
+    if let Err(e) = spooled {
+        let _ = tokio::fs::remove_file(&path).await;
+        return Err(e);
+    }
     let options = Options {
         kind,
         format,
@@ -238,19 +250,38 @@ pub async fn upload(
         mapping,
         file_name: p.file_name.map(|n| n.chars().take(255).collect()),
     };
-    let created = match spooled {
-        Ok(()) => import::create(&state, &principal, options, &path).await,
-        Err(e) => Err(e),
-    };
-    let view = match created {
-        Ok(view) => view,
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&path).await;
-            return Err(e);
-        }
-    };
-    crate::jobs::imports::spawn(state.get_ref().clone(), principal, view.id);
-    Ok(accepted(&view))
+    // Under an `Idempotency-Key` the request is its parameters and the file.
+    let fingerprint = format!("{}\n{:x}", req.query_string(), digest.finalize());
+    // Set once the job has committed: from then on the file is the job's.
+    let started = std::rc::Rc::new(std::cell::Cell::new(false));
+    let (shared, caller, file) = (state.get_ref(), &principal, &path);
+    let mark = std::rc::Rc::clone(&started);
+    let response = idempotency::run_keyed(
+        shared,
+        caller,
+        &req,
+        fingerprint.as_bytes(),
+        |db| async move {
+            let view = import::create_in(&*db, caller, options, file).await?;
+            let (state, principal, id) = (shared.clone(), caller.clone(), view.id);
+            Ok(Created {
+                status: StatusCode::ACCEPTED,
+                location: Some(format!("/api/v1/imports/{id}")),
+                etag: None,
+                body: serde_json::to_value(&view).map_err(|e| AppError::Internal(e.into()))?,
+                then: Some(Box::new(move || {
+                    mark.set(true);
+                    crate::jobs::imports::spawn(state, principal, id);
+                })),
+            })
+        },
+    )
+    .await;
+    if !started.get() {
+        // Refused, failed or replayed: no job of this request holds the file.
+        let _ = tokio::fs::remove_file(&path).await;
+    }
+    response
 }
 
 /// Query parameters of the job list.

@@ -514,6 +514,15 @@ fn complete_operation(
     if conditional {
         shared.push("412");
     }
+    // A retry that waited past the database's lock timeout for the first request with its key.
+    let keyed = op["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|p| p["in"] == "header" && p["name"] == "Idempotency-Key");
+    if keyed {
+        shared.push("409");
+    }
     let responses = &mut op["responses"];
     for status in shared {
         if responses.get(status).is_none() {

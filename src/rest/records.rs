@@ -132,7 +132,8 @@ pub fn ok_with_version<V: Serialize>(view: &V, version: i64) -> HttpResponse {
 }
 
 /// Run a create under `Idempotency-Key` and answer 201, with `Location: {collection}/{id}`
-/// when the new resource can be read on its own.
+/// when the new resource can be read on its own. `op` writes and reads through the
+/// transaction it is given.
 ///
 /// # Errors
 /// The error of `op`.
@@ -146,17 +147,18 @@ pub async fn create<V, F, Fut>(
 ) -> AppResult<HttpResponse>
 where
     V: Serialize + Resource,
-    F: FnOnce(Value) -> Fut,
+    F: FnOnce(idempotency::Tx, Value) -> Fut,
     Fut: Future<Output = AppResult<V>>,
 {
     let body = doc.clone();
-    idempotency::run(state, principal, req, &body, || async move {
-        let view = op(doc).await?;
+    idempotency::run(state, principal, req, &body, |db| async move {
+        let view = op(db, doc).await?;
         Ok(Created {
             status: StatusCode::CREATED,
             location: collection.map(|c| format!("{c}/{}", view.id())),
             etag: view.version().map(etag),
             body: serde_json::to_value(&view).map_err(|e| AppError::Internal(e.into()))?,
+            then: None,
         })
     })
     .await

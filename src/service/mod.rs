@@ -33,19 +33,27 @@ pub mod relations;
 
 pub use pagination::Page;
 
-use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbErr, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, TransactionOptions, TransactionTrait};
+
+/// Where a write runs: the pool (`&state.db`), or a transaction the caller already holds
+/// (an `Idempotency-Key` request stores its response in the transaction of its effect).
+/// A service begins its own transaction with [`begin_write`] on it; inside a caller's
+/// transaction that is a savepoint. Whatever it reads back before answering, it reads
+/// through the same `Db`, so it sees its own uncommitted writes.
+pub trait Db: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction> {}
+
+impl<T> Db for T where T: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction> {}
 
 /// Begin a transaction that will write.
 ///
 /// On SQLite it takes the write lock at `BEGIN` (`IMMEDIATE`): a deferred transaction that
 /// reads first and writes later fails with `SQLITE_BUSY` when another writer got in between,
-/// whereas an immediate one waits its turn. PostgreSQL ignores the option.
+/// whereas an immediate one waits its turn. PostgreSQL ignores the option. Begun on a
+/// transaction, it is a savepoint of it.
 ///
 /// # Errors
 /// When the database cannot start a transaction.
-pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+pub(crate) async fn begin_write(db: &impl Db) -> Result<DatabaseTransaction, DbErr> {
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
         ..Default::default()

@@ -373,6 +373,16 @@ pub async fn record_consent(
     customer_id: Uuid,
     doc: Value,
 ) -> AppResult<ConsentEventView> {
+    record_consent_in(&state.db, principal, customer_id, doc).await
+}
+
+/// As [`record_consent`], written and read back through `db` (a caller's transaction).
+pub async fn record_consent_in(
+    db: &impl crate::service::Db,
+    principal: &Principal,
+    customer_id: Uuid,
+    doc: Value,
+) -> AppResult<ConsentEventView> {
     authorize(principal, Action::RecordActivity)?;
     let input: ConsentInput = parse_document(doc)?;
     let mut c = Checker::default();
@@ -389,7 +399,7 @@ pub async fn record_consent(
         c.fail("at", "in_future", "must not be in the future");
     }
     c.finish(())?;
-    let txn = crate::service::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(db).await?;
     visible_customer(&txn, principal, customer_id).await?;
     let model = consent_event::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -548,6 +558,16 @@ pub async fn link(
     customer_id: Uuid,
     doc: Value,
 ) -> AppResult<RelationshipView> {
+    link_in(&state.db, principal, customer_id, doc).await
+}
+
+/// As [`link`], written and read back through `db` (a caller's transaction).
+pub async fn link_in(
+    db: &impl crate::service::Db,
+    principal: &Principal,
+    customer_id: Uuid,
+    doc: Value,
+) -> AppResult<RelationshipView> {
     authorize(principal, Action::WriteCustomers)?;
     let input: RelationshipInput = parse_document(doc)?;
     let mut c = Checker::default();
@@ -560,7 +580,7 @@ pub async fn link(
         );
     }
     c.finish(())?;
-    let txn = crate::service::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(db).await?;
     let this = visible_customer(&txn, principal, customer_id).await?;
     let other = match visible_customer(&txn, principal, input.other_id).await {
         Ok(o) => o,
@@ -910,6 +930,16 @@ pub async fn record_points(
     customer_id: Uuid,
     doc: Value,
 ) -> AppResult<PointsEntryView> {
+    record_points_in(&state.db, principal, customer_id, doc).await
+}
+
+/// As [`record_points`], written and read back through `db` (a caller's transaction).
+pub async fn record_points_in(
+    db: &impl crate::service::Db,
+    principal: &Principal,
+    customer_id: Uuid,
+    doc: Value,
+) -> AppResult<PointsEntryView> {
     authorize(principal, Action::WriteCustomers)?;
     let input: PointsInput = parse_document(doc)?;
     let mut c = Checker::default();
@@ -945,7 +975,7 @@ pub async fn record_points(
     };
     let reason = c.text("reason", input.reason, 500);
     c.finish(())?;
-    let txn = crate::service::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(db).await?;
     visible_customer(&txn, principal, customer_id).await?;
     records::lock_customer(&txn, customer_id).await?;
     if let Some(order_id) = input.order_id {

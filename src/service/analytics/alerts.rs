@@ -154,10 +154,13 @@ fn check_rule(input: AlertRuleInput) -> AppResult<(String, AlertKind, Value, boo
     ))
 }
 
-async fn name_taken(state: &AppState, name: &str, except: Option<Uuid>) -> AppResult<()> {
+async fn name_taken(
+    conn: &impl sea_orm::ConnectionTrait,
+    name: &str,
+    except: Option<Uuid>,
+) -> AppResult<()> {
     let columns = (alert_rule::Column::Name, alert_rule::Column::Id);
-    records::name_taken::<alert_rule::Entity>(&state.db, columns, name, except, "an alert rule")
-        .await
+    records::name_taken::<alert_rule::Entity>(conn, columns, name, except, "an alert rule").await
 }
 
 /// Configure a rule (admins and managers).
@@ -169,10 +172,19 @@ pub async fn create_rule(
     principal: &Principal,
     doc: Value,
 ) -> AppResult<AlertRuleView> {
+    create_rule_in(&state.db, principal, doc).await
+}
+
+/// As [`create_rule`], written and read back through `db` (a caller's transaction).
+pub async fn create_rule_in(
+    db: &impl crate::service::Db,
+    principal: &Principal,
+    doc: Value,
+) -> AppResult<AlertRuleView> {
     authorize(principal, Action::FitModels)?;
     reject_read_only(&doc, &["id", "version", "created_at", "updated_at"])?;
     let (name, kind, params, enabled) = check_rule(parse_document(doc)?)?;
-    name_taken(state, &name, None).await?;
+    name_taken(db, &name, None).await?;
     let now = crate::clock::now();
     let m = alert_rule::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -185,7 +197,7 @@ pub async fn create_rule(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&state.db)
+    .insert(db)
     .await?;
     rule_view(m)
 }
@@ -215,7 +227,7 @@ pub async fn update_rule(
     let current = find_rule(state, id).await?;
     let base = crate::service::versioned::base(expected_version, current.version)?;
     let (name, kind, params, enabled) = check_rule(parse_document(doc)?)?;
-    name_taken(state, &name, Some(id)).await?;
+    name_taken(&state.db, &name, Some(id)).await?;
     let changes = alert_rule::Entity::update_many()
         .col_expr(alert_rule::Column::Name, name.into())
         .col_expr(alert_rule::Column::Kind, kind.as_str().into())

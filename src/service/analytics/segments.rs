@@ -413,14 +413,14 @@ pub(crate) fn conditions(m: &segment::Model) -> Vec<SegmentCondition> {
 }
 
 async fn view(
-    state: &AppState,
+    conn: &impl sea_orm::ConnectionTrait,
     principal: &Principal,
     m: segment::Model,
 ) -> AppResult<SegmentView> {
     let filter = conditions(&m);
     let parsed = parse_filter(principal, &filter)?;
-    let members = members_query(principal, &parsed).count(&state.db).await?;
-    let snapshot = scoring::snapshot(&state.db).await?;
+    let members = members_query(principal, &parsed).count(conn).await?;
+    let snapshot = scoring::snapshot(conn).await?;
     Ok(SegmentView {
         id: m.id,
         name: m.name,
@@ -453,9 +453,13 @@ fn check(principal: &Principal, input: SegmentInput) -> AppResult<(String, Optio
     c.finish((name.unwrap_or_default(), description, filter))
 }
 
-async fn name_taken(state: &AppState, name: &str, except: Option<Uuid>) -> AppResult<()> {
+async fn name_taken(
+    conn: &impl sea_orm::ConnectionTrait,
+    name: &str,
+    except: Option<Uuid>,
+) -> AppResult<()> {
     let columns = (segment::Column::Name, segment::Column::Id);
-    records::name_taken::<segment::Entity>(&state.db, columns, name, except, "a segment").await
+    records::name_taken::<segment::Entity>(conn, columns, name, except, "a segment").await
 }
 
 /// Save a segment.
@@ -463,6 +467,15 @@ async fn name_taken(state: &AppState, name: &str, except: Option<Uuid>) -> AppRe
 /// # Errors
 /// `Validation` for a bad name or filter; `Forbidden`; `Conflict` for a name in use.
 pub async fn create(state: &AppState, principal: &Principal, doc: Value) -> AppResult<SegmentView> {
+    create_in(&state.db, principal, doc).await
+}
+
+/// As [`create`], written and read back through `db` (a caller's transaction).
+pub async fn create_in(
+    db: &impl crate::service::Db,
+    principal: &Principal,
+    doc: Value,
+) -> AppResult<SegmentView> {
     authorize(principal, Action::SaveSegments)?;
     reject_read_only(
         &doc,
@@ -470,7 +483,7 @@ pub async fn create(state: &AppState, principal: &Principal, doc: Value) -> AppR
     )?;
     let input: SegmentInput = parse_document(doc)?;
     let (name, description, filter) = check(principal, input)?;
-    name_taken(state, &name, None).await?;
+    name_taken(db, &name, None).await?;
     let now = crate::clock::now();
     let model = segment::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -482,9 +495,9 @@ pub async fn create(state: &AppState, principal: &Principal, doc: Value) -> AppR
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&state.db)
+    .insert(db)
     .await?;
-    view(state, principal, model).await
+    view(db, principal, model).await
 }
 
 pub(crate) async fn find(state: &AppState, id: Uuid) -> AppResult<segment::Model> {
@@ -520,14 +533,14 @@ pub async fn update(
     let base = crate::service::versioned::base(expected_version, current.version)?;
     let input: SegmentInput = parse_document(doc)?;
     let (name, description, filter) = check(principal, input)?;
-    name_taken(state, &name, Some(id)).await?;
+    name_taken(&state.db, &name, Some(id)).await?;
     let changes = segment::Entity::update_many()
         .col_expr(segment::Column::Name, name.into())
         .col_expr(segment::Column::Description, description.into())
         .col_expr(segment::Column::Filter, filter.into())
         .col_expr(segment::Column::UpdatedAt, crate::clock::now().into());
     let model = crate::service::versioned::update(&state.db, id, base, changes).await?;
-    view(state, principal, model).await
+    view(&state.db, principal, model).await
 }
 
 /// Delete a segment (its customers are untouched).
@@ -559,7 +572,7 @@ pub async fn delete(
 pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<SegmentView> {
     authorize(principal, Action::ReadCustomers)?;
     let m = find(state, id).await?;
-    view(state, principal, m).await
+    view(&state.db, principal, m).await
 }
 
 /// Every segment whose filter the caller may use, by name.
@@ -574,7 +587,7 @@ pub async fn list(state: &AppState, principal: &Principal) -> AppResult<Vec<Segm
         .await?;
     let mut out = Vec::new();
     for m in models {
-        match view(state, principal, m).await {
+        match view(&state.db, principal, m).await {
             Ok(v) => out.push(v),
             Err(AppError::Forbidden(_)) => {}
             Err(e) => return Err(e),

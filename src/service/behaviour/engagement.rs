@@ -183,10 +183,20 @@ pub async fn record_interaction(
     customer_id: Uuid,
     doc: Value,
 ) -> AppResult<InteractionView> {
+    record_interaction_in(&state.db, principal, customer_id, doc).await
+}
+
+/// As [`record_interaction`], written and read back through `db` (a caller's transaction).
+pub async fn record_interaction_in(
+    db: &impl crate::service::Db,
+    principal: &Principal,
+    customer_id: Uuid,
+    doc: Value,
+) -> AppResult<InteractionView> {
     authorize(principal, Action::RecordActivity)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: InteractionInput = parse_document(doc.clone())?;
-    let txn = crate::service::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(db).await?;
     visible_customer(&txn, principal, customer_id).await?;
     let now = crate::clock::now();
     let mut active = interaction::ActiveModel {
@@ -393,11 +403,21 @@ pub async fn record_survey(
     customer_id: Uuid,
     doc: Value,
 ) -> AppResult<SurveyView> {
+    record_survey_in(&state.db, principal, customer_id, doc).await
+}
+
+/// As [`record_survey`], written and read back through `db` (a caller's transaction).
+pub async fn record_survey_in(
+    db: &impl crate::service::Db,
+    principal: &Principal,
+    customer_id: Uuid,
+    doc: Value,
+) -> AppResult<SurveyView> {
     authorize(principal, Action::RecordActivity)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: SurveyInput = parse_document(doc)?;
     let answer = check_survey(input, customer_id)?;
-    let txn = crate::service::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(db).await?;
     visible_customer(&txn, principal, customer_id).await?;
     let model = answer.insert(&txn).await?;
     txn.commit().await?;
@@ -596,6 +616,16 @@ pub async fn open_complaint(
     customer_id: Uuid,
     doc: Value,
 ) -> AppResult<ComplaintView> {
+    open_complaint_in(&state.db, principal, customer_id, doc).await
+}
+
+/// As [`open_complaint`], written and read back through `db` (a caller's transaction).
+pub async fn open_complaint_in(
+    db: &impl crate::service::Db,
+    principal: &Principal,
+    customer_id: Uuid,
+    doc: Value,
+) -> AppResult<ComplaintView> {
     authorize(principal, Action::RecordActivity)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: ComplaintInput = parse_document(doc)?;
@@ -624,7 +654,7 @@ pub async fn open_complaint(
     let (Some(category), Some(severity), Some(subject)) = (category, severity, subject) else {
         return Err(AppError::invalid("subject", "required", "is required"));
     };
-    let txn = crate::service::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(db).await?;
     visible_customer(&txn, principal, customer_id).await?;
     let now = crate::clock::now();
     let model = complaint::ActiveModel {
@@ -668,7 +698,7 @@ pub async fn open_complaint(
     )
     .await?;
     txn.commit().await?;
-    one_complaint(&state.db, principal, model).await
+    one_complaint(db, principal, model).await
 }
 
 async fn find_complaint(

@@ -157,6 +157,16 @@ pub async fn create_product(
     principal: &Principal,
     doc: Value,
 ) -> AppResult<ProductView> {
+    create_product_in(&state.db, state, principal, doc).await
+}
+
+/// As [`create_product`], written and read back through `db` (a caller's transaction).
+pub async fn create_product_in(
+    db: &impl crate::service::Db,
+    state: &AppState,
+    principal: &Principal,
+    doc: Value,
+) -> AppResult<ProductView> {
     authorize(principal, Action::WriteProducts)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: ProductInput = parse_document(doc)?;
@@ -170,7 +180,7 @@ pub async fn create_product(
         ..Default::default()
     };
     apply_product(input, &mut active, true, &state.settings.currency)?;
-    let txn = crate::service::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(db).await?;
     if let sea_orm::ActiveValue::Set(sku) = &active.sku {
         sku_taken(&txn, sku, None).await?;
     }
@@ -626,6 +636,17 @@ pub async fn create_order(
     path_customer: Option<Uuid>,
     doc: Value,
 ) -> AppResult<OrderView> {
+    create_order_in(&state.db, state, principal, path_customer, doc).await
+}
+
+/// As [`create_order`], written and read back through `db` (a caller's transaction).
+pub async fn create_order_in(
+    db: &impl crate::service::Db,
+    state: &AppState,
+    principal: &Principal,
+    path_customer: Option<Uuid>,
+    doc: Value,
+) -> AppResult<OrderView> {
     authorize(principal, Action::WriteCustomers)?;
     reject_read_only(&doc, READ_ONLY)?;
     let input: OrderInput = parse_document(doc)?;
@@ -640,7 +661,7 @@ pub async fn create_order(
         (Some(id), _) | (None, Some(id)) => id,
         (None, None) => return Err(AppError::invalid("customer_id", "required", "is required")),
     };
-    let txn = crate::service::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(db).await?;
     match visible_customer(&txn, principal, customer_id).await {
         Ok(_) => {}
         Err(AppError::NotFound { .. }) if path_customer.is_none() => {
@@ -684,7 +705,7 @@ pub async fn create_order(
     )
     .await?;
     txn.commit().await?;
-    let mut views = render_orders(&state.db, principal, vec![model]).await?;
+    let mut views = render_orders(db, principal, vec![model]).await?;
     views.pop().ok_or(AppError::NotFound { entity: "order" })
 }
 

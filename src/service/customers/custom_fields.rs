@@ -448,12 +448,21 @@ pub async fn create(
     principal: &Principal,
     doc: Value,
 ) -> AppResult<CustomFieldView> {
+    create_in(&state.db, principal, doc).await
+}
+
+/// As [`create`], written and read back through `db` (a caller's transaction).
+pub async fn create_in(
+    db: &impl crate::service::Db,
+    principal: &Principal,
+    doc: Value,
+) -> AppResult<CustomFieldView> {
     authorize(principal, Action::Administer)?;
     reject_read_only(&doc, READ_ONLY)?;
     let valid = validate(parse_document(doc)?)?;
     let exists = custom_field::Entity::find()
         .filter(custom_field::Column::Key.eq(&valid.key))
-        .one(&state.db)
+        .one(db)
         .await?
         .is_some();
     if exists {
@@ -478,7 +487,7 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&state.db)
+    .insert(db)
     .await?;
     view(model)
 }

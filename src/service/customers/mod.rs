@@ -803,15 +803,18 @@ pub async fn create(
     principal: &Principal,
     doc: Value,
 ) -> AppResult<CustomerView> {
-    Ok(create_checked(state, principal, doc, false).await?.0)
+    Ok(create_checked(&state.db, state, principal, doc, false)
+        .await?
+        .0)
 }
 
 /// Create a customer and find the existing ones it may duplicate; with `strict`, refuse it
-/// when there are any (nothing is written).
+/// when there are any (nothing is written). Written and read back through `db`.
 ///
 /// # Errors
 /// As [`create`]; `DuplicateSuspected` (409) in strict mode.
 pub async fn create_checked(
+    db: &impl crate::service::Db,
     state: &AppState,
     principal: &Principal,
     doc: Value,
@@ -823,7 +826,7 @@ pub async fn create_checked(
     authorize(principal, Action::WriteCustomers)?;
     let mut doc = doc;
     reject_read_only(&doc, READ_ONLY)?;
-    let txn = crate::service::begin_write(&state.db).await?;
+    let txn = crate::service::begin_write(db).await?;
     let owner = match take_owner(&txn, principal, &mut doc).await? {
         OwnerChange::Set(owner) => owner,
         // A sales user's new customer is theirs; others start unassigned.
@@ -867,7 +870,7 @@ pub async fn create_checked(
     .await?;
     txn.commit().await?;
     tracing::info!(customer.id = %id, actor = principal.label, "customer created");
-    Ok((render_one(&state.db, principal, &model).await?, duplicates))
+    Ok((render_one(db, principal, &model).await?, duplicates))
 }
 
 /// One customer.

@@ -1,12 +1,15 @@
 //! Idempotency keys: a retried POST gets the first response instead of a second write.
 //!
 //! The lookup key is (principal, key), so keys of different callers never meet. A key is
-//! remembered for 24 hours. Reusing it for a different request is an error, and so is
-//! retrying while the first request is still running.
+//! remembered for 24 hours. Reusing it for a different request is an error. The key, the
+//! effect and the stored response commit in one transaction, so a key whose request died
+//! is free again and a retry never finds a key "in progress" without a request behind it.
 
 use chrono::Duration;
 use entity::idempotency_key;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TryInsertResult,
+};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
@@ -28,8 +31,10 @@ pub struct StoredResponse {
 /// What to do with a keyed request.
 #[derive(Debug)]
 pub enum Claim {
-    /// First time: run it, then [`complete`] or [`release`].
-    New,
+    /// First time: the key is claimed in this write transaction. Run the request in it,
+    /// then [`complete`] (response stored and effect committed together) or drop it (both
+    /// rolled back, the key free again).
+    New(DatabaseTransaction),
     /// Seen before: answer with the stored response.
     Replay(StoredResponse),
 }
@@ -59,11 +64,25 @@ fn check_key(key: &str) -> AppResult<()> {
     }
 }
 
+fn in_progress() -> AppError {
+    AppError::Conflict(
+        "a request with this Idempotency-Key is still being processed; retry later".to_owned(),
+    )
+}
+
 /// Claim `request.key` for this principal, or find the response it already has.
+///
+/// The claim is a row inserted in a write transaction that the request's effect and its
+/// response then share, so a key is only ever seen with its response: until that
+/// transaction commits nobody else sees the row, and if the request dies the row goes with
+/// it. A concurrent request with the same key waits for that transaction (on the unique
+/// key in PostgreSQL, on the write lock in SQLite), then replays the response or, when the
+/// first one rolled back, claims the key afresh.
 ///
 /// # Errors
 /// `BadRequest` for a malformed key; `Validation` when the key was used for a different
-/// request; `Conflict` while the first request with the key is still running.
+/// request; `Conflict` while the first request with the key is still running past the
+/// database's lock timeout.
 pub async fn claim(
     state: &AppState,
     principal: &Principal,
@@ -77,61 +96,71 @@ pub async fn claim(
         .filter(idempotency_key::Column::CreatedAt.lt(expired_before))
         .exec(&state.db)
         .await?;
-    let existing = idempotency_key::Entity::find_by_id((subject.clone(), request.key.to_owned()))
-        .one(&state.db)
+    let txn = crate::service::begin_write(&state.db).await?;
+    // A row without a response can only be one claimed before claims shared the
+    // transaction of their effect: its request is gone, so its key is free.
+    idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::Principal.eq(subject.clone()))
+        .filter(idempotency_key::Column::Key.eq(request.key))
+        .filter(idempotency_key::Column::Status.is_null())
+        .exec(&txn)
         .await?;
-    if let Some(row) = existing {
-        if row.method != request.method || row.path != request.path || row.request_hash != hash {
-            return Err(AppError::invalid(
-                "Idempotency-Key",
-                "idempotency_key_reused",
-                "was already used for a different request; use a new key",
-            ));
-        }
-        return match (row.status, row.body) {
-            (Some(status), Some(body)) => Ok(Claim::Replay(StoredResponse {
-                status: u16::try_from(status).unwrap_or(500),
-                location: row.location,
-                etag: row.etag,
-                body,
-            })),
-            _ => Err(AppError::Conflict(
-                "a request with this Idempotency-Key is still being processed; retry later"
-                    .to_owned(),
-            )),
-        };
-    }
     let pending = idempotency_key::ActiveModel {
-        principal: Set(subject),
+        principal: Set(subject.clone()),
         key: Set(request.key.to_owned()),
         method: Set(request.method.to_owned()),
         path: Set(request.path.to_owned()),
-        request_hash: Set(hash),
+        request_hash: Set(hash.clone()),
         status: Set(None),
         location: Set(None),
         etag: Set(None),
         body: Set(None),
         created_at: Set(crate::clock::now()),
     };
-    match pending.insert(&state.db).await {
-        Ok(_) => Ok(Claim::New),
-        // Another request with the same key won the race.
-        Err(err) => match AppError::from(err) {
-            AppError::Conflict(_) => Err(AppError::Conflict(
-                "a request with this Idempotency-Key is still being processed; retry later"
-                    .to_owned(),
-            )),
-            other => Err(other),
-        },
+    let inserted = idempotency_key::Entity::insert(pending)
+        .on_conflict_do_nothing()
+        .exec_without_returning(&txn)
+        .await
+        .map_err(|err| match AppError::from(err) {
+            // Still waiting for the first request when the lock timeout struck.
+            AppError::Busy { .. } | AppError::Unavailable { .. } => in_progress(),
+            other => other,
+        })?;
+    if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+        return Ok(Claim::New(txn));
+    }
+    // Taken: the first request with this key has committed its response.
+    let existing = idempotency_key::Entity::find_by_id((subject, request.key.to_owned()))
+        .one(&txn)
+        .await?;
+    txn.rollback().await?;
+    let Some(row) = existing else {
+        return Err(in_progress());
+    };
+    if row.method != request.method || row.path != request.path || row.request_hash != hash {
+        return Err(AppError::invalid(
+            "Idempotency-Key",
+            "idempotency_key_reused",
+            "was already used for a different request; use a new key",
+        ));
+    }
+    match (row.status, row.body) {
+        (Some(status), Some(body)) => Ok(Claim::Replay(StoredResponse {
+            status: u16::try_from(status).unwrap_or(500),
+            location: row.location,
+            etag: row.etag,
+            body,
+        })),
+        _ => Err(in_progress()),
     }
 }
 
-/// Store the response of a claimed key.
+/// Store the response of a claimed key and commit it with the request's effect.
 ///
 /// # Errors
-/// Database failures.
+/// Database failures (then neither the effect nor the response is kept).
 pub async fn complete(
-    state: &AppState,
+    txn: DatabaseTransaction,
     principal: &Principal,
     key: &str,
     response: &StoredResponse,
@@ -152,18 +181,32 @@ pub async fn complete(
         )
         .filter(idempotency_key::Column::Principal.eq(principal.subject()))
         .filter(idempotency_key::Column::Key.eq(key))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     Ok(())
 }
 
-/// Forget a claimed key whose request failed on the server side, so a retry runs again.
+/// Begin the write transaction of a create sent without a key.
+///
+/// # Errors
+/// When the database cannot start a transaction.
+pub async fn begin(state: &AppState) -> AppResult<DatabaseTransaction> {
+    Ok(crate::service::begin_write(&state.db).await?)
+}
+
+/// A savepoint in `txn`: dropped uncommitted, it undoes only what was written in it.
 ///
 /// # Errors
 /// Database failures.
-pub async fn release(state: &AppState, principal: &Principal, key: &str) -> AppResult<()> {
-    idempotency_key::Entity::delete_by_id((principal.subject(), key.to_owned()))
-        .exec(&state.db)
-        .await?;
-    Ok(())
+pub async fn savepoint(txn: &DatabaseTransaction) -> AppResult<DatabaseTransaction> {
+    Ok(crate::service::begin_write(txn).await?)
+}
+
+/// Commit a transaction (or release a savepoint) from [`begin`] or [`savepoint`].
+///
+/// # Errors
+/// Database failures.
+pub async fn commit(txn: DatabaseTransaction) -> AppResult<()> {
+    Ok(txn.commit().await?)
 }

@@ -227,19 +227,33 @@ pub async fn create(
     options: Options,
     path: &Path,
 ) -> AppResult<ImportJobView> {
-    let job = create_job(state, principal, options, path).await?;
+    create_in(&state.db, principal, options, path).await
+}
+
+/// As [`create`], the job written through `db` (a caller's transaction: the job exists once
+/// it commits).
+///
+/// # Errors
+/// As [`create`].
+pub async fn create_in(
+    db: &impl crate::service::Db,
+    principal: &Principal,
+    options: Options,
+    path: &Path,
+) -> AppResult<ImportJobView> {
+    let job = create_job(db, principal, options, path).await?;
     Ok(view(&job))
 }
 
 async fn create_job(
-    state: &AppState,
+    db: &impl sea_orm::ConnectionTrait,
     principal: &Principal,
     options: Options,
     path: &Path,
 ) -> AppResult<import_job::Model> {
     options.kind.require(principal)?;
     check_source(&options.source)?;
-    let defs = custom_fields::definitions(&state.db).await?;
+    let defs = custom_fields::definitions(db).await?;
     // The file is read on the blocking pool, never on an async worker.
     let bytes_total = {
         let (path, kind, format) = (path.to_owned(), options.kind, options.format);
@@ -282,7 +296,7 @@ async fn create_job(
         finished_at: Set(None),
         updated_at: Set(now),
     }
-    .insert(&state.db)
+    .insert(db)
     .await?;
     Ok(job)
 }
@@ -298,7 +312,7 @@ pub async fn import_file(
     path: &Path,
     progress: &(dyn Fn(&ImportJobView) + Sync),
 ) -> AppResult<ImportJobView> {
-    let job = create_job(state, principal, options, path).await?;
+    let job = create_job(&state.db, principal, options, path).await?;
     run(state, principal, job.id, progress).await
 }
 
