@@ -28,6 +28,7 @@
 //! | `DOSSIER_HARVEST_LIMIT` | `1000/1h` | customers whose contact fields a caller who does not see them in full may receive per window |
 //! | `DOSSIER_RATE_LIMIT` | `100/5s` | request bucket per principal (this instance): `N/WINDOW` holds N requests and refills over WINDOW; `off` |
 //! | `DOSSIER_RATE_LIMIT_ANONYMOUS` | `30/6s` | request bucket per client IP for requests without valid credentials (this instance); `off` |
+//! | `DOSSIER_IN_FLIGHT_PER_PRINCIPAL` | `8` | requests one user or key may have in flight at once (this instance); beyond it 503 `busy` at once; `off` |
 //! | `DOSSIER_LOG_FORMAT` | `pretty` | `pretty` or `json` |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -382,6 +383,17 @@ impl Settings {
                         "DOSSIER_RATE_LIMIT_ANONYMOUS",
                         d.anonymous,
                     )?,
+                    in_flight: match var("DOSSIER_IN_FLIGHT_PER_PRINCIPAL") {
+                        Some(v) if v.trim().eq_ignore_ascii_case("off") => None,
+                        v => Some(
+                            count(
+                                v,
+                                "DOSSIER_IN_FLIGHT_PER_PRINCIPAL",
+                                d.in_flight.unwrap_or(8),
+                            )?
+                            .max(1),
+                        ),
+                    },
                 }
             },
         };
@@ -426,6 +438,8 @@ impl Settings {
                     max: 1_000_000,
                     window: Duration::from_secs(1),
                 }),
+                // Tests race many requests of one principal; the cap's own test sets one.
+                in_flight: None,
             },
             // Generous, so tests that run expensive operations side by side are not
             // refused; the shedding tests set their own.

@@ -133,6 +133,43 @@ pub struct RateBuckets {
     clock: DefaultClock,
     principals: Option<Buckets<String>>,
     anonymous: Option<Buckets<Option<IpAddr>>>,
+    in_flight: Option<InFlight>,
+}
+
+/// How many requests each principal has in flight, capped: a principal is in the map only
+/// while it has one, so the map holds at most the requests being served.
+struct InFlight {
+    max: usize,
+    held: Mutex<std::collections::HashMap<String, usize>>,
+}
+
+impl InFlight {
+    fn held(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, usize>> {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Count one more request of `subject`, unless it is at the cap.
+    fn enter(&self, subject: &str) -> bool {
+        let mut held = self.held();
+        let n = held.entry(subject.to_owned()).or_insert(0);
+        if *n >= self.max {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    fn leave(&self, subject: &str) {
+        let mut held = self.held();
+        if let Some(n) = held.get_mut(subject) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                held.remove(subject);
+            }
+        }
+    }
 }
 
 impl RateBuckets {
@@ -142,6 +179,10 @@ impl RateBuckets {
         Self {
             principals: limits.principal.map(|r| Buckets::new(r, &clock)),
             anonymous: limits.anonymous.map(|r| Buckets::new(r, &clock)),
+            in_flight: limits.in_flight.map(|max| InFlight {
+                max: max.max(1),
+                held: Mutex::default(),
+            }),
             clock,
         }
     }
@@ -208,6 +249,10 @@ enum Key {
 struct Charged {
     key: Option<Key>,
     outcome: Option<Outcome>,
+    /// The principal counted in flight for this request, until the request ends.
+    entered: Option<String>,
+    /// The principal was at its in-flight cap.
+    crowded: bool,
 }
 
 /// What one request was charged, shared by the middleware, the credential check and the
@@ -242,14 +287,33 @@ impl Meter {
         self.state().outcome
     }
 
-    /// Charge the request once to `key`; later calls answer as the first did.
+    /// Charge the request once to `key` (and count a principal's request in flight); later
+    /// calls answer as the first did.
     fn charge(&self, key: Key) -> Result<(), AppError> {
         let mut state = self.state();
         if state.key.is_none() {
             state.outcome = self.buckets.take(&key, 1, false);
+            let refused = state.outcome.is_some_and(|o| o.retry_after.is_some());
+            if let (Key::Principal(subject), Some(in_flight), false) =
+                (&key, &self.buckets.in_flight, refused)
+            {
+                if in_flight.enter(subject) {
+                    state.entered = Some(subject.clone());
+                } else {
+                    state.crowded = true;
+                }
+            }
             state.key = Some(key);
         }
-        state.outcome.and_then(|o| o.refusal()).map_or(Ok(()), Err)
+        if let Some(refusal) = state.outcome.and_then(|o| o.refusal()) {
+            return Err(refusal);
+        }
+        if state.crowded {
+            return Err(AppError::Busy {
+                retry_after: IN_FLIGHT_RETRY_AFTER,
+            });
+        }
+        Ok(())
     }
 
     /// Charge the request to its client IP's bucket.
@@ -290,6 +354,19 @@ impl Meter {
     }
 }
 
+impl Drop for Meter {
+    /// The request has ended: it is no longer in flight.
+    fn drop(&mut self) {
+        let entered = self.state().entered.take();
+        if let (Some(subject), Some(in_flight)) = (entered, &self.buckets.in_flight) {
+            in_flight.leave(&subject);
+        }
+    }
+}
+
+/// Seconds a principal at its in-flight cap is told to wait.
+pub const IN_FLIGHT_RETRY_AFTER: u64 = 1;
+
 /// The request's meter, put in its extensions by the middleware (`rest::ratelimit`); as an
 /// extractor, `None` for a request the middleware did not see.
 #[derive(Clone)]
@@ -319,6 +396,7 @@ mod tests {
         let limits = RateLimits {
             principal: RateLimits::parse_rule(principal).unwrap_or_default(),
             anonymous: RateLimits::parse_rule(anonymous).unwrap_or_default(),
+            in_flight: Some(2),
         };
         let buckets = Arc::new(RateBuckets::new(&limits));
         let meter = Meter::new(Arc::clone(&buckets));
@@ -391,6 +469,34 @@ mod tests {
         assert!(
             m.charge_more(1000).is_err(),
             "clamped to the size, still refused"
+        );
+    }
+
+    #[test]
+    fn a_principal_has_at_most_its_cap_in_flight_and_a_finished_request_frees_its_place() {
+        let (buckets, first) = meter("1000/1h", "off");
+        let p = Principal::user(uuid::Uuid::now_v7(), crate::domain::Role::Support);
+        assert!(first.charge_principal(&p).is_ok());
+        let second = Meter::new(Arc::clone(&buckets));
+        assert!(second.charge_principal(&p).is_ok());
+        let third = Meter::new(Arc::clone(&buckets));
+        assert!(matches!(
+            third.charge_principal(&p),
+            Err(AppError::Busy { retry_after: 1 })
+        ));
+        drop(third);
+        drop(first);
+        let fourth = Meter::new(Arc::clone(&buckets));
+        assert!(
+            fourth.charge_principal(&p).is_ok(),
+            "the first one's place is free"
+        );
+        drop((second, fourth));
+        assert!(
+            buckets
+                .in_flight
+                .as_ref()
+                .is_some_and(|f| f.held().is_empty())
         );
     }
 }

@@ -146,6 +146,10 @@ pub struct RateLimits {
     pub principal: Option<Rule>,
     /// Per client IP, for requests without credentials or whose credentials fail.
     pub anonymous: Option<Rule>,
+    /// Requests one principal may have in flight at once (`None`: no cap): beyond it a
+    /// request is refused at once, so one caller's flood cannot hold every database
+    /// connection and worker while others wait.
+    pub in_flight: Option<usize>,
 }
 
 impl Default for RateLimits {
@@ -159,6 +163,7 @@ impl Default for RateLimits {
                 max: 30,
                 window: Duration::from_secs(6),
             }),
+            in_flight: Some(8),
         }
     }
 }

@@ -14,6 +14,7 @@ fn buckets(principal: &str, anonymous: &str) -> RateLimits {
     RateLimits {
         principal: RateLimits::parse_rule(principal).unwrap(),
         anonymous: RateLimits::parse_rule(anonymous).unwrap(),
+        in_flight: None,
     }
 }
 
