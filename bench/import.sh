@@ -90,7 +90,7 @@ timed_import "re-run orders (all unchanged)" orders "$WORK/orders.csv"
 "$BIN" user create --email bench@example.com --role admin --password bench-password-123 >/dev/null 2>&1
 # No background refit while measuring (it would fit the models on a million orders).
 # nor request buckets (the walk pages as fast as it can).
-DOSSIER_SCORES_REFIT_HOURS=0 DOSSIER_RATE_LIMIT=off DOSSIER_RATE_LIMIT_ANONYMOUS=off \
+DOSSIER_SCORES_REFIT_HOURS=0 DOSSIER_RATE_LIMIT=off DOSSIER_RATE_LIMIT_ANONYMOUS=off DOSSIER_IN_FLIGHT_PER_PRINCIPAL=off \
   DOSSIER_BIND="127.0.0.1:$PORT" "$BIN" serve >"$WORK/server.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done

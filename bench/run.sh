@@ -37,8 +37,8 @@ echo "database: ${DATABASE_URL%%\?*}"
 
 export DOSSIER_JWT_SECRET="bench-secret-$(head -c 24 /dev/urandom | base64)"
 "$BIN" user create --email bench@example.com --role admin --password bench-password-123 >/dev/null
-# The request buckets are off: the bench measures the server's work, not its 429s.
-DOSSIER_RATE_LIMIT=off DOSSIER_RATE_LIMIT_ANONYMOUS=off \
+# The request buckets and the in-flight cap are off: the bench measures the server's work, not its 429s and 503s.
+DOSSIER_RATE_LIMIT=off DOSSIER_RATE_LIMIT_ANONYMOUS=off DOSSIER_IN_FLIGHT_PER_PRINCIPAL=off \
   DOSSIER_BIND="127.0.0.1:$PORT" RUST_LOG=warn "$BIN" serve >"$WORK/server.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done

@@ -271,6 +271,7 @@ impl Server {
                 // Fifty creates at once, then fifty retries: no request bucket in the way.
                 .env("DOSSIER_RATE_LIMIT", "off")
                 .env("DOSSIER_RATE_LIMIT_ANONYMOUS", "off")
+                .env("DOSSIER_IN_FLIGHT_PER_PRINCIPAL", "off")
                 .env("RUST_LOG", "error")
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
