@@ -2,7 +2,7 @@
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `DATABASE_URL` | `sqlite://dossier.db?mode=rwc` | SQLite file or `postgres://…` URL |
+//! | `DATABASE_URL` | `sqlite://dossier.db?mode=rwc` | SQLite file or `postgres://…` URL; TLS to PostgreSQL as its `sslmode` says (`prefer` when absent; `verify-full` for a remote database, `disable` on loopback) |
 //! | `DOSSIER_BIND` | `127.0.0.1:8080` | address the server listens on |
 //! | `DOSSIER_DEFAULT_REGION` | `CN` | region of phone numbers written without `+country` |
 //! | `DOSSIER_CURRENCY` | `CNY` | ISO 4217 currency of prices and orders sent without one, and of the purchase aggregates |

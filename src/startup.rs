@@ -68,6 +68,9 @@ fn pool_options(settings: &Settings, statement: Option<Duration>) -> ConnectOpti
     options
         .sqlx_logging(false)
         .acquire_timeout(timeouts.db_acquire)
+        // No ping on checkout: a pooled connection that broke fails its query (one error
+        // answer) and the pool replaces it, instead of every request paying a round trip.
+        .test_before_acquire(false)
         .map_sqlx_sqlite_opts(move |o| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
             o.journal_mode(SqliteJournalMode::Wal)

@@ -294,3 +294,109 @@ async fn the_harvest_limit_stops_a_masked_caller_paging_on_every_instance() {
     let past = page(&app, &analyst, &other_base, "?limit=1").await;
     past.assert_problem(429, "harvest_limit");
 }
+
+/// Send a request's head and the start of its body, and no more: the request stays in
+/// flight until the rest arrives.
+async fn hold_open(addr: &str, token: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/customers HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 45\r\n\r\n{{\"kind\": "
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+}
+
+/// Whether the server has answered on a held stream (it was refused when a request that
+/// arrived later took its place before its credentials were checked).
+fn answered(stream: &tokio::net::TcpStream) -> bool {
+    let mut buf = [0u8; 256];
+    !matches!(stream.try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+}
+
+/// Send `path` with `client` until the answer's status is `want`, re-opening any held
+/// request the server answered meanwhile; the last answer.
+async fn until_status(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    want: u16,
+    held: &mut [tokio::net::TcpStream],
+    token: &str,
+) -> Resp {
+    let url = format!("{}{path}", app.base);
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut last = app.send(client.get(&url)).await;
+    for _ in 0..100 {
+        if last.status == want {
+            break;
+        }
+        for stream in held.iter_mut() {
+            if answered(stream) {
+                *stream = hold_open(&addr, token).await;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        last = app.send(client.get(&url)).await;
+    }
+    last
+}
+
+#[tokio::test]
+async fn a_principal_with_its_cap_of_requests_in_flight_gets_503_and_others_do_not() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(|s| {
+        s.rate_limits.in_flight = Some(2);
+        s.timeouts.body = std::time::Duration::from_secs(60);
+        s.timeouts.request = std::time::Duration::from_secs(60);
+    })
+    .await;
+    let token = app.user_token(Role::Sales).await;
+    let caller = app.client_for(&token);
+    let other = app.client_for(&app.user_token(Role::Sales).await);
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    assert_eq!(
+        app.send(caller.get(format!("{}/api/v1/customers", app.base)))
+            .await
+            .status,
+        200
+    );
+
+    let mut held = vec![
+        hold_open(&addr, &token).await,
+        hold_open(&addr, &token).await,
+    ];
+    let crowded = until_status(&app, &caller, "/api/v1/customers", 503, &mut held, &token).await;
+    crowded.assert_problem(503, "busy");
+    let retry: u64 = crowded.header("retry-after").parse().expect("Retry-After");
+    assert!(retry >= 1, "Retry-After {retry}");
+    // Another user is not held back by this one's requests.
+    let url = format!("{}/api/v1/customers", app.base);
+    assert_eq!(app.send(other.get(&url)).await.status, 200);
+
+    // The rest of one held body arrives: that request is answered and frees its place.
+    let first = &mut held[0];
+    first
+        .write_all(b"\"individual\", \"display_name\": \"\xe5\x8d\x8a\"}")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), first.read(&mut buf))
+        .await
+        .expect("an answer to the completed request")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    // Its place is free once the server has finished with it (a moment after the answer).
+    let freed = until_status(
+        &app,
+        &caller,
+        "/api/v1/customers",
+        200,
+        &mut held[1..],
+        &token,
+    )
+    .await;
+    assert_eq!(freed.status, 200, "{}", freed.text);
+}
