@@ -15,6 +15,7 @@
 //! | `DOSSIER_SCORES_REFIT_HOURS` | `24` | hours between background refits of the churn and spend models and the score snapshot; `0` turns the job off |
 //! | `DOSSIER_GRAPHQL_TIMEOUT_MS` | `10000` | a GraphQL operation still running after this many milliseconds is stopped (`TIMEOUT`) |
 //! | `DOSSIER_GRAPHQL_INTROSPECTION` | `false` | `true` answers GraphQL introspection and suggestions and serves the SDL (on with `serve --demo`) |
+//! | `DOSSIER_CACHE_SECONDS` | `5` | how long who a token or key belongs to, and the custom-field definitions, are kept in process; a change made through the server forgets them at once (on PostgreSQL on every instance), one made by another process over SQLite within this time; `0` keeps nothing |
 //! | `DOSSIER_HASH_WORKERS` | the number of cores | password checks (Argon2id, 19 MiB each) that run at once |
 //! | `DOSSIER_HASH_QUEUE` | 4 × the number of cores | password checks that may wait for a turn; beyond them a sign-in gets 503 `busy` with `Retry-After` |
 //! | `DOSSIER_EXPENSIVE_PER_PRINCIPAL` | `2` | expensive operations (score validation, the overview, fits, exports, duplicate scans, the quality report, segment members; see `policy::cost`) one principal may run at once; beyond it 503 `busy` with `Retry-After` |
@@ -147,6 +148,9 @@ pub struct Settings {
     pub graphql_timeout: std::time::Duration,
     /// Answer GraphQL introspection and "did you mean" suggestions, serve the SDL.
     pub graphql_introspection: bool,
+    /// How long who a token or key belongs to, and the custom-field classes, are cached in
+    /// process (`service::cache`); zero caches nothing.
+    pub cache_ttl: Duration,
     /// Password checks that run at once.
     pub hash_workers: usize,
     /// Password checks that may wait for a turn; beyond them, 503 `busy`.
@@ -315,6 +319,14 @@ impl Settings {
                 Some("true") => true,
                 Some(_) => bail!("DOSSIER_GRAPHQL_INTROSPECTION must be true or false"),
             },
+            cache_ttl: match var("DOSSIER_CACHE_SECONDS") {
+                Some(v) => Duration::from_secs(
+                    v.trim()
+                        .parse()
+                        .context("DOSSIER_CACHE_SECONDS must be a whole number of seconds")?,
+                ),
+                None => Duration::from_secs(5),
+            },
             hash_workers: count(
                 var("DOSSIER_HASH_WORKERS"),
                 "DOSSIER_HASH_WORKERS",
@@ -425,6 +437,7 @@ impl Settings {
             db_max_connections: None,
             graphql_timeout: std::time::Duration::from_secs(10),
             graphql_introspection: false,
+            cache_ttl: Duration::from_secs(5),
             hash_workers: crate::auth::password::cores(),
             hash_queue: 4 * crate::auth::password::cores(),
             limits: Limits::default(),

@@ -162,6 +162,10 @@ impl Application {
             tokio::spawn(crate::jobs::refit_schedule(state.clone()));
         }
         tokio::spawn(forget_full_buckets(std::sync::Arc::downgrade(&state.rate)));
+        tokio::spawn(crate::service::cache::listen(
+            state.db.clone(),
+            std::sync::Arc::clone(&state.caches),
+        ));
         Ok(Self {
             port,
             state,

@@ -28,6 +28,8 @@ pub struct AppState {
     pub loading: Arc<AtomicBool>,
     /// This instance's request-rate buckets.
     pub rate: Arc<crate::auth::rate::RateBuckets>,
+    /// Who tokens and keys belong to, and the custom-field classes (`service::cache`).
+    pub caches: Arc<crate::service::cache::Caches>,
 }
 
 /// Counters of SQL statements: how many, how many failed, and the time spent in them.
@@ -85,6 +87,7 @@ impl AppState {
         let rate = Arc::new(crate::auth::rate::RateBuckets::new(&settings.rate_limits));
         let shedder = Arc::new(crate::service::shed::Shedder::new(settings.expensive));
         Ok(Self {
+            caches: Arc::new(crate::service::cache::Caches::new(settings.cache_ttl)),
             rate,
             db,
             db_metrics,

@@ -54,6 +54,7 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     let doc = body.0;
     let (principal, input) = (&principal, &doc);
+    let caches = std::sync::Arc::clone(&state.caches);
     idempotency::run(&state, principal, &req, &doc, |db| async move {
         let view = custom_fields::create_in(&*db, principal, input.clone()).await?;
         Ok(Created {
@@ -61,7 +62,10 @@ pub async fn create(
             location: Some(format!("/api/v1/custom-fields/{}", view.key)),
             etag: Some(super::etag(view.version)),
             body: serde_json::to_value(&view).map_err(|e| AppError::Internal(e.into()))?,
-            then: None,
+            // The new definition's class is read again once it has committed.
+            then: Some(Box::new(move || {
+                caches.forget(crate::service::cache::Topic::CustomFields);
+            })),
         })
     })
     .await

@@ -12,6 +12,7 @@
 //! and get back views already rendered through `policy`.
 
 // Shared pieces every context uses.
+pub mod cache;
 pub mod health;
 pub mod input;
 pub mod limits;

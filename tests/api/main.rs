@@ -12,6 +12,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod bad_input;
+mod budgets;
 mod capabilities;
 mod concurrency;
 mod contract;

@@ -209,6 +209,11 @@ async fn an_unknown_stored_field_class_withholds_the_value_and_refuses_writes() 
         .exec(&app.state.db)
         .await
         .unwrap();
+    // Written behind the server's back, as a newer version would: the notice such a write
+    // sends (`service::cache`) is what makes the server read the classes again.
+    app.state
+        .caches
+        .forget(dossier::service::cache::Topic::CustomFields);
 
     // Every customer read renders through the classes, so reads go on, with the value read
     // as the strictest class: withheld from support, who may not see every class.

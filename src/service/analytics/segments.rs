@@ -650,7 +650,9 @@ pub async fn page_of(
         .await?;
     let more = pagination::trim(&mut models, window.limit, window.backward);
     let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
-    let items = crate::service::customers::render_read(&state.db, principal, &models).await?;
+    let items =
+        crate::service::customers::render_read(&state.db, &state.caches, principal, &models)
+            .await?;
     let items = scoring::with_scores(state, principal, items).await?;
     let cursors: Vec<String> = ids
         .iter()

@@ -9,11 +9,14 @@ use sea_orm::{
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use std::sync::Arc;
+
 use crate::domain::{AppliesTo, CustomFieldType, CustomerKind, Sensitivity, parse_decimal};
 use crate::error::{AppError, AppResult};
 use crate::policy::CustomFieldClasses;
 use crate::policy::Principal;
 use crate::policy::{Action, authorize};
+use crate::service::cache::{self, Caches, Topic};
 use crate::service::input::{Checker, parse_document, reject_read_only};
 use crate::service::stored;
 use crate::state::AppState;
@@ -121,9 +124,24 @@ pub fn classes(defs: &[Definition]) -> CustomFieldClasses {
 /// class, never shows it to someone who should not see it. Writes and the definition
 /// itself refuse it (see [`definitions`]).
 ///
+/// Cached (`service::cache`): most reads cost no statement for them.
+///
 /// # Errors
 /// Database failures.
-pub async fn render_classes(conn: &impl ConnectionTrait) -> AppResult<CustomFieldClasses> {
+pub async fn render_classes(
+    conn: &impl ConnectionTrait,
+    caches: &Caches,
+) -> AppResult<Arc<CustomFieldClasses>> {
+    if let Some(classes) = caches.classes() {
+        return Ok(classes);
+    }
+    let since = caches.generation(Topic::CustomFields);
+    let classes = Arc::new(load_classes(conn).await?);
+    caches.remember_classes(since, Arc::clone(&classes));
+    Ok(classes)
+}
+
+async fn load_classes(conn: &impl ConnectionTrait) -> AppResult<CustomFieldClasses> {
     let models = custom_field::Entity::find().all(conn).await?;
     Ok(models
         .into_iter()
@@ -448,7 +466,9 @@ pub async fn create(
     principal: &Principal,
     doc: Value,
 ) -> AppResult<CustomFieldView> {
-    create_in(&state.db, principal, doc).await
+    let view = create_in(&state.db, principal, doc).await?;
+    state.caches.forget(Topic::CustomFields);
+    Ok(view)
 }
 
 /// As [`create`], written and read back through `db` (a caller's transaction).
@@ -489,6 +509,9 @@ pub async fn create_in(
     }
     .insert(db)
     .await?;
+    // Heard by the other instances when the caller's transaction commits; the caller
+    // forgets the classes here once it has.
+    cache::announce(db, Topic::CustomFields).await?;
     view(model)
 }
 
@@ -534,7 +557,10 @@ pub async fn update(
     active.description = Set(valid.description);
     active.max_length = Set(valid.max_length);
     active.updated_at = Set(crate::clock::now());
-    view(crate::service::versioned::update_model(&state.db, current.id, base, active).await?)
+    let model =
+        crate::service::versioned::update_model(&state.db, current.id, base, active).await?;
+    cache::changed(&state.db, &state.caches, Topic::CustomFields).await?;
+    view(model)
 }
 
 /// Remove a definition. Values stored under its key stop being rendered and are dropped on
@@ -551,5 +577,6 @@ pub async fn delete(
     authorize(principal, Action::Administer)?;
     let current = find(&state.db, key).await?;
     let base = crate::service::versioned::base(expected_version, current.version)?;
-    crate::service::versioned::delete::<custom_field::Entity>(&state.db, current.id, base).await
+    crate::service::versioned::delete::<custom_field::Entity>(&state.db, current.id, base).await?;
+    cache::changed(&state.db, &state.caches, Topic::CustomFields).await
 }

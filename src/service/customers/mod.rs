@@ -5,6 +5,7 @@ pub mod duplicates;
 pub mod timeline;
 
 use crate::policy::{Action, authorize};
+use crate::service::cache::Caches;
 use crate::service::rows::find;
 use chrono::{DateTime, Utc};
 use entity::{customer, customer_tag};
@@ -748,10 +749,11 @@ pub(crate) async fn harvest(state: &AppState, principal: &Principal, rows: usize
 
 pub(crate) async fn render(
     conn: &impl ConnectionTrait,
+    caches: &Caches,
     principal: &Principal,
     models: &[customer::Model],
 ) -> AppResult<Vec<CustomerView>> {
-    let classes = custom_fields::render_classes(conn).await?;
+    let classes = custom_fields::render_classes(conn, caches).await?;
     models
         .iter()
         .map(|m| render_customer(m, &classes, principal))
@@ -762,10 +764,11 @@ pub(crate) async fn render(
 /// sensitive fields the caller sees in full (`policy::sensitive_shown`), whatever its role.
 pub(crate) async fn render_read(
     conn: &impl ConnectionTrait,
+    caches: &Caches,
     principal: &Principal,
     models: &[customer::Model],
 ) -> AppResult<Vec<CustomerView>> {
-    let classes = custom_fields::render_classes(conn).await?;
+    let classes = custom_fields::render_classes(conn, caches).await?;
     let views = models
         .iter()
         .map(|m| render_customer(m, &classes, principal))
@@ -787,10 +790,11 @@ pub(crate) async fn render_read(
 
 async fn render_one(
     conn: &impl ConnectionTrait,
+    caches: &Caches,
     principal: &Principal,
     model: &customer::Model,
 ) -> AppResult<CustomerView> {
-    let mut views = render(conn, principal, std::slice::from_ref(model)).await?;
+    let mut views = render(conn, caches, principal, std::slice::from_ref(model)).await?;
     views.pop().ok_or(AppError::NotFound { entity: "customer" })
 }
 
@@ -870,7 +874,10 @@ pub async fn create_checked(
     .await?;
     txn.commit().await?;
     tracing::info!(customer.id = %id, actor = principal.label, "customer created");
-    Ok((render_one(db, principal, &model).await?, duplicates))
+    Ok((
+        render_one(db, &state.caches, principal, &model).await?,
+        duplicates,
+    ))
 }
 
 /// One customer.
@@ -886,7 +893,13 @@ pub async fn get(
     authorize(principal, Action::ReadCustomers)?;
     let model = find(&state.db, principal, id, include_deleted).await?;
     harvest(state, principal, 1).await?;
-    let mut views = render_read(&state.db, principal, std::slice::from_ref(&model)).await?;
+    let mut views = render_read(
+        &state.db,
+        &state.caches,
+        principal,
+        std::slice::from_ref(&model),
+    )
+    .await?;
     views.pop().ok_or(AppError::NotFound { entity: "customer" })
 }
 
@@ -940,7 +953,7 @@ pub async fn update(
     .await?;
     txn.commit().await?;
     tracing::info!(customer.id = %id, actor = principal.label, "customer updated");
-    render_one(&state.db, principal, &model).await
+    render_one(&state.db, &state.caches, principal, &model).await
 }
 
 /// Set or clear `deleted_at`, bumping the version, if the version is still `base`.
@@ -1009,7 +1022,7 @@ pub async fn restore(state: &AppState, principal: &Principal, id: Uuid) -> AppRe
     txn.commit().await?;
     tracing::info!(customer.id = %id, actor = principal.label, "customer restored");
     let model = find(&state.db, principal, id, false).await?;
-    render_one(&state.db, principal, &model).await
+    render_one(&state.db, &state.caches, principal, &model).await
 }
 
 fn filtered(principal: &Principal, filter: &CustomerFilter) -> sea_orm::Select<customer::Entity> {
@@ -1178,7 +1191,7 @@ async fn page(
         .iter()
         .map(|m| pagination::encode(&sort_value(m), m.id))
         .collect();
-    let items = render_read(&state.db, principal, &models).await?;
+    let items = render_read(&state.db, &state.caches, principal, &models).await?;
     Ok(Page::read(
         items,
         cursors,
@@ -1211,7 +1224,7 @@ pub async fn get_many(
         .all(&state.db)
         .await?;
     harvest(state, principal, models.len()).await?;
-    let views = render_read(&state.db, principal, &models).await?;
+    let views = render_read(&state.db, &state.caches, principal, &models).await?;
     Ok(views.into_iter().map(|v| (v.id, v)).collect())
 }
 

@@ -183,6 +183,12 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: Uuid) -> AppRes
             },
         )
         .await?;
+        crate::service::cache::changed(
+            &state.db,
+            &state.caches,
+            crate::service::cache::Topic::Principals,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -194,22 +200,47 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: Uuid) -> AppRes
 pub async fn principal_for_key(state: &AppState, key: &str) -> AppResult<Principal> {
     let invalid = || AppError::Unauthenticated("invalid, revoked or expired API key");
     let now = Utc::now();
+    let digest = hash(key);
+    let cache_key = format!("key:{digest}");
+    if let Some(known) = state.caches.principal(&cache_key) {
+        if known.expires_at.is_some_and(|e| e <= now) {
+            return Err(invalid());
+        }
+        let recorded = known
+            .last_used_at
+            .is_some_and(|t| (now - t).num_seconds() < LAST_USED_RESOLUTION_SECONDS);
+        if recorded {
+            return Ok(known.principal.clone());
+        }
+    }
+    let since = state
+        .caches
+        .generation(crate::service::cache::Topic::Principals);
     let stored = api_key::Entity::find()
-        .filter(api_key::Column::KeyHash.eq(hash(key)))
+        .filter(api_key::Column::KeyHash.eq(digest.clone()))
         .one(&state.db)
         .await?
         .filter(|k| k.revoked_at.is_none() && k.expires_at.is_none_or(|e| e > now))
         .ok_or_else(invalid)?;
     let scopes = scopes_of(&stored)?;
-    if stored
-        .last_used_at
-        .is_none_or(|t| (now - t).num_seconds() >= LAST_USED_RESOLUTION_SECONDS)
-    {
+    let mut last_used_at = stored.last_used_at;
+    if last_used_at.is_none_or(|t| (now - t).num_seconds() >= LAST_USED_RESOLUTION_SECONDS) {
         api_key::Entity::update_many()
             .col_expr(api_key::Column::LastUsedAt, Some(now).into())
             .filter(api_key::Column::Id.eq(stored.id))
             .exec(&state.db)
             .await?;
+        last_used_at = Some(now);
     }
-    Ok(Principal::api_key(stored.id, scopes))
+    let principal = Principal::api_key(stored.id, scopes);
+    state.caches.remember_principal(
+        since,
+        cache_key,
+        crate::service::cache::Known {
+            principal: principal.clone(),
+            expires_at: stored.expires_at,
+            last_used_at,
+        },
+    );
+    Ok(principal)
 }

@@ -24,6 +24,7 @@ use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
 use crate::policy::limits::{Limit, address_key, ip_key, login_keys};
 use crate::policy::{Action, authorize};
+use crate::service::cache::{self, Topic};
 use crate::service::identity::audit::{self, Event};
 use crate::service::limits;
 use crate::state::AppState;
@@ -225,6 +226,7 @@ pub async fn update(
     // update rather than after it was written.
     let view = view(model)?;
     txn.commit().await?;
+    cache::changed(&state.db, &state.caches, Topic::Principals).await?;
     Ok(view)
 }
 
@@ -274,6 +276,7 @@ async fn replace_password(
         .await?
         .ok_or(AppError::NotFound { entity: "user" })?;
     txn.commit().await?;
+    cache::changed(&state.db, &state.caches, Topic::Principals).await?;
     Ok(model)
 }
 
@@ -618,13 +621,30 @@ pub async fn principal_for_token(state: &AppState, token: &str) -> AppResult<Pri
         tracing::debug!(reason = %e, "access token refused");
         AppError::Unauthenticated("invalid or expired access token")
     })?;
+    // The token's version is part of the key: a token issued before the version moved
+    // never finds an entry made for the new one.
+    let key = format!("user:{}:{}", claims.sub, claims.tv);
+    if let Some(known) = state.caches.principal(&key) {
+        return Ok(known.principal.clone());
+    }
+    let since = state.caches.generation(Topic::Principals);
     let user = user::Entity::find_by_id(claims.sub)
         .one(&state.db)
         .await?
         .filter(|u| u.active && u.token_version == claims.tv)
         .ok_or(AppError::Unauthenticated("invalid or expired access token"))?;
     let role = role_of(&user)?;
-    Ok(Principal::user(user.id, role))
+    let principal = Principal::user(user.id, role);
+    state.caches.remember_principal(
+        since,
+        key,
+        crate::service::cache::Known {
+            principal: principal.clone(),
+            expires_at: None,
+            last_used_at: None,
+        },
+    );
+    Ok(principal)
 }
 
 #[cfg(test)]

@@ -354,6 +354,7 @@ pub async fn merge(
     tracing::info!(survivor = %survivor_id, merged = dup_ids.len(), actor = principal.label, "customers merged");
     let survivor = crate::service::customers::render(
         &state.db,
+        &state.caches,
         principal,
         std::slice::from_ref(&survivor_model),
     )
