@@ -328,6 +328,7 @@ pub fn render_customer(
         deleted_at: model.deleted_at.map(Into::into),
         masked: r.masked,
         scores: None,
+        stats: None,
         duplicate_candidates: None,
     })
 }

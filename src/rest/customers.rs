@@ -14,13 +14,11 @@ use crate::domain::{
 };
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
-use crate::service::analytics::scoring;
 use crate::service::customers::{self, CustomerFilter, CustomerQuery};
 use crate::state::AppState;
 use crate::types::customer::{
     CustomerInput, CustomerPage, CustomerView, RevealRequest, RevealView,
 };
-use uuid::Uuid;
 
 /// The customer routes.
 pub fn scope() -> actix_web::Scope {
@@ -108,23 +106,30 @@ pub struct ListParams {
     /// `true` lists soft-deleted customers instead of live ones.
     #[param(value_type = Option<bool>)]
     deleted: Option<String>,
-    /// `scores` adds each customer's scores (as `GET /customers/{id}/scores` with its
-    /// defaults), for a fixed number of extra statements per page.
-    #[param(value_type = Option<super::params::CustomerInclude>)]
+    /// What each customer brings along, comma-separated: `scores` (as
+    /// `GET /customers/{id}/scores` with its defaults), `stats` (as
+    /// `GET /customers/{id}/stats`); a fixed number of extra statements per page.
+    #[param(value_type = Option<Vec<super::params::CustomerInclude>>, style = Form, explode = false)]
     include: Option<String>,
 }
 
-/// Whether `include` asks for the scores; anything else in it is a 400.
-fn include_scores(raw: Option<&str>) -> AppResult<bool> {
-    match raw.map(str::trim) {
-        None => Ok(false),
-        Some("scores") => Ok(true),
-        Some(_) => Err(AppError::bad_param(
-            "include",
-            "invalid_include",
-            "must be: scores",
-        )),
+/// What `include` asks for; anything else in it is a 400.
+fn include(raw: Option<&str>) -> AppResult<customers::Include> {
+    let mut include = customers::Include::default();
+    for part in raw.into_iter().flat_map(|r| r.split(',')) {
+        match part.trim() {
+            "scores" => include.scores = true,
+            "stats" => include.stats = true,
+            _ => {
+                return Err(AppError::bad_param(
+                    "include",
+                    "invalid_include",
+                    "must be a comma-separated list of: scores, stats",
+                ));
+            }
+        }
     }
+    Ok(include)
 }
 
 impl TryFrom<ListParams> for CustomerQuery {
@@ -209,25 +214,9 @@ pub async fn list(
     params: web::Query<ListParams>,
 ) -> AppResult<HttpResponse> {
     let mut params = params.into_inner();
-    let with_scores = include_scores(params.include.take().as_deref())?;
+    let include = include(params.include.take().as_deref())?;
     let query = CustomerQuery::try_from(params)?;
-    let mut page = customers::list(&state, &principal, query).await?;
-    if with_scores {
-        let ids: Vec<Uuid> = page.items.iter().map(|c| c.id).collect();
-        let mut scores =
-            scoring::compute_many(&state.db, &principal, &state.settings, &ids, None).await?;
-        for customer in &mut page.items {
-            customer.scores = scores.remove(&customer.id).map(|c| {
-                Box::new(scoring::render(
-                    &c,
-                    &principal,
-                    scoring::DEFAULT_HORIZON_DAYS.unsigned_abs(),
-                    scoring::DEFAULT_MONTHS.unsigned_abs(),
-                    &state.settings.currency,
-                ))
-            });
-        }
-    }
+    let page = customers::list_including(&state, &principal, query, include).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .json(CustomerPage {

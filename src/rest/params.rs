@@ -28,6 +28,7 @@ pub enum CustomerSort {
 #[serde(rename_all = "snake_case")]
 pub enum CustomerInclude {
     Scores,
+    Stats,
 }
 
 /// What an order or alert brings along in the same response.

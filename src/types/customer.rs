@@ -48,6 +48,10 @@ pub struct CustomerView {
     #[graphql(skip)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scores: Option<Box<crate::types::scores::ScoresView>>,
+    /// With `include=stats` on a list: the customer's purchase aggregates.
+    #[graphql(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<Box<crate::types::commerce::StatsView>>,
     /// On create (REST): existing customers this one may duplicate, best first.
     #[graphql(skip)]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -286,3 +286,67 @@ async fn bad_filter_values_name_the_parameter() {
             .assert_field_error(400, field);
     }
 }
+
+#[tokio::test]
+async fn a_list_with_include_stats_carries_what_stats_shows_each_role() {
+    let app = TestApp::spawn().await;
+    let c = app.create_customer(person("常客")).await;
+    let id = c["id"].as_str().unwrap();
+    for total in ["12.50", "30"] {
+        let r = app
+            .post(
+                &format!("/api/v1/customers/{id}/orders"),
+                &json!({"total": total, "status": "paid"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    for role in [
+        dossier::domain::Role::Admin,
+        dossier::domain::Role::Support,
+        dossier::domain::Role::Analyst,
+    ] {
+        let client = app.client_for(&app.user_token(role).await);
+        let listed = app
+            .send(client.get(format!(
+                "{}/api/v1/customers?include=stats,scores",
+                app.base
+            )))
+            .await;
+        assert_eq!(listed.status, 200, "{}", listed.text);
+        let item = &listed.body["data"][0];
+        let alone = app
+            .send(client.get(format!("{}/api/v1/customers/{id}/stats", app.base)))
+            .await;
+        assert_eq!(alone.status, 200, "{}", alone.text);
+        assert_eq!(item["stats"], alone.body, "{role}: {}", listed.text);
+        assert_eq!(item["stats"]["order_count"], 2, "{role}");
+        assert!(item["scores"].is_object(), "{role}: {}", listed.text);
+        if role == dossier::domain::Role::Support {
+            // Support may not read financial values: the sum is withheld, as on its own.
+            assert_ne!(
+                item["stats"]["monetary_total"],
+                json!("42.50"),
+                "{}",
+                listed.text
+            );
+        } else {
+            assert_eq!(
+                item["stats"]["monetary_total"],
+                json!("42.50"),
+                "{}",
+                listed.text
+            );
+        }
+    }
+    // Without include, neither is there; an unknown part is refused by name.
+    let plain = app.get("/api/v1/customers").await;
+    assert!(
+        plain.body["data"][0].get("stats").is_none(),
+        "{}",
+        plain.text
+    );
+    app.get("/api/v1/customers?include=stats,bogus")
+        .await
+        .assert_field_error(400, "include");
+}

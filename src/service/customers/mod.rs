@@ -903,6 +903,41 @@ pub async fn get(
     views.pop().ok_or(AppError::NotFound { entity: "customer" })
 }
 
+/// What a list brings along for each customer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Include {
+    /// Its scores, as `GET /customers/{id}/scores` with the defaults.
+    pub scores: bool,
+    /// Its purchase aggregates.
+    pub stats: bool,
+}
+
+/// A page of customers (as [`list`]) with what `include` asks for, each through the policy;
+/// a fixed number of statements whatever the page's size.
+///
+/// # Errors
+/// As [`list`].
+pub async fn list_including(
+    state: &AppState,
+    principal: &Principal,
+    query: CustomerQuery,
+    include: Include,
+) -> AppResult<Page<CustomerView>> {
+    let mut page = list(state, principal, query).await?;
+    if include.scores {
+        page.items =
+            crate::service::analytics::scoring::with_scores(state, principal, page.items).await?;
+    }
+    if include.stats {
+        let ids = page.items.iter().map(|c| c.id).collect();
+        let mut stats = crate::service::behaviour::orders::stats_of(state, principal, ids).await?;
+        for item in &mut page.items {
+            item.stats = stats.remove(&item.id).map(Box::new);
+        }
+    }
+    Ok(page)
+}
+
 /// Apply a JSON merge patch (RFC 7396) to a customer, checking the result like a create.
 ///
 /// # Errors
