@@ -19,15 +19,12 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use entity::amount::Amount;
-use entity::{
-    complaint, customer, customer_score, customer_stats, loyalty_account, order, relationship,
-    score_model, survey,
-};
+use entity::{customer, customer_score, order, score_model};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Expr,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -225,13 +222,37 @@ fn completeness(m: &customer::Model) -> AppResult<u8> {
     Ok(rules::completeness(&filled))
 }
 
-/// A customer, then the sum and count of their CSAT answers, then of their NPS answers.
-type SurveySums = (Uuid, Option<i64>, i64, Option<i64>, i64);
+/// A customer with everything its scores read besides its orders, from one statement.
+#[derive(Debug, FromQueryResult)]
+struct BasisRow {
+    #[sea_orm(nested)]
+    customer: customer::Model,
+    order_count: Option<i64>,
+    purchase_days: Option<i64>,
+    monetary_total: Option<Amount>,
+    first_day_total: Option<Amount>,
+    first_order_at: Option<chrono::DateTime<Utc>>,
+    last_order_at: Option<chrono::DateTime<Utc>>,
+    csat_sum: Option<i64>,
+    csat_n: i64,
+    nps_sum: Option<i64>,
+    nps_n: i64,
+    recent_complaints: i64,
+    referrals: i64,
+    loyalty_tier: Option<String>,
+}
 
-/// The bases of many customers: six statements whatever their number. Purchases come from
-/// the maintained aggregates, or with `as_of` from the orders up to the end of that date.
-/// Only the customers `principal` may see have one: the first statement reads them through
-/// row visibility, and every later one asks only for those found.
+/// A correlated subquery of the customer's row in `table`.
+fn of_customer(select: &str, table: &str, key: &str, more: &str) -> String {
+    format!(
+        "(SELECT {select} FROM \"{table}\" WHERE \"{table}\".\"{key}\" = \"customers\".\"id\"{more})"
+    )
+}
+
+/// The bases of many customers: one statement whatever their number (two with `as_of`,
+/// whose purchases are read from the orders up to the end of that date; without it they
+/// come from the maintained aggregates). Only the customers `principal` may see have one:
+/// the statement reads them through row visibility.
 ///
 /// # Errors
 /// Database failures; `Internal` for a stored kind or tier this version does not know.
@@ -246,39 +267,130 @@ pub async fn bases(
     if ids.is_empty() {
         return Ok(out);
     }
-    for m in crate::service::rows::customers(principal)
-        .filter(customer::Column::Id.is_in(ids.iter().copied()))
+    let end = end_of(as_of.unwrap_or_else(|| Utc::now().date_naive()));
+    let year_before = end - chrono::Duration::days(365);
+    let stat = |column: &str| {
+        of_customer(
+            &format!("\"{column}\""),
+            "customer_stats",
+            "customer_id",
+            "",
+        )
+    };
+    // sea-query's placeholders in custom SQL: numbered on PostgreSQL, `?` on SQLite.
+    let nth = |n: usize| match conn.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    };
+    let answered = format!(" AND \"surveys\".\"answered_at\" < {}", nth(1));
+    let mut query = crate::service::rows::customers(principal)
+        .filter(customer::Column::Id.is_in(ids.iter().copied()));
+    for column in [
+        "order_count",
+        "purchase_days",
+        "monetary_total",
+        "first_day_total",
+        "first_order_at",
+        "last_order_at",
+    ] {
+        query = query.column_as(Expr::cust(stat(column)), column);
+    }
+    // SUM of an INTEGER is BIGINT on PostgreSQL, and NULL over no answers.
+    let surveys = [
+        ("CAST(SUM(\"csat\") AS BIGINT)", "csat_sum"),
+        ("COUNT(\"csat\")", "csat_n"),
+        ("CAST(SUM(\"nps\") AS BIGINT)", "nps_sum"),
+        ("COUNT(\"nps\")", "nps_n"),
+    ];
+    for (select, alias) in surveys {
+        query = query.column_as(
+            Expr::cust_with_values(
+                of_customer(select, "surveys", "customer_id", &answered),
+                [end],
+            ),
+            alias,
+        );
+    }
+    let rows: Vec<BasisRow> = query
+        .column_as(
+            Expr::cust_with_values(
+                of_customer(
+                    "COUNT(*)",
+                    "complaints",
+                    "customer_id",
+                    &format!(
+                        " AND \"complaints\".\"opened_at\" < {} AND \"complaints\".\"opened_at\" >= {}",
+                        nth(1),
+                        nth(2)
+                    ),
+                ),
+                [end, year_before],
+            ),
+            "recent_complaints",
+        )
+        // A `referred_by` link is stored from the referred customer's side.
+        .column_as(
+            Expr::cust_with_values(
+                of_customer(
+                    "COUNT(*)",
+                    "relationships",
+                    "to_id",
+                    &format!(
+                        " AND \"relationships\".\"kind\" = 'referred_by' AND \"relationships\".\"created_at\" < {}",
+                        nth(1)
+                    ),
+                ),
+                [end],
+            ),
+            "referrals",
+        )
+        .column_as(
+            Expr::cust(of_customer("\"tier\"", "loyalty_accounts", "customer_id", "")),
+            "loyalty_tier",
+        )
+        .into_model::<BasisRow>()
         .all(conn)
-        .await?
-    {
-        out.entry(m.id).or_default().completeness = completeness(&m)?;
+        .await?;
+    let mean = |sum: Option<i64>, n: i64| (n > 0).then(|| sum.unwrap_or(0) as f64 / n as f64);
+    for r in rows {
+        let id = r.customer.id;
+        let tier = r
+            .loyalty_tier
+            .as_deref()
+            .map(|t| crate::service::stored(LoyaltyTier::parse(t), "loyalty_accounts", "tier", id))
+            .transpose()?;
+        let purchases = match (as_of, r.order_count) {
+            (None, Some(orders)) => Purchases {
+                orders,
+                days: r.purchase_days.unwrap_or(0),
+                total: r.monetary_total.map(Amount::value).unwrap_or_default(),
+                first_day_total: r.first_day_total.map(Amount::value),
+                first: r.first_order_at.map(|t| t.date_naive()),
+                last: r.last_order_at.map(|t| t.date_naive()),
+            },
+            _ => Purchases::default(),
+        };
+        out.insert(
+            id,
+            Basis {
+                purchases,
+                mean_csat: mean(r.csat_sum, r.csat_n),
+                mean_nps: mean(r.nps_sum, r.nps_n),
+                recent_complaints: u32::try_from(r.recent_complaints).unwrap_or(u32::MAX),
+                referrals: u32::try_from(r.referrals).unwrap_or(u32::MAX),
+                tier,
+                completeness: completeness(&r.customer)?,
+            },
+        );
     }
-    let ids: Vec<Uuid> = out.keys().copied().collect();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let ids = ids.as_slice();
-    let list = || ids.iter().copied();
-    match as_of {
-        None => {
-            for s in customer_stats::Entity::find()
-                .filter(customer_stats::Column::CustomerId.is_in(list()))
-                .all(conn)
-                .await?
-            {
-                out.entry(s.customer_id).or_default().purchases = Purchases {
-                    orders: s.order_count,
-                    days: s.purchase_days,
-                    total: s.monetary_total.value(),
-                    first_day_total: s.first_day_total.map(Amount::value),
-                    first: s.first_order_at.map(|t| t.date_naive()),
-                    last: s.last_order_at.map(|t| t.date_naive()),
-                };
-            }
+    if let Some(date) = as_of {
+        let ids: Vec<Uuid> = out.keys().copied().collect();
+        if ids.is_empty() {
+            return Ok(out);
         }
-        Some(date) => {
-            for (id, p) in purchase_days(conn, date, base_currency, Some(ids)).await? {
-                out.entry(id).or_default().purchases = Purchases {
+        for (id, p) in purchase_days(conn, date, base_currency, Some(&ids)).await? {
+            if let Some(basis) = out.get_mut(&id) {
+                basis.purchases = Purchases {
                     orders: p.orders,
                     days: i64::try_from(p.days.len()).unwrap_or(i64::MAX),
                     total: p.total(),
@@ -288,69 +400,6 @@ pub async fn bases(
                 };
             }
         }
-    }
-    let end = end_of(as_of.unwrap_or_else(|| Utc::now().date_naive()));
-    let surveys: Vec<SurveySums> = survey::Entity::find()
-        .select_only()
-        .column(survey::Column::CustomerId)
-        // SUM of an INTEGER is BIGINT on PostgreSQL, and NULL over no answers.
-        .column_as(Expr::cust("CAST(SUM(\"csat\") AS BIGINT)"), "csat_sum")
-        .column_as(survey::Column::Csat.count(), "csat_n")
-        .column_as(Expr::cust("CAST(SUM(\"nps\") AS BIGINT)"), "nps_sum")
-        .column_as(survey::Column::Nps.count(), "nps_n")
-        .filter(survey::Column::CustomerId.is_in(list()))
-        .filter(survey::Column::AnsweredAt.lt(end))
-        .group_by(survey::Column::CustomerId)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    for (id, csat, csat_n, nps, nps_n) in surveys {
-        let basis = out.entry(id).or_default();
-        let mean = |sum: Option<i64>, n: i64| (n > 0).then(|| sum.unwrap_or(0) as f64 / n as f64);
-        basis.mean_csat = mean(csat, csat_n);
-        basis.mean_nps = mean(nps, nps_n);
-    }
-    let complaints: Vec<(Uuid, i64)> = complaint::Entity::find()
-        .select_only()
-        .column(complaint::Column::CustomerId)
-        .column_as(complaint::Column::Id.count(), "n")
-        .filter(complaint::Column::CustomerId.is_in(list()))
-        .filter(complaint::Column::OpenedAt.lt(end))
-        .filter(complaint::Column::OpenedAt.gte(end - chrono::Duration::days(365)))
-        .group_by(complaint::Column::CustomerId)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    for (id, n) in complaints {
-        out.entry(id).or_default().recent_complaints = u32::try_from(n).unwrap_or(u32::MAX);
-    }
-    // A `referred_by` link is stored from the referred customer's side.
-    let referrals: Vec<(Uuid, i64)> = relationship::Entity::find()
-        .select_only()
-        .column(relationship::Column::ToId)
-        .column_as(relationship::Column::Id.count(), "n")
-        .filter(relationship::Column::ToId.is_in(list()))
-        .filter(relationship::Column::Kind.eq("referred_by"))
-        .filter(relationship::Column::CreatedAt.lt(end))
-        .group_by(relationship::Column::ToId)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    for (id, n) in referrals {
-        out.entry(id).or_default().referrals = u32::try_from(n).unwrap_or(u32::MAX);
-    }
-    for a in loyalty_account::Entity::find()
-        .filter(loyalty_account::Column::CustomerId.is_in(list()))
-        .all(conn)
-        .await?
-    {
-        let tier = crate::service::stored(
-            LoyaltyTier::parse(&a.tier),
-            "loyalty_accounts",
-            "tier",
-            a.customer_id,
-        )?;
-        out.entry(a.customer_id).or_default().tier = Some(tier);
     }
     Ok(out)
 }
