@@ -123,7 +123,8 @@ pub fn lbfgsb(
             }
             q.iter().map(|c| -c).collect()
         };
-        if !(dot(&direction, &g) < 0.0) || direction.iter().any(|c| !c.is_finite()) {
+        let slope = dot(&direction, &g);
+        if slope.is_nan() || slope >= 0.0 || direction.iter().any(|c| !c.is_finite()) {
             memory.clear();
             direction = steepest();
         }

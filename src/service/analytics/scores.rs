@@ -229,6 +229,13 @@ fn boundary_notes(
                     .to_owned(),
             );
         }
+        if p.q > HUGE && p.gamma > HUGE {
+            notes.push(format!(
+                "Gamma-Gamma: q and γ ran to their limit: customers hardly differ in their \
+                 average order value, about {:.2} for everyone",
+                p.p * p.gamma / (p.q - 1.0)
+            ));
+        }
         ended(&mut notes, "Gamma-Gamma", e, gamma_gamma::BOUNDS);
     }
     notes
@@ -622,5 +629,13 @@ mod tests {
         assert!(notes[1].contains("drop out"), "{notes:?}");
         assert!(notes[2].contains("1e-8 to 1e8") && notes[2].ends_with("not as estimates"));
         assert!(notes[2].contains("for a:"), "{notes:?}");
+        let same_spend = GammaGammaParams {
+            p: 3.0,
+            q: 3.0e6,
+            gamma: 1.0e8,
+        };
+        let notes = boundary_notes(None, Some((&same_spend, fine)));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("about 100.00 for everyone"), "{notes:?}");
     }
 }
