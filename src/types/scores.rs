@@ -316,6 +316,11 @@ pub struct FitReport {
     /// BG/NBD log-likelihood at the estimate.
     pub log_likelihood: Option<f64>,
     pub gamma_gamma_log_likelihood: Option<f64>,
+    /// Iterations the BG/NBD search took (bounded L-BFGS, and Nelder–Mead after it when
+    /// it did not converge).
+    pub bgnbd_iterations: Option<usize>,
+    /// Iterations the Gamma-Gamma search took.
+    pub gamma_gamma_iterations: Option<usize>,
     pub fit_seconds: f64,
     pub fitted_at: crate::types::time::Timestamp,
     /// Why a model was not fitted, when it was not.

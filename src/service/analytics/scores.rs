@@ -161,28 +161,82 @@ fn rfm_cuts_of(customers: &BTreeMap<Uuid, PurchaseDays>, as_of: NaiveDate) -> Op
     })
 }
 
-/// Parameters at a boundary are limits, not nonsense: say what they mean.
-fn boundary_notes(bg: Option<&BgNbdParams>, gg: Option<&GammaGammaParams>) -> Vec<String> {
+/// What the search ended with, for the notes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ending<'a> {
+    /// Parameters left on a bound of the search.
+    at_bound: &'a [&'static str],
+    /// The search ran out of iterations without converging.
+    unconverged: bool,
+}
+
+/// Parameters at a boundary are limits, not nonsense: say what they mean, and which ones the
+/// search left on the bounds of its range.
+fn boundary_notes(
+    bg: Option<(&BgNbdParams, Ending<'_>)>,
+    gg: Option<(&GammaGammaParams, Ending<'_>)>,
+) -> Vec<String> {
     const HUGE: f64 = 1e4;
     let mut notes = Vec::new();
-    if let Some(p) = bg
-        && p.a > HUGE
-        && p.b > HUGE
-    {
-        notes.push(format!(
-            "BG/NBD: a and b ran to their limit: every customer has the same chance to drop out \
-             after a purchase, {:.4}",
-            p.a / (p.a + p.b)
-        ));
+    let ended = |notes: &mut Vec<String>, model: &str, e: Ending<'_>, bounds: (f64, f64)| {
+        if !e.at_bound.is_empty() {
+            notes.push(format!(
+                "{model}: the search stopped on the bound of its range ({:e} to {:e}) for {}: \
+                 the data drive these parameters to a limit of the model, where the likelihood \
+                 no longer changes; read them as that limit, not as estimates",
+                bounds.0,
+                bounds.1,
+                e.at_bound.join(", ")
+            ));
+        }
+        if e.unconverged {
+            notes.push(format!(
+                "{model}: the search used every iteration it is allowed without converging; \
+                 the parameters are the best found"
+            ));
+        }
+    };
+    if let Some((p, e)) = bg {
+        if p.a > HUGE && p.b > HUGE {
+            notes.push(format!(
+                "BG/NBD: a and b ran to their limit: every customer has the same chance to drop \
+                 out after a purchase, {:.4}",
+                p.a / (p.a + p.b)
+            ));
+        }
+        if p.r > HUGE && p.alpha > HUGE {
+            notes.push(format!(
+                "BG/NBD: r and alpha ran to their limit: customers hardly differ in how often \
+                 they buy; while active each buys about {:.4} times a day",
+                p.r / p.alpha
+            ));
+        }
+        if p.a < 1.0 / HUGE && p.b >= 1.0 / HUGE {
+            notes.push(
+                "BG/NBD: a ran towards 0: hardly anyone seems to drop out after a purchase, so \
+                 everyone who bought again counts as alive"
+                    .to_owned(),
+            );
+        }
+        ended(&mut notes, "BG/NBD", e, bgnbd::BOUNDS);
     }
-    if let Some(p) = gg
-        && p.p > HUGE
-    {
-        notes.push(
-            "Gamma-Gamma: p ran to its limit (and γ towards 0): order values barely vary around \
-             each customer's own mean, so a repeat buyer's expected order value is that mean"
-                .to_owned(),
-        );
+    if let Some((p, e)) = gg {
+        if p.p > HUGE {
+            notes.push(
+                "Gamma-Gamma: p ran to its limit (and γ towards 0): order values barely vary \
+                 around each customer's own mean, so a repeat buyer's expected order value is \
+                 that mean"
+                    .to_owned(),
+            );
+        }
+        if p.q > HUGE && p.gamma > HUGE {
+            notes.push(format!(
+                "Gamma-Gamma: q and γ ran to their limit: customers hardly differ in their \
+                 average order value, about {:.2} for everyone",
+                p.p * p.gamma / (p.q - 1.0)
+            ));
+        }
+        ended(&mut notes, "Gamma-Gamma", e, gamma_gamma::BOUNDS);
     }
     notes
 }
@@ -280,13 +334,24 @@ pub async fn fit(
         value_quantiles,
         log_likelihood: bg.as_ref().ok().map(|f| f.log_likelihood),
         gamma_gamma_log_likelihood: gg.as_ref().map(|f| f.log_likelihood),
+        bgnbd_iterations: bg.as_ref().ok().map(|f| f.iterations),
+        gamma_gamma_iterations: gg.as_ref().map(|f| f.iterations),
         fit_seconds: started.elapsed().as_secs_f64(),
         fitted_at: crate::clock::now().into(),
         message,
         notes: Vec::new(),
     };
     let report = FitReport {
-        notes: boundary_notes(report.bgnbd.as_ref(), report.gamma_gamma.as_ref()),
+        notes: boundary_notes(
+            report.bgnbd.as_ref().zip(bg.as_ref().ok().map(|f| Ending {
+                at_bound: &f.at_bound,
+                unconverged: !f.converged,
+            })),
+            report.gamma_gamma.as_ref().zip(gg.as_ref().map(|f| Ending {
+                at_bound: &f.at_bound,
+                unconverged: !f.converged,
+            })),
+        ),
         ..report
     };
     score_model::ActiveModel {
@@ -530,7 +595,8 @@ mod tests {
             q: 4.0,
             gamma: 15.0,
         };
-        assert!(boundary_notes(Some(&ordinary), Some(&spend)).is_empty());
+        let fine = Ending::default();
+        assert!(boundary_notes(Some((&ordinary, fine)), Some((&spend, fine))).is_empty());
         let flat = BgNbdParams {
             a: 4.0e5,
             b: 1.6e7,
@@ -541,9 +607,35 @@ mod tests {
             q: 1.4,
             gamma: 1e-8,
         };
-        let notes = boundary_notes(Some(&flat), Some(&fixed));
+        let notes = boundary_notes(Some((&flat, fine)), Some((&fixed, fine)));
         assert_eq!(notes.len(), 2);
         assert!(notes[0].contains("0.0244"), "{notes:?}");
         assert!(notes[1].contains("own mean"));
+        // Everyone buying at one rate and nobody dropping out: r and α without bound, a on
+        // the lower bound of the search.
+        let steady = BgNbdParams {
+            r: 2.0e6,
+            alpha: 9.0e7,
+            a: 1e-8,
+            b: 2.5,
+        };
+        let ending = Ending {
+            at_bound: &["a"],
+            unconverged: false,
+        };
+        let notes = boundary_notes(Some((&steady, ending)), None);
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(notes[0].contains("0.0222 times a day"), "{notes:?}");
+        assert!(notes[1].contains("drop out"), "{notes:?}");
+        assert!(notes[2].contains("1e-8 to 1e8") && notes[2].ends_with("not as estimates"));
+        assert!(notes[2].contains("for a:"), "{notes:?}");
+        let same_spend = GammaGammaParams {
+            p: 3.0,
+            q: 3.0e6,
+            gamma: 1.0e8,
+        };
+        let notes = boundary_notes(None, Some((&same_spend, fine)));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("about 100.00 for everyone"), "{notes:?}");
     }
 }

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use chrono::{NaiveDate, Utc};
 use entity::amount::Amount;
 use entity::{customer, customer_score, order, score_model};
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use sea_orm::{
@@ -767,33 +768,32 @@ pub async fn compute_many(
         return Ok(HashMap::new());
     }
     let model = model_at(conn, as_of).await?;
-    let mut bases = bases(conn, principal, ids, as_of, &settings.currency).await?;
+    let bases = bases(conn, principal, ids, as_of, &settings.currency).await?;
     let large = bases.len() > CPU_BATCH;
     let shares = settings.grade_shares;
     let monthly_discount = settings.monthly_discount;
     let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
     let ids = ids.to_vec();
-    let mut score = move || {
+    let score = move |parallel: bool| {
         let scorer = Scorer {
             model: model.as_deref(),
             as_of,
             shares: &shares,
             monthly_discount,
         };
-        Ok(ids
-            .iter()
-            .filter_map(|id| {
-                let basis = bases.remove(id)?;
-                Some((*id, scorer.compute(*id, &basis)))
-            })
-            .collect())
+        let one = |id: &Uuid| Some((*id, scorer.compute(*id, bases.get(id)?)));
+        Ok(if parallel {
+            ids.par_iter().filter_map(one).collect()
+        } else {
+            ids.iter().filter_map(one).collect()
+        })
     };
     // A page is scored in place; a batch of the snapshot (or any larger set) off the async
-    // workers.
+    // workers, on every core.
     if large {
-        crate::service::shed::cpu(score).await
+        crate::service::shed::cpu(move || score(true)).await
     } else {
-        score()
+        score(false)
     }
 }
 
@@ -980,8 +980,14 @@ async fn recompute_snapshot(
         let Some(last) = ids.last() else { break };
         after = Some(*last);
         let computed = compute_many(&txn, &Principal::operator(), settings, &ids, None).await?;
-        let rows: Vec<customer_score::ActiveModel> =
-            computed.values().map(|c| snapshot_row(c, at)).collect();
+        // A row's lifetime value sums a year of monthly expectations: on every core too.
+        let rows: Vec<customer_score::ActiveModel> = crate::service::shed::cpu(move || {
+            Ok(computed
+                .par_iter()
+                .map(|(_, c)| snapshot_row(c, at))
+                .collect())
+        })
+        .await?;
         count += i64::try_from(rows.len()).unwrap_or(i64::MAX);
         customer_score::Entity::insert_many(rows).exec(&txn).await?;
     }
