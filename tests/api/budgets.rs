@@ -140,7 +140,10 @@ async fn a_page_costs_the_same_statements_for_2_and_for_12_customers() {
     );
     assert!(measured[0][0] <= 3, "a REST page: {measured:?}");
     assert!(measured[0][1] <= 3, "a REST page with scores: {measured:?}");
-    assert!(measured[0][2] <= 4, "a GraphQL page with stats and scores: {measured:?}");
+    assert!(
+        measured[0][2] <= 4,
+        "a GraphQL page with stats and scores: {measured:?}"
+    );
 }
 
 #[tokio::test]
