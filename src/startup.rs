@@ -163,7 +163,7 @@ impl Application {
         }
         tokio::spawn(forget_full_buckets(std::sync::Arc::downgrade(&state.rate)));
         tokio::spawn(crate::service::cache::listen(
-            state.db.clone(),
+            state.settings.database_url.expose_secret().to_owned(),
             std::sync::Arc::clone(&state.caches),
         ));
         Ok(Self {

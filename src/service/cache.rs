@@ -213,17 +213,18 @@ pub async fn announce(conn: &impl ConnectionTrait, topic: Topic) -> AppResult<()
     Ok(())
 }
 
-/// Listen for other instances' changes (PostgreSQL) until the process ends, forgetting what
-/// each notice names; a lost connection forgets everything and listens again. Nothing to
-/// do on SQLite.
-pub async fn listen(db: DatabaseConnection, caches: Arc<Caches>) {
+/// Listen for other instances' changes (PostgreSQL at `url`) until the process ends,
+/// forgetting what each notice names; a lost connection forgets everything and listens
+/// again. The listener has a connection of its own, never one of the serving pool's.
+/// Nothing to do on SQLite.
+pub async fn listen(url: String, caches: Arc<Caches>) {
     use sea_orm::sqlx::postgres::PgListener;
-    if db.get_database_backend() != DatabaseBackend::Postgres {
+    if !url.starts_with("postgres") {
         return;
     }
     loop {
         let listener = async {
-            let mut l = PgListener::connect_with(db.get_postgres_connection_pool()).await?;
+            let mut l = PgListener::connect(&url).await?;
             l.listen(CHANNEL).await?;
             Ok::<_, sea_orm::sqlx::Error>(l)
         };
