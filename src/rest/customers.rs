@@ -113,11 +113,13 @@ pub struct ListParams {
     include: Option<String>,
 }
 
-/// What `include` asks for; anything else in it is a 400.
+/// What `include` asks for (empty: nothing); anything else in it is a 400.
 fn include(raw: Option<&str>) -> AppResult<customers::Include> {
     let mut include = customers::Include::default();
     for part in raw.into_iter().flat_map(|r| r.split(',')) {
         match part.trim() {
+            // `include=` is the empty list.
+            "" => {}
             "scores" => include.scores = true,
             "stats" => include.stats = true,
             _ => {

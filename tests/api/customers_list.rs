@@ -339,13 +339,22 @@ async fn a_list_with_include_stats_carries_what_stats_shows_each_role() {
             );
         }
     }
-    // Without include, neither is there; an unknown part is refused by name.
-    let plain = app.get("/api/v1/customers").await;
-    assert!(
-        plain.body["data"][0].get("stats").is_none(),
-        "{}",
-        plain.text
-    );
+    // Without include (or with an empty one), neither is there; an unknown part is refused
+    // by name.
+    for path in ["/api/v1/customers", "/api/v1/customers?include="] {
+        let plain = app.get(path).await;
+        assert_eq!(plain.status, 200, "{path}: {}", plain.text);
+        assert!(
+            plain.body["data"][0].get("stats").is_none(),
+            "{}",
+            plain.text
+        );
+        assert!(
+            plain.body["data"][0].get("scores").is_none(),
+            "{}",
+            plain.text
+        );
+    }
     app.get("/api/v1/customers?include=stats,bogus")
         .await
         .assert_field_error(400, "include");
